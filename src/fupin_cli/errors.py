@@ -1,0 +1,40 @@
+"""Domain exceptions: errors a user causes carry a Chinese message and an exit code.
+
+Bugs stay ordinary exceptions (tracebacks); only these are turned into one-line messages by the CLI.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: cron may simply retry later
+
+
+class FupinError(Exception):
+    """A problem the user can fix; `message` is Chinese and names file/sheet/column where known."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, code: str = "usage") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class InputError(FupinError):
+    """Unreadable, corrupt, empty or structurally wrong input (exit 2)."""
+
+
+class ConfigError(FupinError):
+    """Bad config, policy or region file (exit 2)."""
+
+
+class LedgerError(FupinError):
+    """Corrupt or unusable ledger (exit 2)."""
+
+
+class LockBusy(FupinError):
+    """Another run holds the ledger lock (exit 75)."""
+
+    exit_code = EXIT_LOCKED

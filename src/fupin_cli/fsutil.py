@@ -1,0 +1,49 @@
+"""Crash-safe file writing: write to a temporary name in the same folder, fsync, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from fupin_cli.errors import FupinError
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path next to `target`; on success it replaces `target` in one rename.
+
+    A run killed at any instant leaves either the old file or the complete new one.
+    """
+    target = Path(target)
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        raise FupinError(f"无法在文件夹“{folder}”中写入文件:{exc.strerror or exc}。请检查文件夹是否存在且可写。",
+                         code="output.unwritable") from exc
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    except PermissionError as exc:
+        raise FupinError(f"无法写入“{target}”:文件可能正被 Excel/WPS 打开或没有写权限,请关闭后重试。",
+                         code="output.unwritable") from exc
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

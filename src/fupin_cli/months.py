@@ -1,0 +1,45 @@
+"""Month arithmetic on integer month indexes (year * 12 + month - 1).
+
+Every stage passes months as these integers so that windows and comparisons stay vectorised.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from fupin_cli.errors import FupinError
+
+_ARG = re.compile(r"^\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?\s*$")
+
+
+def month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def month_of(d: date) -> int:
+    return month_index(d.year, d.month)
+
+
+def format_month(idx: int) -> str:
+    """2019-03 style, the key format used in JSON and files."""
+    y, m = divmod(int(idx), 12)
+    return f"{y:04d}-{m + 1:02d}"
+
+
+def format_month_cn(idx: int) -> str:
+    """2019年3月 style for titles and messages."""
+    y, m = divmod(int(idx), 12)
+    return f"{y}年{m + 1}月"
+
+
+def parse_month_arg(text: str) -> int:
+    """Parse a --month option (2019-03, 2019/3, 201903, 2019年3月); raise a usage error otherwise."""
+    m = _ARG.match(str(text))
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        raise FupinError(f"月份“{text}”无法识别,请写成 2019-03 这样的格式", code="usage.month")
+    return month_index(int(m.group(1)), int(m.group(2)))
+
+
+def previous_month(today: date) -> int:
+    return month_of(today) - 1

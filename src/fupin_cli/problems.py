@@ -1,0 +1,61 @@
+"""Validation problems as records (SPEC §3.6).
+
+Problems are collected as small frames while validating (vectorised) and concatenated once into
+one frame with the stable columns below; `Problem` is the per-record model for JSON output.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel
+
+Severity = Literal["error", "warning"]
+
+PROBLEM_COLUMNS = ["file", "sheet", "row", "column", "value", "code", "severity", "message"]
+
+
+class Problem(BaseModel):
+    file: str
+    sheet: str
+    row: int | None
+    column: str
+    value: str
+    code: str
+    severity: Severity
+    message: str
+
+
+def empty_problems() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in PROBLEM_COLUMNS})
+
+
+def concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f[PROBLEM_COLUMNS] for f in frames if f is not None and len(f)]
+    if not frames:
+        return empty_problems()
+    out = pd.concat(frames, ignore_index=True)
+    out["row"] = out["row"].astype("Int64")
+    # Stable order: by file, sheet, row as the user reads them.
+    out = out.sort_values(["file", "sheet", "row", "column", "code"], kind="stable", na_position="first")
+    return out.reset_index(drop=True)
+
+
+def problems_to_records(df: pd.DataFrame) -> list[dict]:
+    """JSON-ready records in the §6.3 `check` shape."""
+    recs = []
+    for r in df[PROBLEM_COLUMNS].itertuples(index=False):
+        recs.append(
+            {
+                "file": r.file,
+                "sheet": r.sheet,
+                "row": None if pd.isna(r.row) else int(r.row),
+                "column": r.column,
+                "value": "" if r.value is None or (isinstance(r.value, float) and pd.isna(r.value)) else str(r.value),
+                "code": r.code,
+                "severity": r.severity,
+                "message": r.message,
+            }
+        )
+    return recs

@@ -1,0 +1,34 @@
+"""Pair statuses of SPEC §4.2, in precedence order, with the Chinese labels users read."""
+
+from __future__ import annotations
+
+# Precedence: when several reasons apply, the first in this order is the status (SPEC §4.2 item 5).
+STATUS_ORDER: tuple[str, ...] = (
+    "invalid_data",
+    "not_poor",
+    "contract_type",
+    "age",
+    "pending",
+    "short",
+    "out_of_period",
+    "not_certified",
+    "withdrawn",
+    "paid",
+    "duplicate",
+    "eligible",
+)
+
+STATUS_LABELS: dict[str, str] = {
+    "eligible": "达标应发",
+    "paid": "已兑现",
+    "duplicate": "重复享受",
+    "pending": "未满期",
+    "short": "未达标",
+    "not_poor": "非建档立卡",
+    "contract_type": "协议类型不符",
+    "age": "年龄不符",
+    "not_certified": "车间未认定",
+    "withdrawn": "车间已撤销",
+    "out_of_period": "不在政策期内",
+    "invalid_data": "数据有误",
+}
