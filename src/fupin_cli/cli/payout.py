@@ -1,0 +1,90 @@
+"""`fupin payout`: the month's payout roster (花名册); `--commit` records it in the ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fupin_cli.cli.common import (
+    CountyOpt, JsonOpt, LazyProgress, LedgerOpt, MonthOpt, Paths, PolicyOpt, RegionOpt, ShowId, console,
+    err_console, handle_errors, money, month_option, print_json,
+)
+from fupin_cli.errors import EXIT_DATA, EXIT_OK
+from fupin_cli.months import format_month
+from fupin_cli.payrun import Settlement, run_payout, settlement_json
+from fupin_cli.pipeline import describe_month
+from fupin_cli.privacy import mask_text
+
+SHOW_ROWS = 30
+
+
+@handle_errors
+def payout(
+    paths: Paths,
+    month: MonthOpt = None,
+    county: CountyOpt = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="花名册 xlsx 写入路径")] = None,
+    commit: Annotated[bool, typer.Option("--commit", help="把本月花名册登记到账本(同一月份重复登记不会重复发放)")] = False,
+    ledger: LedgerOpt = None,
+    lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="等待其他任务释放账本的秒数")] = 30.0,
+    policy: PolicyOpt = None,
+    region: RegionOpt = None,
+    json_out: JsonOpt = False,
+    show_id: ShowId = False,
+) -> None:
+    """生成某月的一次性带动就业奖补发放花名册;加 --commit 登记到账本。
+
+    示例:fupin payout 数据/ --county 田阳县 --month 2019-05 --output 花名册.xlsx --commit
+    """
+    with LazyProgress(enabled=not json_out) as prog:
+        s = run_payout(paths, month=month_option(month), county=county, policy=policy, region=region,
+                       ledger_path=ledger, commit=commit, output=output, lock_timeout=lock_timeout, progress=prog)
+    if json_out:
+        print_json(settlement_json(s, mask=not show_id))
+    else:
+        render(s, show_id=show_id)
+    raise typer.Exit(EXIT_DATA if s.dataset.errors else EXIT_OK)
+
+
+def render(s: Settlement, *, show_id: bool) -> None:
+    r = s.roster
+    err_console.print(describe_month(s.month, s.month_defaulted))
+    where = r.county or r.region_name
+    t = Table(title=f"{where}一次性带动就业奖补花名册({format_month(s.month)})", title_justify="left")
+    for c in ("县(市、区)", "车间", "姓名", "身份证号", "达标月份", "可发放月份", "月数", "累计报酬", "奖补金额"):
+        t.add_column(c, overflow="fold")
+    for row in r.rows.head(SHOW_ROWS).itertuples(index=False):
+        t.add_row(row.county, f"{row.workshop_id} {row.workshop_name}", row.name,
+                  row.id_number if show_id else mask_text(row.id_number), format_month(row.qualified_month),
+                  format_month(row.payable_month), str(row.months), money(row.wages), money(row.amount))
+    console.print(t)
+    if len(r.rows) > SHOW_ROWS:
+        console.print(f"[dim]……另有 {len(r.rows) - SHOW_ROWS} 人未显示,完整名单见 --output 花名册。[/]")
+    console.print(f"本月应发 [bold]{r.people}[/] 人,共 [bold]{money(r.amount)}[/] 元;涉及 {len(r.workshops)} 个车间。")
+    counts = s.decisions["status"].value_counts()
+    from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
+
+    parts = [f"{STATUS_LABELS[k]} {int(counts[k])}" for k in STATUS_ORDER if k in counts]
+    console.print("全部人员状态:" + "、".join(parts))
+    if s.dataset.errors:
+        console.print(f"[yellow]有 {s.dataset.errors} 个数据错误,相关人员未参与核算(见花名册“数据问题”表或 fupin check)。[/]")
+    if len(s.audit):
+        console.print(f"[bold red]审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件(不会追回,请人工核查):[/]")
+        for a in s.audit.head(SHOW_ROWS).itertuples(index=False):
+            console.print(f"  {a.name} {a.id_number if show_id else mask_text(a.id_number)} 车间{a.workshop_id}:{a.reason}")
+    if s.mismatch is not None and len(s.mismatch):
+        console.print(f"[bold red]注意:按现有数据算出的花名册与已登记批次有 {len(s.mismatch)} 处不同(以已登记为准)。[/]")
+    if s.batch is not None:
+        state = "新登记" if s.batch_created else "已存在(未重复登记)"
+        console.print(f"账本批次:第 {s.batch.batch_id} 批,{state}。")
+    for n in s.notes:
+        console.print(f"[dim]{n}[/]")
+    for p in s.outputs:
+        console.print(f"已写出:{p}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("payout", help=payout.__doc__)(payout)

@@ -1,0 +1,43 @@
+"""The inter-process lock around a ledger: one `payout --commit` / `batch` run at a time (SPEC §5)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from fupin_cli.errors import LedgerError, LockBusy
+
+
+def lock_path(ledger_path: Path) -> Path:
+    return Path(f"{ledger_path}.lock")
+
+
+@contextlib.contextmanager
+def ledger_lock(ledger_path: Path, timeout: float = 30.0) -> Iterator[None]:
+    """Hold `<ledger>.lock` for the body; wait at most `timeout` seconds, then raise LockBusy (exit 75).
+
+    An OS file lock (flock/LockFileEx) is released by the kernel when the holder dies, so a killed
+    run never leaves a stale lock behind; the empty .lock file itself may stay and is harmless.
+    """
+    path = lock_path(Path(ledger_path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LedgerError(f"无法创建账本所在的文件夹“{path.parent}”:{exc.strerror or exc}。",
+                          code="ledger.unwritable") from exc
+    lock = FileLock(path, timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise LockBusy(f"另一个 fupin 任务正在使用账本“{ledger_path}”(已等待 {timeout:g} 秒),请稍后再试。",
+                       code="ledger.locked") from exc
+    except OSError as exc:
+        raise LedgerError(f"无法创建账本锁文件“{path}”:{exc.strerror or exc}。请检查文件夹权限。",
+                          code="ledger.unwritable") from exc
+    try:
+        yield
+    finally:
+        lock.release()

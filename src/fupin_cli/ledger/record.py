@@ -1,0 +1,187 @@
+"""Recording one month's roster as a batch — all of it in one transaction, or nothing (SPEC §5).
+
+Batches are keyed by (month, county): `payout --county X --commit` records county X's roster,
+`payout --commit` / `batch` record the whole region's (county NULL). Rules:
+- the month (for that county, or region-wide) is already recorded → nothing is recorded and the
+  existing batch is returned (`created=False`); a region-wide batch covers every county, so a
+  county commit after it is a no-op too;
+- a later month is already recorded (any county) → refused: months are committed in order, since
+  the roster for M is computed against the payouts of months before M;
+- a row whose laborer an earlier month already paid → refused, nothing recorded (double-pay guard;
+  the caller computes with `paid(before_month=M)`, so this only fires on a bug);
+- a row whose laborer another batch of the same month paid (a region-wide batch after county
+  batches) → left out and listed in `skipped`; the batch records only the rest.
+Under a once-per-person policy (the default; 同一人同一类型的就业扶持政策不能重复享受) "already paid"
+means the ID number has any payout; otherwise the same (ID number, workshop) pair.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fupin_cli.errors import FupinError, LedgerError
+from fupin_cli.ledger.models import BatchResult
+from fupin_cli.ledger.opening import sqlite_failure
+from fupin_cli.ledger.sql import BATCH_SELECT, batch_info
+from fupin_cli.months import format_month, format_month_cn
+
+ROSTER_COLUMNS = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
+                  "qualified_month", "payable_month", "amount"]
+_REQUIRED_VALUES = ["id_number", "workshop_id", "qualified_month", "payable_month", "amount"]
+CHUNK_ROWS = 20_000
+
+
+def _mask(id_number: str) -> str:
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:] if len(id_number) > 10 else id_number
+
+
+def _texts(s: pd.Series) -> list[str | None]:
+    t = s.astype("str")
+    return t.astype(object).where(t.notna(), None).tolist()
+
+
+def _months(s: pd.Series) -> list[str]:
+    m = pd.to_numeric(s).astype("int64")
+    labels = {int(v): format_month(int(v)) for v in pd.unique(m)}
+    return [labels[v] for v in m.tolist()]
+
+
+def _prepare(rows: pd.DataFrame, once_per_person: bool) -> pd.DataFrame:
+    """Roster rows → the column values to store (texts, 'YYYY-MM' months, amounts in cents)."""
+    missing = [c for c in ROSTER_COLUMNS if c not in rows.columns]
+    if missing:
+        raise ValueError(f"roster rows lack columns {missing}")
+    empty = [c for c in _REQUIRED_VALUES if rows[c].isna().any()]
+    if empty:
+        raise ValueError(f"roster rows have empty values in {empty}")
+    amount = pd.to_numeric(rows["amount"]).astype("float64")
+    if (amount < 0).any():
+        raise ValueError("roster rows have negative amounts")
+    out = pd.DataFrame({c: _texts(rows[c]) for c in ["id_number", "name", "workshop_id", "workshop_name",
+                                                      "county_code", "county"]}, dtype=object)
+    out["qualified_month"] = _months(rows["qualified_month"])
+    out["payable_month"] = _months(rows["payable_month"])
+    out["amount_cents"] = np.rint(amount.to_numpy() * 100).astype("int64")
+    key = ["id_number"] if once_per_person else ["id_number", "workshop_id"]
+    dup = out.duplicated(key, keep=False)
+    if dup.any():
+        shown = "、".join(_mask(i) for i in pd.unique(out.loc[dup, "id_number"])[:5])
+        raise LedgerError(f"本批次名单中同一人出现了多次({shown} 等 {int(dup.sum())} 行),为防止重复发放,"
+                          "本批次未登记。", code="ledger.double_pay")
+    return out
+
+
+def _conflicts(conn: sqlite3.Connection, data: pd.DataFrame, once_per_person: bool) -> pd.DataFrame:
+    """Existing payouts that the new rows would repeat: new id_number, paid workshop, month, batch."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS fupin_new (id_number TEXT NOT NULL, workshop_id TEXT NOT NULL)")
+    conn.execute("DELETE FROM temp.fupin_new")
+    conn.executemany("INSERT INTO temp.fupin_new VALUES (?, ?)",
+                     zip(data["id_number"].tolist(), data["workshop_id"].tolist(), strict=True))
+    same = "" if once_per_person else " AND p.workshop_id = n.workshop_id"
+    found = conn.execute(
+        "SELECT n.id_number, p.workshop_id, b.month, b.batch_id FROM temp.fupin_new n "
+        f"JOIN payouts p ON p.id_number = n.id_number{same} JOIN batches b ON b.batch_id = p.batch_id"
+    ).fetchall()
+    conn.execute("DELETE FROM temp.fupin_new")
+    return pd.DataFrame.from_records(found, columns=["id_number", "paid_workshop_id", "month", "batch_id"])
+
+
+def _insert_payouts(conn: sqlite3.Connection, batch_id: int, data: pd.DataFrame, once: int,
+                    after_chunk: Callable[[int], None] | None) -> None:
+    columns = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
+               "qualified_month", "payable_month", "amount_cents"]
+    values = [data[c].tolist() for c in columns]
+    values[-1] = [int(v) for v in values[-1]]  # numpy ints are not SQLite-bindable
+    sql = ("INSERT INTO payouts (batch_id, id_number, name, workshop_id, workshop_name, county_code, county, "
+           "qualified_month, payable_month, amount_cents, once_per_person) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+    n = len(data)
+    for start in range(0, n, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, n)
+        conn.executemany(sql, zip(repeat(batch_id), *(col[start:stop] for col in values), repeat(once)))
+        if after_chunk is not None:
+            after_chunk(stop)
+
+
+def _files(files: Iterable[Any]) -> list[tuple[str, str, int]]:
+    by_path = {str(f.path): (str(f.path), str(f.sha256), int(f.size)) for f in files}
+    return sorted(by_path.values())
+
+
+def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.DataFrame, *, policy: str,
+                 policy_version: str, files: Iterable[Any], tool_version: str, county: str | None,
+                 once_per_person: bool, note: str | None,
+                 after_chunk: Callable[[int], None] | None = None) -> BatchResult:
+    """See the module docstring. `files` are fupin_cli.dataset.InputFile (path, sha256, size)."""
+    data = _prepare(rows, once_per_person)
+    file_rows = _files(files)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise sqlite_failure(path, exc, "写入") from exc
+    try:
+        result = _record(conn, path, month, data, policy=policy, policy_version=policy_version,
+                         file_rows=file_rows, tool_version=tool_version, county=county,
+                         once_per_person=once_per_person, note=note, after_chunk=after_chunk)
+        conn.execute("COMMIT")
+        return result
+    except sqlite3.IntegrityError as exc:
+        _rollback(conn)
+        raise LedgerError(f"登记被账本的防重复发放约束拒绝({exc}),本批次未登记,账本未改动。",
+                          code="ledger.double_pay") from exc
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        raise sqlite_failure(path, exc, "写入") from exc
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame, *, policy: str,
+            policy_version: str, file_rows: list[tuple[str, str, int]], tool_version: str, county: str | None,
+            once_per_person: bool, note: str | None, after_chunk: Callable[[int], None] | None) -> BatchResult:
+    month_text = format_month(month)
+    existing = conn.execute(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
+                            "ORDER BY county IS NULL LIMIT 1", (month_text, county)).fetchone()
+    if existing is not None:
+        return BatchResult(batch=batch_info(existing), created=False, recorded=0)
+    later = conn.execute("SELECT max(month) FROM batches WHERE month > ?", (month_text,)).fetchone()[0]
+    if later is not None:
+        y, m = later.split("-")
+        raise FupinError(f"账本“{path}”中已登记了{format_month_cn(int(y) * 12 + int(m) - 1)}的发放批次,"
+                         f"不能再登记更早的{format_month_cn(month)}。各月须按时间先后登记;未登记月份中应发的人员"
+                         "会自动计入下一次登记的名单。", code="ledger.month_order")
+    conflicts = _conflicts(conn, data, once_per_person)
+    earlier = conflicts.loc[conflicts["month"] < month_text]
+    if len(earlier):
+        shown = "、".join(f"{_mask(r.id_number)}(已于{r.month}批次{r.batch_id}发放)"
+                         for r in earlier.drop_duplicates("id_number").head(5).itertuples())
+        raise LedgerError(f"名单中有 {earlier['id_number'].nunique()} 人已在以前的批次中发放过奖补:{shown}。"
+                          "为防止重复发放,本批次未登记,账本未改动。", code="ledger.double_pay")
+    skipped = sorted(set(conflicts["id_number"]))
+    if skipped:
+        data = data.loc[~data["id_number"].isin(skipped)]
+    created_at = datetime.now().astimezone().isoformat(timespec="seconds")
+    cur = conn.execute(
+        "INSERT INTO batches (month, county, created_at, policy, policy_version, tool_version, people, workshops, "
+        "amount_cents, once_per_person, status, note) VALUES (?,?,?,?,?,?,?,?,?,?,'committed',?)",
+        (month_text, county, created_at, policy, policy_version, tool_version, len(data),
+         int(data["workshop_id"].nunique()), int(data["amount_cents"].sum()), int(once_per_person), note))
+    batch_id = int(cur.lastrowid or 0)
+    conn.executemany("INSERT INTO batch_files (batch_id, path, sha256, size) VALUES (?,?,?,?)",
+                     ((batch_id, *f) for f in file_rows))
+    _insert_payouts(conn, batch_id, data, int(once_per_person), after_chunk)
+    info = batch_info(conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (batch_id,)).fetchone())
+    return BatchResult(batch=info, created=True, recorded=len(data), skipped=skipped)

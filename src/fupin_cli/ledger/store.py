@@ -1,0 +1,241 @@
+"""The Ledger object: open, read batches and payouts, record a batch (SPEC §5)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pandas as pd
+import platformdirs
+
+from fupin_cli import __version__
+from fupin_cli.errors import LedgerError
+from fupin_cli.ledger.lock import ledger_lock
+from fupin_cli.ledger.models import BatchInfo, BatchResult
+from fupin_cli.ledger.opening import open_connection, sqlite_failure
+from fupin_cli.ledger.record import record_batch
+from fupin_cli.ledger.sql import BATCH_SELECT, batch_info, month_index_sql
+from fupin_cli.months import format_month
+
+BATCH_COLUMNS = ["batch_id", "month", "county", "created_at", "policy", "policy_version", "tool_version",
+                 "people", "workshops", "amount", "once_per_person", "status", "note", "files"]
+PAID_COLUMNS = ["id_number", "workshop_id", "county_code", "qualified_month", "payable_month", "amount",
+                "batch_id", "batch_month"]
+PAYOUT_COLUMNS = ["batch_id", "id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
+                  "qualified_month", "payable_month", "amount"]
+FILE_COLUMNS = ["batch_id", "path", "sha256", "size"]
+
+_INT = "int64"
+_TEXT = "str"
+
+
+def default_ledger_path() -> Path:
+    """Where the ledger lives when neither --ledger nor the config file names one.
+
+    Order of precedence (the CLI applies the first two): `--ledger PATH`, the config file's
+    ledger path, the environment variable FUPIN_LEDGER, and finally
+    `platformdirs.user_data_dir("fupin") / "ledger.sqlite3"` — e.g.
+    ~/.local/share/fupin/ledger.sqlite3 on Linux,
+    C:\\Users\\<user>\\AppData\\Local\\fupin\\ledger.sqlite3 on Windows.
+    """
+    env = os.environ.get("FUPIN_LEDGER", "").strip()
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("fupin", appauthor=False)) / "ledger.sqlite3"
+
+
+def _frame(rows: list[tuple[Any, ...]], columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(rows, columns=columns)
+    return df.astype({c: t for c, t in dtypes.items() if c in df.columns})
+
+
+def _months_text(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    out = df.copy()
+    for c in columns:
+        out[c] = out[c].map(format_month).astype(_TEXT)
+    return out
+
+
+class Ledger(AbstractContextManager["Ledger"]):
+    """The payout ledger: an SQLite file with batches, their input files and payout rows.
+
+    Use `Ledger.open(path)`; as a context manager it closes itself. Every write happens in one
+    `BEGIN IMMEDIATE` transaction, so a run killed at any instant leaves the ledger as it was before
+    or complete. Serialise whole compute-and-commit runs with `ledger.lock()`.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
+        self._conn = conn
+        self.path = path
+        self.readonly = readonly
+        # Test seam: called with the number of payout rows inserted so far, after each chunk,
+        # inside the open transaction (lets a test kill the process mid-write).
+        self._after_chunk: Callable[[int], None] | None = None
+
+    @classmethod
+    def open(cls, path: Path | None = None, *, create: bool = True, readonly: bool = False,
+             busy_timeout: float = 15.0) -> Ledger:
+        """Open (and if needed create and migrate) the ledger at `path` (default: `default_ledger_path()`).
+
+        A file that is not a sound fupin ledger (garbage, truncated, corrupt, another program's
+        database, a newer schema) raises LedgerError and is left untouched. `create=False` refuses
+        a missing file. `readonly=True` never writes: a missing file reads as an empty ledger and an
+        older schema is read through a migrated copy in memory. `busy_timeout` bounds how long a
+        statement waits for another process's transaction (then LockBusy).
+        """
+        path = Path(path) if path is not None else default_ledger_path()
+        conn = open_connection(path, create=create, readonly=readonly, busy_timeout=busy_timeout)
+        return cls(conn, path, readonly=readonly)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def lock(self, timeout: float = 30.0) -> AbstractContextManager[None]:
+        """Context manager holding `<ledger>.lock` (see `ledger_lock`); LockBusy after `timeout` s."""
+        return ledger_lock(self.path, timeout)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise sqlite_failure(self.path, exc, "读取") from exc
+
+    def batch(self, batch_id: int) -> BatchInfo | None:
+        rows = self._rows(f"{BATCH_SELECT} WHERE batch_id = ?", (int(batch_id),))
+        return batch_info(rows[0]) if rows else None
+
+    def batch_for_month(self, month: int, county: str | None = None) -> BatchInfo | None:
+        """The batch that recorded month `month`'s roster for `county` (a county code).
+
+        With a county: that county's own batch, else the region-wide batch of the month (which
+        covers every county). Without: the region-wide batch of the month. None if neither exists.
+        """
+        rows = self._rows(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
+                          "ORDER BY county IS NULL", (format_month(month), county))
+        return batch_info(rows[0]) if rows else None
+
+    def month_batches(self, month: int) -> list[BatchInfo]:
+        """Every batch of `month` (county batches and the region-wide one), oldest first."""
+        return [batch_info(r) for r in self._rows(f"{BATCH_SELECT} WHERE month = ? ORDER BY batch_id",
+                                                  (format_month(month),))]
+
+    def latest_month(self) -> int | None:
+        row = self._rows(f"SELECT max({month_index_sql('month')}) FROM batches")[0]
+        return None if row[0] is None else int(row[0])
+
+    def batches(self) -> pd.DataFrame:
+        """One row per batch (BATCH_COLUMNS), by month: month as a month index, amount in 元,
+        `files` the number of input files recorded."""
+        rows = self._rows(
+            f"SELECT b.batch_id, {month_index_sql('b.month')}, b.county, b.created_at, b.policy, b.policy_version, "
+            "b.tool_version, b.people, b.workshops, b.amount_cents / 100.0, b.once_per_person = 1, b.status, "
+            "b.note, (SELECT count(*) FROM batch_files f WHERE f.batch_id = b.batch_id) "
+            "FROM batches b ORDER BY b.month, b.batch_id")
+        return _frame(rows, BATCH_COLUMNS, {
+            "batch_id": _INT, "month": _INT, "county": _TEXT, "created_at": _TEXT, "policy": _TEXT,
+            "policy_version": _TEXT, "tool_version": _TEXT, "people": _INT, "workshops": _INT,
+            "amount": "float64", "once_per_person": "bool", "status": _TEXT, "note": _TEXT, "files": _INT})
+
+    def _payouts(self, where: str, params: tuple[Any, ...]) -> pd.DataFrame:
+        rows = self._rows(
+            f"SELECT batch_id, id_number, name, workshop_id, workshop_name, county_code, county, "
+            f"{month_index_sql('qualified_month')}, {month_index_sql('payable_month')}, amount_cents / 100.0 "
+            f"FROM payouts {where} ORDER BY batch_id, county_code, workshop_id, id_number", params)
+        return _frame(rows, PAYOUT_COLUMNS, {
+            "batch_id": _INT, "id_number": _TEXT, "name": _TEXT, "workshop_id": _TEXT, "workshop_name": _TEXT,
+            "county_code": _TEXT, "county": _TEXT, "qualified_month": _INT, "payable_month": _INT,
+            "amount": "float64"})
+
+    def _require_batch(self, batch_id: int) -> None:
+        if self.batch(batch_id) is None:
+            raise LedgerError(f"账本中没有编号为 {batch_id} 的批次。可用 fupin ledger 查看全部批次。",
+                              code="ledger.no_batch")
+
+    def batch_payouts(self, batch_id: int) -> pd.DataFrame:
+        """The payout rows of one batch (PAYOUT_COLUMNS; months as indexes, amount in 元)."""
+        self._require_batch(batch_id)
+        return self._payouts("WHERE batch_id = ?", (int(batch_id),))
+
+    def batch_files(self, batch_id: int) -> pd.DataFrame:
+        """The input files a batch was computed from: path, sha256, size (FILE_COLUMNS)."""
+        self._require_batch(batch_id)
+        rows = self._rows("SELECT batch_id, path, sha256, size FROM batch_files WHERE batch_id = ? ORDER BY path",
+                          (int(batch_id),))
+        return _frame(rows, FILE_COLUMNS, {"batch_id": _INT, "path": _TEXT, "sha256": _TEXT, "size": _INT})
+
+    def paid(self, before_month: int | None = None) -> pd.DataFrame:
+        """Pairs paid so far (PAID_COLUMNS), for rules.evaluate and the audit.
+
+        With `before_month`, only batches of months < before_month: the roster for month M is
+        computed with `paid(before_month=M)`, so committing M again reproduces the same roster.
+        """
+        where, params = ("WHERE b.month < ?", (format_month(before_month),)) if before_month is not None else ("", ())
+        rows = self._rows(
+            f"SELECT p.id_number, p.workshop_id, p.county_code, {month_index_sql('p.qualified_month')}, "
+            f"{month_index_sql('p.payable_month')}, p.amount_cents / 100.0, p.batch_id, {month_index_sql('b.month')} "
+            f"FROM payouts p JOIN batches b ON b.batch_id = p.batch_id {where} "
+            "ORDER BY b.month, p.batch_id, p.id_number", params)
+        return _frame(rows, PAID_COLUMNS, {
+            "id_number": _TEXT, "workshop_id": _TEXT, "county_code": _TEXT, "qualified_month": _INT,
+            "payable_month": _INT, "amount": "float64", "batch_id": _INT, "batch_month": _INT})
+
+    def export_rows(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(batches, payouts, files) of the whole ledger for the xlsx export, months as 'YYYY-MM' text.
+
+        Column names are those of BATCH_COLUMNS / PAYOUT_COLUMNS / FILE_COLUMNS; EXPORT_HEADERS
+        gives their Chinese headers.
+        """
+        batches = _months_text(self.batches(), ["month"])
+        payouts = _months_text(self._payouts("", ()), ["qualified_month", "payable_month"])
+        rows = self._rows("SELECT batch_id, path, sha256, size FROM batch_files ORDER BY batch_id, path")
+        files = _frame(rows, FILE_COLUMNS, {"batch_id": _INT, "path": _TEXT, "sha256": _TEXT, "size": _INT})
+        return batches, payouts, files
+
+    def iter_dump(self) -> Iterator[str]:
+        """The SQL text of the whole database (tests and support: compare two ledgers)."""
+        return self._conn.iterdump()
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def record_batch(self, month: int, rows: pd.DataFrame, *, policy: str, policy_version: str,
+                     files: list[Any], tool_version: str = __version__, county: str | None = None,
+                     once_per_person: bool = True, note: str | None = None) -> BatchResult:
+        """Record month `month`'s roster (ROSTER_COLUMNS) as one batch, in one transaction.
+
+        `county` is the county code when only that county's roster is committed (None: the whole
+        region). Returns `created=False` and records nothing when the month is already recorded
+        (for this county, or region-wide); raises FupinError when a later month is already
+        recorded and LedgerError when a row would pay someone a second time — then nothing is
+        recorded. Rules in detail: `fupin_cli.ledger.record`.
+        """
+        if self.readonly:
+            raise LedgerError(f"账本“{self.path}”以只读方式打开,不能登记发放批次。", code="ledger.readonly")
+        return record_batch(self._conn, self.path, month, rows, after_chunk=self._after_chunk, policy=policy,
+                            policy_version=policy_version, files=files, tool_version=tool_version, county=county,
+                            once_per_person=once_per_person, note=note)
+
+
+_COMMON_HEADERS = {"batch_id": "批次号", "amount": "金额(元)"}
+
+# Chinese headers for the ledger export (fupin_cli.workbooks.ledger_export), per frame of export_rows().
+EXPORT_HEADERS: dict[str, dict[str, str]] = {
+    "batches": {**_COMMON_HEADERS, "month": "发放月份", "county": "县(市、区)代码(空=全市)",
+                "created_at": "登记时间", "policy": "政策", "policy_version": "政策版本", "tool_version": "程序版本",
+                "people": "人数", "workshops": "车间数", "once_per_person": "每人限享一次", "status": "状态",
+                "note": "备注", "files": "输入文件数"},
+    "payouts": {**_COMMON_HEADERS, "id_number": "身份证号", "name": "姓名", "workshop_id": "车间编号",
+                "workshop_name": "车间名称", "county_code": "县(市、区)代码", "county": "县(市、区)",
+                "qualified_month": "达标月份", "payable_month": "可发放月份"},
+    "files": {"batch_id": "批次号", "path": "输入文件", "sha256": "SHA-256", "size": "大小(字节)"},
+}

@@ -1,0 +1,159 @@
+"""The payout roster (SPEC §5, §6.1): who is paid this month, per workshop and county, and why not.
+
+`build_roster` cuts the decisions of `rules.evaluate` into the sheets finance pays from;
+`roster_json` is the §6.3 `payout` document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from fupin_cli.months import format_month
+from fupin_cli.privacy import mask_text
+from fupin_cli.region import Region
+from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
+
+ROW_COLUMNS = [
+    "county_code", "county", "workshop_id", "workshop_name", "operator", "name", "id_number",
+    "contract_type", "start", "qualified_month", "payable_month", "months", "wages", "amount",
+]
+NOT_PAID_COLUMNS = [
+    "county", "workshop_id", "workshop_name", "name", "id_number", "status", "status_label", "reason",
+    "months", "wages", "qualified_month",
+]
+
+
+@dataclass
+class Roster:
+    month: int
+    county: str | None  # current county name, None = the whole region
+    county_code: str | None
+    policy: str
+    region_name: str
+    rows: pd.DataFrame
+    workshops: pd.DataFrame
+    counties: pd.DataFrame
+    not_paid: pd.DataFrame
+    problems: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def people(self) -> int:
+        return int(len(self.rows))
+
+    @property
+    def amount(self) -> float:
+        return float(self.rows["amount"].sum()) if len(self.rows) else 0.0
+
+
+def build_roster(
+    decisions: pd.DataFrame,
+    problems: pd.DataFrame,
+    month: int,
+    *,
+    policy: str,
+    region: Region,
+    county_code: str | None = None,
+) -> Roster:
+    """Roster for month M: every `eligible` pair (P ≤ M, not paid by an earlier batch).
+
+    Once-per-person was decided by the rule over all counties; `county_code` only filters.
+    """
+    d = decisions
+    if county_code is not None:
+        d = d.loc[d["county_code"] == county_code]
+    pay = d.loc[d["status"] == "eligible"].copy()
+    pay = pay.sort_values(["county_code", "workshop_id", "payable_month", "id_number"], kind="stable")
+    rows = pay[ROW_COLUMNS].reset_index(drop=True)
+
+    ws = (
+        pay.groupby(["county", "workshop_id"], sort=True, dropna=False)
+        .agg(
+            workshop_name=("workshop_name", "first"),
+            operator=("operator", "first"),
+            operator_type=("operator_type", "first"),
+            bank=("bank", "first"),
+            bank_account=("bank_account", "first"),
+            people=("id_number", "size"),
+            amount=("amount", "sum"),
+        )
+        .reset_index()
+    )
+    ws = ws[["county", "workshop_id", "workshop_name", "operator", "operator_type", "bank", "bank_account",
+             "people", "amount"]]
+
+    names = region.names_by_code()
+    codes = [c.code for c in region.counties] if county_code is None else [county_code]
+    by_county = pay.groupby("county_code").agg(
+        workshops=("workshop_id", "nunique"), people=("id_number", "size"), amount=("amount", "sum")
+    )
+    counties = pd.DataFrame({"county_code": codes})
+    counties["county"] = counties["county_code"].map(names)
+    counties = counties.join(by_county, on="county_code")
+    counties[["workshops", "people"]] = counties[["workshops", "people"]].fillna(0).astype(int)
+    counties["amount"] = counties["amount"].fillna(0.0).astype(float)
+
+    rest = d.loc[~d["status"].isin(["eligible", "paid"])].copy()
+    order = {s: i for i, s in enumerate(STATUS_ORDER)}
+    rest["_o"] = rest["status"].map(order)
+    rest = rest.sort_values(["_o", "county_code", "workshop_id", "id_number"], kind="stable")
+    rest["status_label"] = rest["status"].map(STATUS_LABELS)
+    not_paid = rest[NOT_PAID_COLUMNS].reset_index(drop=True)
+
+    cname = names.get(county_code) if county_code else None
+    return Roster(
+        month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
+        rows=rows, workshops=ws, counties=counties, not_paid=not_paid, problems=problems,
+    )
+
+
+def _month_or_none(v: object) -> str | None:
+    return None if v is None or pd.isna(v) else format_month(int(v))
+
+
+def roster_json(roster: Roster, *, mask: bool = True) -> dict:
+    """The §6.3 `payout` document. IDs are masked unless the caller asked for them (--show-id)."""
+    rows = []
+    for r in roster.rows.itertuples(index=False):
+        rows.append(
+            {
+                "id_number": mask_text(r.id_number) if mask else r.id_number,
+                "name": r.name,
+                "workshop_id": r.workshop_id,
+                "workshop_name": r.workshop_name,
+                "county": r.county,
+                "qualified_month": _month_or_none(r.qualified_month),
+                "payable_month": _month_or_none(r.payable_month),
+                "months": int(r.months),
+                "wages": round(float(r.wages), 2),
+                "amount": round(float(r.amount), 2),
+            }
+        )
+    return {
+        "month": format_month(roster.month),
+        "county": roster.county,
+        "policy": roster.policy,
+        "people": roster.people,
+        "amount": round(roster.amount, 2),
+        "rows": rows,
+    }
+
+
+def eligibility_json(decisions: pd.DataFrame, month: int, *, mask: bool = True) -> dict:
+    """The §6.3 `eligibility` document."""
+    rows = []
+    for r in decisions.itertuples(index=False):
+        rows.append(
+            {
+                "id_number": mask_text(r.id_number) if mask else r.id_number,
+                "workshop_id": r.workshop_id,
+                "status": r.status,
+                "qualified_month": _month_or_none(r.qualified_month),
+                "months": int(r.months),
+                "wages": round(float(r.wages), 2),
+                "reason": r.reason,
+            }
+        )
+    return {"month": format_month(month), "rows": rows}

@@ -1,0 +1,195 @@
+"""Settling month M: evaluate against the ledger's earlier payments, build the roster, record it.
+
+Used by `fupin payout` (preview, or `--commit`), `fupin batch` and `fupin stats`. Evaluation and
+recording happen under the ledger lock, so two overlapping runs can never pay the same laborer
+twice (SPEC §5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from fupin_cli import __version__
+from fupin_cli.dataset import Dataset
+from fupin_cli.errors import FupinError
+from fupin_cli.ledger import Ledger
+from fupin_cli.ledger.models import BatchInfo
+from fupin_cli.months import format_month, format_month_cn
+from fupin_cli.payout import Roster, build_roster
+from fupin_cli.pipeline import Progress, default_month, load_dataset
+from fupin_cli.policy import Policy, load_policy
+from fupin_cli.region import Region, load_region
+from fupin_cli.rules import evaluate
+from fupin_cli.status import STATUS_LABELS
+
+AUDIT_COLUMNS = ["batch_id", "batch_month", "county", "workshop_id", "workshop_name", "name", "id_number",
+                 "amount", "status", "status_label", "reason"]
+
+
+@dataclass
+class Settlement:
+    """Everything one month's run decided; the CLI renders it, `batch` writes it."""
+
+    dataset: Dataset
+    region: Region
+    policy: Policy
+    month: int
+    month_defaulted: bool
+    decisions: pd.DataFrame
+    roster: Roster
+    audit: pd.DataFrame
+    paid_all: pd.DataFrame  # every ledger payout of months ≤ M (empty without a ledger)
+    batch: BatchInfo | None = None
+    batch_created: bool = False
+    recorded: int = 0
+    mismatch: pd.DataFrame | None = None  # recommit: recorded pairs that today's roster no longer has, or vice versa
+    outputs: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_county(region: Region, county: str | None) -> str | None:
+    if county is None:
+        return None
+    c = region.resolve(county)
+    if c is None:
+        names = "、".join(x.name for x in region.counties)
+        raise FupinError(f"不认识的县(市、区)“{county}”。{region.name}的县(市、区)有:{names}", code="usage.county")
+    return c.code
+
+
+def audit_frame(decisions: pd.DataFrame, paid: pd.DataFrame) -> pd.DataFrame:
+    """Paid pairs whose current data no longer supports the payment (SPEC §5). Never unpays."""
+    if paid.empty:
+        return pd.DataFrame(columns=AUDIT_COLUMNS)
+    cur = decisions[["id_number", "workshop_id", "status", "reason", "county", "workshop_name", "name"]]
+    a = paid.merge(cur, on=["id_number", "workshop_id"], how="left")
+    a = a.loc[a["status"].ne("paid") | a["status"].isna()].copy()
+    a["reason"] = a["reason"].fillna("人员表中已找不到该人员在该车间的记录")
+    a["status"] = a["status"].fillna("missing")
+    a["status_label"] = a["status"].map(STATUS_LABELS).fillna("记录缺失")
+    return a.reindex(columns=AUDIT_COLUMNS).reset_index(drop=True)
+
+
+def _compare(recorded: pd.DataFrame, roster: Roster) -> pd.DataFrame:
+    """A recommit must reproduce the recorded roster; list every pair where it does not."""
+    rec = recorded[["id_number", "workshop_id", "name", "amount"]].assign(_rec=True)
+    now = roster.rows[["id_number", "workshop_id", "name", "amount"]].assign(_now=True)
+    m = rec.merge(now, on=["id_number", "workshop_id"], how="outer", suffixes=("_recorded", "_now"))
+    diff = m.loc[m["_rec"].isna() | m["_now"].isna() | (m["amount_recorded"] != m["amount_now"])].copy()
+    diff["note"] = "金额不同"
+    diff.loc[diff["_now"].isna(), "note"] = "已登记,但按现有数据本月不应发放"
+    diff.loc[diff["_rec"].isna(), "note"] = "按现有数据本月应发放,但已登记的批次中没有"
+    return diff.drop(columns=["_rec", "_now"]).reset_index(drop=True)
+
+
+def settle(
+    ds: Dataset,
+    *,
+    region: Region,
+    policy: Policy,
+    month: int | None = None,
+    county: str | None = None,
+    ledger: Ledger | None = None,
+    commit: bool = False,
+) -> Settlement:
+    """Evaluate month M (default: last complete month in the data) and optionally record its roster.
+
+    The caller holds the ledger lock when `commit` is true.
+    """
+    defaulted = month is None
+    m = default_month(ds) if month is None else month
+    code = resolve_county(region, county)
+    notes: list[str] = []
+    if ledger is not None:
+        latest = ledger.latest_month()
+        if commit and latest is not None and latest > m:
+            raise FupinError(
+                f"账本中已有{format_month_cn(latest)}的批次,不能再登记更早的{format_month_cn(m)}。"
+                "如需重印该月花名册,请去掉 --commit 预览。", code="ledger.out_of_order")
+        paid_before = ledger.paid(before_month=m)
+        paid_all = ledger.paid(before_month=m + 1)
+    else:
+        paid_before = paid_all = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
+    decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None)
+    roster = build_roster(decisions, ds.problems, m, policy=policy.label, region=region, county_code=code)
+    audit = audit_frame(decisions, paid_before)
+    s = Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,
+                   decisions=decisions, roster=roster, audit=audit, paid_all=paid_all, notes=notes)
+    if ledger is None:
+        return s
+    existing = ledger.batch_for_month(m, code)
+    if existing is not None:
+        s.batch = existing
+        s.mismatch = _compare(ledger.batch_payouts(existing.batch_id).pipe(
+            lambda p: p if code is None else p.loc[p["county_code"] == code]), roster)
+        notes.append(f"{format_month_cn(m)}已于{existing.created_at[:16]}登记为第{existing.batch_id}批,本次不再重复登记。")
+        return s
+    if commit:
+        rows = roster.rows.assign(qualified_month=roster.rows["qualified_month"].astype("int64"),
+                                  payable_month=roster.rows["payable_month"].astype("int64"))
+        res = ledger.record_batch(m, rows, policy=policy.name, policy_version=policy.version, files=ds.files,
+                                  tool_version=__version__, county=code,
+                                  once_per_person=bool(policy.at("once_per_person", m).value))
+        s.batch, s.batch_created, s.recorded = res.batch, res.created, res.recorded
+        if res.skipped:
+            notes.append(f"{len(res.skipped)} 人已在本月其他批次登记,本批次未重复登记。")
+        s.paid_all = ledger.paid(before_month=m + 1)
+    return s
+
+
+def run_payout(
+    paths: Sequence[str | Path],
+    *,
+    month: int | None = None,
+    county: str | None = None,
+    policy: str | None = None,
+    region: str | None = None,
+    ledger_path: Path | None = None,
+    commit: bool = False,
+    output: Path | None = None,
+    lock_timeout: float = 30.0,
+    progress: Progress | None = None,
+) -> Settlement:
+    """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`."""
+    from fupin_cli.workbooks.roster import write_roster
+
+    reg = load_region(region)
+    pol = load_policy(policy)
+    ds = load_dataset(paths, region=reg, progress=progress)
+    if commit and ledger_path is None:
+        from fupin_cli.ledger import default_ledger_path
+
+        ledger_path = default_ledger_path()
+    if ledger_path is None:
+        s = settle(ds, region=reg, policy=pol, month=month, county=county)
+    elif commit:
+        with Ledger.open(ledger_path, create=True) as led, led.lock(lock_timeout):
+            s = settle(ds, region=reg, policy=pol, month=month, county=county, ledger=led, commit=True)
+    else:
+        if not Path(ledger_path).exists():
+            raise FupinError(f"账本文件“{ledger_path}”不存在。预览时请给出已有的账本,或加 --commit 新建。",
+                             code="usage.ledger")
+        with Ledger.open(ledger_path, create=False, readonly=True) as led:
+            s = settle(ds, region=reg, policy=pol, month=month, county=county, ledger=led)
+    if output is not None:
+        s.outputs.append(write_roster(output, s.roster))
+    return s
+
+
+def settlement_json(s: Settlement, *, mask: bool = True) -> dict:
+    from fupin_cli.payout import roster_json
+    from fupin_cli.privacy import mask_text
+
+    doc = roster_json(s.roster, mask=mask)
+    doc["audit"] = [
+        {"id_number": mask_text(r.id_number) if mask else r.id_number, "workshop_id": r.workshop_id,
+         "batch_month": format_month(int(r.batch_month)), "status": r.status, "reason": r.reason}
+        for r in s.audit.itertuples(index=False)
+    ]
+    doc["batch"] = None if s.batch is None else {"batch_id": s.batch.batch_id, "created": s.batch_created,
+                                                 "recorded": s.recorded}
+    return doc

@@ -1,0 +1,181 @@
+"""Read the input spreadsheets into RawTables (SPEC §3; DESIGN.md "RawTables").
+
+Files (.xlsx/.xlsm/.xls/.csv) or folders of them; each sheet is recognised as 车间/人员/工资
+by its name (exact, then contained such as “人员(那坡镇)”) or, failing that, by its header;
+a table split over several sheets or files is concatenated. Values stay raw; `validate`
+normalises them. Input files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from fupin_cli.dataset import InputFile, RawTables, SheetInfo
+from fupin_cli.errors import InputError
+from fupin_cli.fsutil import sha256_file
+from fupin_cli.sources.csvfile import read_csv
+from fupin_cli.sources.headers import HeaderMatch, check_ambiguous, detect
+from fupin_cli.sources.sheet import build, letter
+from fupin_cli.sources.workbook import SheetGrid, Workbook
+from fupin_cli.tables import TABLE_KEYS, load_tables, normalise_header
+
+__all__ = ["read_sources", "discover", "SUFFIXES"]
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+Progress = Callable[[str, int, int], None]
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith((".", "~$")) for part in rel.parts)
+
+
+def discover(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
+    """(path, name as shown to the user) of every input file, folders expanded recursively and sorted."""
+    if not paths:
+        raise InputError("没有指定输入文件。请给出Excel/CSV文件或所在文件夹。", code="input.none")
+    out: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for given in paths:
+        p = Path(given)
+        if not p.exists():
+            raise InputError(f"找不到文件或文件夹“{given}”。请检查路径是否正确。", code="input.not_found")
+        if p.is_dir():
+            found = sorted((q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SUFFIXES
+                            and not _hidden(q.relative_to(p))), key=lambda q: q.relative_to(p).as_posix())
+            if not found:
+                raise InputError(f"文件夹“{given}”中没有找到表格文件(.xlsx、.xls、.csv)。",
+                                 code="input.no_files")
+            files = [(q, str(q)) for q in found]
+        elif p.suffix.lower() not in SUFFIXES:
+            raise InputError(f"文件“{given}”不是支持的表格文件,只能读取 .xlsx、.xls、.csv 文件。",
+                             code="input.not_spreadsheet")
+        else:
+            files = [(p, str(given))]
+        for q, shown in files:
+            key = q.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append((q, shown))
+    return out
+
+
+def table_by_name(name: str) -> tuple[str | None, bool]:
+    """(table, exact) from a sheet name or CSV file stem; the longest contained name wins."""
+    norm = normalise_header(name)
+    tables = load_tables()
+    hits: list[tuple[int, str]] = []
+    for t in TABLE_KEYS:
+        names = [normalise_header(s) for s in tables.get(t).sheet_names]
+        if norm in names:
+            return t, True
+        hits += [(len(s), t) for s in names if s and s in norm]
+    if not hits:
+        return None, False
+    hits.sort(reverse=True)
+    if len(hits) > 1 and hits[1][0] == hits[0][0] and hits[1][1] != hits[0][1]:
+        return None, False  # e.g. “车间人员”: let the headers decide
+    return hits[0][1], False
+
+
+def _choose(grid: SheetGrid, where: str) -> tuple[HeaderMatch | None, str | None]:
+    """The header match to use, or (None, note) for a sheet that is none of the tables."""
+    head = grid.head()
+    named, exact = table_by_name(grid.name)
+    complete, candidates = detect(head, grid.merges)
+    tables = load_tables()
+    if named is not None:
+        own = next((m for m in candidates if m.table == named), None)
+        if not exact and complete is not None and complete.table != named and (
+                own is None or own.missing(tables.get(named))):  # type: ignore[arg-type]
+            return complete, None  # “就业扶贫车间工资” holding a wage table
+        if own is None or (not exact and own.score < 2):
+            if exact:
+                cols = "、".join(c.header for c in tables.get(named).required)  # type: ignore[arg-type]
+                raise InputError(f"{where}找不到表头:前{len(head)}行中没有“{cols}”等列名。请检查表头名称。",
+                                 code="input.no_header")
+            return None, f"{where}的名称像{tables.get(named).title}表,但表头不符,已跳过。"  # type: ignore[arg-type]
+        return own, None
+    if complete is not None:
+        return complete, None
+    near = max(candidates, key=lambda m: m.score, default=None)
+    if near is not None and near.score >= 3:
+        spec = tables.get(near.table)  # type: ignore[arg-type]
+        return None, (f"{where}看起来像{spec.title}表,但缺少必填列:{'、'.join(near.missing(spec))},已跳过。"
+                      f"如果它是{spec.title}表,请把工作表改名为“{spec.sheet_names[0]}”并补齐表头。")
+    return None, f"{where}不是车间、人员或工资表,已跳过。"
+
+
+def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = None) -> RawTables:
+    """Read every input file; raise InputError (Chinese, naming the file) for unreadable input.
+
+    A table found nowhere is None in the result (the caller decides whether that is an error).
+    """
+    tables = load_tables()
+    found = discover(paths)
+    files: list[InputFile] = []
+    books: list[tuple[Path, str, Workbook | None, list[str]]] = []
+    for path, shown in found:
+        if path.suffix.lower() == ".csv":
+            books.append((path, shown, None, [path.stem]))
+        else:
+            wb = Workbook(path, shown)
+            books.append((path, shown, wb, wb.names))
+    total = sum(len(b[3]) for b in books)
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLE_KEYS}
+    sheets: list[SheetInfo] = []
+    notes: list[str] = []
+    done = 0
+    for path, shown, wb, names in books:
+        # hash before reading: the figures recorded are those of the bytes actually read
+        files.append(InputFile(path=path, sha256=sha256_file(path), size=path.stat().st_size))
+        grids = wb.sheets() if wb is not None else iter([read_csv(path, shown)])
+        used = empty = 0
+        for grid in grids:
+            where = f"文件“{shown}”" if wb is None else f"文件“{shown}”工作表“{grid.name}”"
+            done += 1
+            if progress is not None:
+                progress(f"{path.name}:{grid.name}" if wb is not None else path.name, done, total)
+            if not any(c is not None and c != "" for col in grid.columns for c in col):
+                empty += 1
+                if len(names) > 1:
+                    notes.append(f"{where}是空的,已跳过。")
+                continue
+            match, note = _choose(grid, where)
+            if match is None:
+                notes.append(note or f"{where}已跳过。")
+                continue
+            spec = tables.get(match.table)  # type: ignore[arg-type]
+            check_ambiguous(match, where)
+            missing = match.missing(spec)
+            if missing:
+                raise InputError(f"{where}缺少必填列:{'、'.join(missing)}(表头在第{match.row + 1}行)。"
+                                 f"请检查表头名称。", code="input.missing_column")
+            sheet_name = grid.name
+            sf = build(grid, match, spec, src=len(sheets))
+            del grid  # free the cells before the next sheet is read
+            used += 1
+            sheets.append(SheetInfo(
+                file=shown, sheet=sheet_name,
+                table=match.table, header_row=match.row + 1, headers=dict(match.headers),
+                letters={k: letter(j) for k, j in match.columns.items()}, wide=match.wide,
+                rows=sf.rows, ignored=sf.ignored))
+            parts[match.table].append(sf.frame)
+            if match.unused:
+                notes.append(f"{where}中以下列未使用:{'、'.join(dict.fromkeys(match.unused))}。")
+            for d in match.duplicates:
+                notes.append(f"{where}有同义的列,使用{d}。")
+            if sf.total_rows:
+                rows = "、".join(str(r) for r in sf.total_rows[:10]) + ("等" if len(sf.total_rows) > 10 else "")
+                notes.append(f"{where}的合计行(第{rows}行)已忽略。")
+        if empty and empty == len(names):
+            raise InputError(f"文件“{shown}”是空的,没有任何数据。", code="input.empty")
+        if not used:
+            raise InputError(f"文件“{shown}”中没有找到车间、人员或工资表(工作表:{'、'.join(names)})。"
+                             f"请检查工作表名称或表头。", code="input.no_tables")
+    frames = {t: (pd.concat(p, ignore_index=True) if len(p) > 1 else p[0]) if p else None
+              for t, p in parts.items()}
+    return RawTables(workshops=frames["workshops"], laborers=frames["laborers"], wages=frames["wages"],
+                     sheets=sheets, files=files, notes=notes)

@@ -1,0 +1,317 @@
+"""Normalise and validate the raw tables into a Dataset (SPEC §3.4–3.6).
+
+Every problem becomes a record naming file, sheet, Excel row, the column header as written, the
+cell value, a stable code, a severity and a Chinese message. All problems are collected in one
+pass; a row with an error is excluded from computation (its pair becomes `invalid_data`), the
+rest still computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from fupin_cli import values as V
+from fupin_cli.dataset import Dataset, RawTables, SheetInfo
+from fupin_cli.errors import InputError
+from fupin_cli.problems import concat_problems
+from fupin_cli.region import Region
+from fupin_cli.tables import ColumnSpec, TableSpec, load_tables
+
+YES_MARKS = {"√", "✓", "✔"}
+
+
+class _Collector:
+    """Turns normaliser issues (index labels) into located problem records."""
+
+    def __init__(self, sheets: list[SheetInfo]) -> None:
+        self.sheets = sheets
+        self.frames: list[pd.DataFrame] = []
+        self._file = {i: s.file for i, s in enumerate(sheets)}
+        self._sheet = {i: s.sheet for i, s in enumerate(sheets)}
+
+    def add(
+        self,
+        raw: pd.DataFrame,
+        idx: pd.Index | np.ndarray,
+        *,
+        key: str | None,
+        code: str | pd.Series,
+        severity: str | pd.Series,
+        message: str | pd.Series,
+        value: pd.Series | None = None,
+        header: str | None = None,
+    ) -> None:
+        if len(idx) == 0:
+            return
+        sub = raw.loc[idx]
+        src = sub["_src"]
+        if header is not None:
+            column = pd.Series(header, index=sub.index)
+        elif key == "pay" and "_pay_header" in sub:
+            column = sub["_pay_header"].astype(object)
+        elif key is not None:
+            hdr = {i: s.headers.get(key, key) for i, s in enumerate(self.sheets)}
+            column = src.map(hdr)
+        else:
+            column = pd.Series("", index=sub.index)
+        if value is None:
+            value = sub[key] if key is not None and key in sub else pd.Series("", index=sub.index)
+        else:
+            value = value.reindex(sub.index)
+        self.frames.append(
+            pd.DataFrame(
+                {
+                    "file": src.map(self._file).to_numpy(),
+                    "sheet": src.map(self._sheet).to_numpy(),
+                    "row": sub["_row"].to_numpy(),
+                    "column": np.asarray(column, dtype=object),
+                    "value": [_show(v) for v in value.to_numpy(dtype=object)],
+                    "code": _arr(code, sub.index),
+                    "severity": _arr(severity, sub.index),
+                    "message": _arr(message, sub.index),
+                }
+            )
+        )
+
+
+def _arr(v: str | pd.Series, index: pd.Index) -> np.ndarray:
+    if isinstance(v, pd.Series):
+        return v.reindex(index).to_numpy(dtype=object) if not v.index.equals(index) else v.to_numpy(dtype=object)
+    return np.full(len(index), v, dtype=object)
+
+
+def _show(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA:
+        return ""
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+def _is_empty(s: pd.Series) -> pd.Series:
+    return s.isna() | s.astype(str).str.strip().isin(["", "nan", "None"])
+
+
+def _normaliser(col: ColumnSpec, region: Region, raw: pd.DataFrame) -> Callable[[pd.Series], V.Normalised]:
+    t = col.type
+    if t == "text":
+        return V.normalise_text
+    if t == "id":
+        return V.normalise_id
+    if t == "date":
+        return V.normalise_date
+    if t == "month":
+        return V.normalise_month
+    if t == "money":
+        return V.normalise_money
+    if t == "enum":
+        return lambda s: V.normalise_enum(s, list(col.choices))
+    if t == "county":
+        return lambda s: V.normalise_county(s, region)
+    if t == "credit_code":
+        return V.normalise_credit_code
+    if t == "digits":
+        return V.normalise_digits
+    if t == "int":
+        return lambda s: V.normalise_int(s, col.min if col.min is not None else -(10**9), col.max if col.max is not None else 10**9)
+    if t == "bool":
+        return lambda s: _normalise_bool(s, raw)
+    raise AssertionError(f"unknown column type {t}")
+
+
+def _normalise_bool(s: pd.Series, raw: pd.DataFrame) -> V.Normalised:
+    """√/空 sheets mean empty = 否; elsewhere an empty required yes/no is missing (SPEC §3.2)."""
+    marks = s.astype(str).str.strip().isin(YES_MARKS)
+    tick_srcs = set(raw.loc[marks[marks].index, "_src"].unique())
+    if not tick_srcs:
+        return V.normalise_bool(s, empty_means_no=False)
+    in_tick = raw["_src"].isin(tick_srcs)
+    a = V.normalise_bool(s[in_tick], empty_means_no=True)
+    b = V.normalise_bool(s[~in_tick], empty_means_no=False)
+    vals = pd.concat([a.values, b.values]).reindex(s.index).astype("boolean")
+    return V.Normalised(vals, pd.concat([a.issues, b.issues], ignore_index=True))
+
+
+def _normalise_table(
+    raw: pd.DataFrame, spec: TableSpec, region: Region, out: _Collector
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Normalise every known column; return the clean frame and a per-row 'has error' mask."""
+    clean = pd.DataFrame(index=raw.index)
+    has_error = pd.Series(False, index=raw.index)
+    for col in spec.columns:
+        if col.key not in raw:
+            clean[col.key] = pd.NA
+            continue
+        res = _normaliser(col, region, raw)(raw[col.key])
+        clean[col.key] = res.values
+        iss = res.issues
+        if len(iss):
+            idx = pd.Index(iss["idx"].to_numpy())
+            out.add(raw, idx, key=col.key, code=_as(iss, "code"), severity=_as(iss, "severity"),
+                    message=_as(iss, "message"))
+            err_idx = idx[(iss["severity"] == "error").to_numpy()]
+            has_error.loc[err_idx] = True
+        if col.required:
+            missing = raw.index[_is_empty(raw[col.key]).to_numpy() & clean[col.key].isna().to_numpy()]
+            if col.type == "bool":
+                missing = raw.index[clean[col.key].isna().to_numpy() & _is_empty(raw[col.key]).to_numpy()]
+            out.add(raw, missing, key=col.key, code="required.missing", severity="error",
+                    message=f"必填项“{col.header}”为空,请补填")
+            has_error.loc[missing] = True
+    clean["_src"] = raw["_src"].to_numpy()
+    clean["_row"] = raw["_row"].to_numpy()
+    return clean, has_error
+
+
+def _as(iss: pd.DataFrame, col: str) -> pd.Series:
+    return pd.Series(iss[col].to_numpy(dtype=object), index=pd.Index(iss["idx"].to_numpy()))
+
+
+def _locate(df: pd.DataFrame, sheets: list[SheetInfo], mask: pd.Series) -> pd.Series:
+    """'文件 工作表 第N行' for rows in mask, used in cross-references between rows."""
+    sub = df.loc[mask, ["_src", "_row"]]
+    names = {i: f"{s.sheet}" for i, s in enumerate(sheets)}
+    return sub["_src"].map(names) + "表第" + sub["_row"].astype(str) + "行"
+
+
+def _duplicates(clean: pd.DataFrame, keys: list[str], out: _Collector, raw: pd.DataFrame, label: str,
+                has_error: pd.Series) -> None:
+    """All rows of a duplicated key are errors: we cannot know which one is right (money at stake)."""
+    usable = clean[keys].notna().all(axis=1)
+    dup = usable & clean.duplicated(keys, keep=False)
+    if not dup.any():
+        return
+    d = clean.loc[dup, keys + ["_src", "_row"]].copy()
+    d["_where"] = _locate(clean, out.sheets, dup)
+    first = d.groupby(keys, sort=False)["_where"].transform(lambda w: "、".join(w.iloc[:4]))
+    msg = "重复的" + label + ",共出现在:" + first + "。请删除重复行或改正后再核算"
+    out.add(raw, d.index, key=keys[0], code="key.duplicate", severity="error", message=msg)
+    has_error.loc[d.index] = True
+
+
+def validate(raw: RawTables, region: Region) -> Dataset:
+    """Normalise, check every cell and every cross-table rule; never raises for data problems."""
+    tables = load_tables()
+    for key, label in (("workshops", "车间"), ("laborers", "人员"), ("wages", "工资")):
+        if getattr(raw, key) is None:
+            names = "、".join(tables.get(key).sheet_names)
+            files = "、".join(sorted({f.path.name for f in raw.files})) or "(无)"
+            raise InputError(
+                f"在 {files} 中没有找到{label}表:请提供工作表名为 {names} 之一的表格,或表头含{label}表必填列的表格",
+                code=f"input.missing_table.{key}",
+            )
+    out = _Collector(raw.sheets)
+
+    # --- 车间 -------------------------------------------------------------
+    wraw = raw.workshops
+    ws, ws_err = _normalise_table(wraw, tables.workshops, region, out)
+    _duplicates(ws, ["workshop_id"], out, wraw, "车间编号", ws_err)
+    bad_order = ws["withdrawn"].notna() & ws["certified"].notna() & (ws["withdrawn"] < ws["certified"])
+    out.add(wraw, ws.index[bad_order], key="withdrawn", code="date.withdrawn_before_certified", severity="error",
+            message="撤销日期早于认定日期,请核对两个日期")
+    ws_err |= bad_order
+    names = region.names_by_code()
+    ws["county_code"] = ws["county"]
+    ws["county"] = ws["county_code"].map(names)
+    ws["valid"] = ~ws_err
+
+    # --- 人员 -------------------------------------------------------------
+    lraw = raw.laborers
+    lab, lab_err = _normalise_table(lraw, tables.laborers, region, out)
+    reason = pd.Series(pd.NA, index=lab.index, dtype="object")
+    reason[lab_err] = "人员表本行数据有误"
+    all_ws = set(ws["workshop_id"].dropna())
+    valid_ws = set(ws.loc[ws["valid"], "workshop_id"].dropna())
+    unknown = lab["workshop_id"].notna() & ~lab["workshop_id"].isin(all_ws)
+    out.add(lraw, lab.index[unknown], key="workshop_id", code="ref.unknown_workshop", severity="error",
+            message="车间编号在车间表中不存在,请核对编号或先在车间表中登记该车间")
+    lab_err |= unknown
+    reason[unknown] = "车间编号在车间表中不存在"
+    bad_ws = lab["workshop_id"].isin(all_ws) & ~lab["workshop_id"].isin(valid_ws)
+    reason[bad_ws & reason.isna()] = "所属车间在车间表中的数据有误"
+    _duplicates(lab, ["id_number", "workshop_id"], out, lraw, "人员(同一身份证号在同一车间登记了多次)", lab_err)
+    reason[lab_err & reason.isna()] = "人员表本行数据有误"
+    ends_early = lab["end"].notna() & lab["start"].notna() & (lab["end"] < lab["start"])
+    out.add(lraw, lab.index[ends_early], key="end", code="date.end_before_start", severity="error",
+            message="协议终止日期早于起始日期,请核对协议日期")
+    reason[ends_early & reason.isna()] = "协议终止日期早于起始日期"
+    lab_err |= ends_early
+
+    # --- 工资 -------------------------------------------------------------
+    graw = raw.wages
+    wg, wg_err = _normalise_table(graw, tables.wages, region, out)
+    lab_key = lab["id_number"].astype("object") + "|" + lab["workshop_id"].astype("object")
+    wg_key = wg["id_number"].astype("object") + "|" + wg["workshop_id"].astype("object")
+    key_ok = wg["id_number"].notna() & wg["workshop_id"].notna()
+    ws_unknown = key_ok & ~wg["workshop_id"].isin(all_ws)
+    out.add(graw, wg.index[ws_unknown], key="workshop_id", code="ref.unknown_workshop", severity="error",
+            message="车间编号在车间表中不存在,请核对编号")
+    not_registered = key_ok & ~ws_unknown & ~wg_key.isin(set(lab_key.dropna()))
+    out.add(graw, wg.index[not_registered], key="id_number", code="ref.unknown_laborer", severity="error",
+            message="该身份证号未在人员表中登记在此车间,请先在人员表中登记(或核对车间编号)")
+    wg_err |= ws_unknown | not_registered
+
+    # A wage row with an error for a known pair makes the pair's figures unreliable → invalid_data.
+    tainted = wg_err & key_ok & wg_key.isin(set(lab_key.dropna()))
+    if tainted.any():
+        bad_pairs = wg_key[tainted]
+        where = _locate(wg, raw.sheets, tainted)
+        first_where = where.groupby(bad_pairs.to_numpy()).first()
+        hit = lab_key.isin(set(bad_pairs))
+        reason[hit & reason.isna()] = "工资" + lab_key[hit].map(first_where).fillna("") + "数据有误"
+        lab_err |= hit
+
+    # Warnings that need both tables: pay outside the agreement, name mismatch, several rows a month.
+    lab_ok = lab.loc[lab["id_number"].notna() & lab["workshop_id"].notna()].drop_duplicates(["id_number", "workshop_id"])
+    pair = lab_ok.set_index(lab_key[lab_ok.index])
+    good = ~wg_err
+    gkey = wg_key[good]
+    start_m = _month_idx(pair["start"])
+    end_m = _month_idx(pair["end"])
+    s_m = gkey.map(start_m)
+    e_m = gkey.map(end_m)
+    m = wg.loc[good, "month"].astype("float")
+    outside = (m < s_m) | (e_m.notna() & (m > e_m))
+    outside = outside.fillna(False).astype(bool)
+    out.add(graw, outside.index[outside.to_numpy()], key="month", code="wage.outside_agreement", severity="warning",
+            message="该月份不在劳务协议期内,这笔工资不计入奖补核算;如协议日期有误请更正人员表")
+    if "name" in graw:
+        nm = gkey.map(pair["name"])
+        wname = wg.loc[good, "name"]
+        mism = wname.notna() & nm.notna() & (wname != nm)
+        out.add(graw, mism.index[mism.to_numpy()], key="name", code="name.mismatch", severity="warning",
+                message="姓名与人员表(" + nm[mism].astype(str) + ")不一致,请核对")
+    multi = good & key_ok & wg.duplicated(["id_number", "workshop_id", "month"], keep=False) & wg["month"].notna()
+    out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
+            message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
+
+    lab["valid"] = ~lab_err
+    lab["invalid_reason"] = reason.where(lab_err, None)
+    lab["poor"] = lab["poor"].fillna(False).astype(bool)
+    lab["relocated"] = lab["relocated"].fillna(False).astype(bool)
+    # Rows whose laborer key is unreadable cannot form a pair; they live on in `problems` only.
+    lab = lab.loc[lab["id_number"].notna() & lab["workshop_id"].notna()]
+
+    wages = wg.loc[good & key_ok & wg["month"].notna() & wg["pay"].notna(),
+                   ["id_number", "workshop_id", "month", "pay", "days", "_src", "_row"]].copy()
+    wages["month"] = wages["month"].astype("int64")
+    wages["pay"] = wages["pay"].astype("float64")
+
+    ws = ws.loc[ws["workshop_id"].notna()]
+    return Dataset(
+        workshops=ws.reset_index(drop=True),
+        laborers=lab.reset_index(drop=True),
+        wages=wages.reset_index(drop=True),
+        problems=concat_problems(out.frames),
+        sheets=raw.sheets,
+        files=raw.files,
+        notes=list(raw.notes),
+    )
+
+
+def _month_idx(dates: pd.Series) -> pd.Series:
+    d = pd.to_datetime(dates)
+    return (d.dt.year * 12 + d.dt.month - 1).astype("float")

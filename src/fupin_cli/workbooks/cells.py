@@ -1,0 +1,217 @@
+"""Safe cell writing, column-width fitting and the shared formats of every xlsx the tool writes.
+
+Every text goes through `write_string`: a name such as "=1+1" or "@SUM(A1)" must stay text (SPEC §6.1),
+and the workbook is opened with xlsxwriter's string conversions switched off as a second guard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from fupin_cli.months import format_month
+
+# How a column's values are written: text (write_string), numbers with a number format, dates, or
+# "auto" (decided per cell by `write_value`, for frames whose columns we do not know).
+Kind = Literal["text", "id", "money", "int", "number", "date", "datetime", "month", "auto"]
+
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+TEXT_FORMAT = "@"
+
+# Month indexes (year*12+month-1) of years 1900–2199: an int column in this range named like a month
+# is shown as "YYYY-MM".
+MONTH_INDEX_RANGE = (1900 * 12, 2200 * 12)
+
+WORKBOOK_OPTIONS: dict[str, Any] = {
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "remove_timezone": True,
+    "nan_inf_to_errors": False,
+    "default_date_format": DATE_FORMAT,
+}
+
+
+def new_workbook(path: Path, *, constant_memory: bool = False) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook with the safe options (no string → formula/number/url conversion)."""
+    return xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": constant_memory})
+
+
+class Formats:
+    """The formats of one workbook, created once and cached by (kind, bold)."""
+
+    _NUM = {"id": TEXT_FORMAT, "text": TEXT_FORMAT, "month": TEXT_FORMAT, "money": MONEY_FORMAT,
+            "int": "0", "number": "General", "date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "auto": None}
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self.wb = wb
+        self._cells: dict[tuple[str, bool], Format] = {}
+        self.title = wb.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
+        self.header = wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter",
+                                     "text_wrap": True, "bg_color": "#D9E1F2"})
+        self.required_header = wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter",
+                                              "text_wrap": True, "bg_color": "#D9E1F2", "font_color": "#C00000"})
+        self.signature = wb.add_format({"align": "left", "valign": "vcenter"})
+        self.note = wb.add_format({"text_wrap": True, "valign": "top"})
+
+    def cell(self, kind: str, bold: bool = False) -> Format:
+        key = (kind, bold)
+        fmt = self._cells.get(key)
+        if fmt is None:
+            props: dict[str, Any] = {"border": 1, "valign": "vcenter"}
+            num = self._NUM.get(kind)
+            if num is not None:
+                props["num_format"] = num
+            if bold:
+                props["bold"] = True
+            fmt = self._cells[key] = self.wb.add_format(props)
+        return fmt
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN, NaT and pd.NA; never raises for arrays or odd objects."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    return False
+
+
+def write_value(ws: Worksheet, row: int, col: int, value: object, fmts: Formats | None = None,
+                bold: bool = False) -> None:
+    """Write any Python/pandas value correctly: text as text, numbers as numbers, dates as dates.
+
+    Missing → blank cell (keeps the border); bool → 是/否; anything unknown → its text.
+    """
+
+    def fmt(kind: str) -> Format | None:
+        return None if fmts is None else fmts.cell(kind, bold)
+
+    if is_missing(value) or (isinstance(value, str) and value == ""):
+        ws.write_blank(row, col, None, fmt("auto"))
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt("text"))
+    elif isinstance(value, bool | np.bool_):
+        ws.write_string(row, col, "是" if value else "否", fmt("text"))
+    elif isinstance(value, int | np.integer):
+        ws.write_number(row, col, int(value), fmt("int"))
+    elif isinstance(value, float | np.floating | decimal.Decimal):
+        f = float(value)
+        if math.isinf(f):
+            ws.write_string(row, col, str(value), fmt("text"))
+        else:
+            ws.write_number(row, col, f, fmt("number"))
+    elif isinstance(value, pd.Timestamp | dt.datetime | np.datetime64):
+        ts = pd.Timestamp(value)
+        kind = "date" if ts == ts.normalize() else "datetime"
+        ws.write_datetime(row, col, ts.tz_localize(None).to_pydatetime() if ts.tzinfo else ts.to_pydatetime(),
+                          fmt(kind))
+    elif isinstance(value, dt.date):
+        ws.write_datetime(row, col, value, fmt("date"))
+    else:
+        ws.write_string(row, col, str(value), fmt("text"))
+
+
+# --- column values prepared once per column (vectorised), written in a plain row loop ---------------
+
+def _to_text(v: object) -> str:
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))  # an ID/account that arrived as a float must not print "…0.0"
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d") if v == v.normalize() else str(v)
+    if isinstance(v, bool | np.bool_):
+        return "是" if v else "否"
+    return str(v)
+
+
+def column_values(s: pd.Series, kind: Kind) -> list:
+    """The cell values of one column ready for the writer of `kind`; None marks a blank cell."""
+    if kind in ("text", "id"):
+        mask = s.isna().tolist()
+        # An empty text is a blank cell, as the user would have left it.
+        return [None if m or v == "" else (v if type(v) is str else _to_text(v))
+                for v, m in zip(s.astype(object), mask, strict=True)]
+    if kind == "month":
+        mask = s.isna().tolist()
+        num = pd.api.types.is_numeric_dtype(s)
+        return [None if m else (format_month(v) if num else _to_text(v)) for v, m in zip(s.astype(object), mask,
+                                                                                        strict=True)]
+    if kind in ("money", "int", "number"):
+        num = pd.to_numeric(s, errors="coerce").astype("float64")
+        num = num.where(np.isfinite(num))
+        if kind == "money":
+            num = num.round(2)  # 元 and 分: the 合计 is then the sum of what the reader sees
+        vals = num.astype(object).where(num.notna(), None).tolist()
+        return [int(v) if kind == "int" and v is not None else v for v in vals]
+    if kind in ("date", "datetime"):
+        d = pd.to_datetime(s, errors="coerce")
+        if getattr(d.dt, "tz", None) is not None:
+            d = d.dt.tz_localize(None)
+        return [None if pd.isna(v) else v.to_pydatetime() for v in d]
+    return s.astype(object).tolist()  # auto
+
+
+def infer_kind(s: pd.Series, key: str = "") -> Kind:
+    """A writer kind for a column we know nothing about but its dtype and name."""
+    if pd.api.types.is_bool_dtype(s):
+        return "auto"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        d = pd.to_datetime(s, errors="coerce").dropna()
+        return "date" if len(d) == 0 or bool((d == d.dt.normalize()).all()) else "datetime"
+    if pd.api.types.is_integer_dtype(s) or pd.api.types.is_float_dtype(s):
+        if "month" in key:
+            vals = pd.to_numeric(s, errors="coerce").dropna()
+            if len(vals) and vals.between(*MONTH_INDEX_RANGE).all() and (vals % 1 == 0).all():
+                return "month"
+        if key in ("amount", "wages", "pay", "paid_amount") or key.endswith("_amount"):
+            return "money"
+        return "int" if pd.api.types.is_integer_dtype(s) else "number"
+    if s.dtype == object:
+        return "auto"
+    return "text"
+
+
+# --- column widths --------------------------------------------------------------------------------
+
+def text_width(texts: Iterable[object]) -> int:
+    """Display width of the widest text; characters beyond Latin-1 (CJK, full-width) count double."""
+    s = pd.Series(list(texts), dtype=object).dropna().astype(str)
+    if s.empty:
+        return 0
+    w = s.str.len() + s.str.count(r"[^\x00-\xff]")
+    return int(w.max())
+
+
+def values_width(values: list, kind: Kind) -> int:
+    """Display width of prepared column values as Excel will show them."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return 0
+    if kind == "money":
+        return len(f"{max(abs(v) for v in present):,.2f}") + 1
+    if kind in ("int", "number"):
+        return max(len(f"{v:g}") if isinstance(v, float) else len(str(v)) for v in (max(present), min(present)))
+    if kind == "date":
+        return 10
+    if kind == "datetime":
+        return 19
+    return text_width(present)
+
+
+def fit_width(header: str, width: int, lo: int = 4, hi: int = 50) -> float:
+    """Excel column width for a header and its widest value, with a little padding."""
+    return float(min(hi, max(lo, text_width([header]), width) + 2))

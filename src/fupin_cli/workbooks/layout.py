@@ -1,0 +1,180 @@
+"""The printed-table layout shared by every report sheet (SPEC §6.1).
+
+Title row merged across the table (bold 16pt), header row, data rows, optional 合计 row and signature
+line; frozen header, fitted widths, A4 landscape, 1 page wide, header repeated on every printed page.
+Rows are written strictly top to bottom so that the layout also works in constant_memory mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+from xlsxwriter.worksheet import Worksheet
+
+from fupin_cli.workbooks.cells import (
+    Formats,
+    Kind,
+    column_values,
+    fit_width,
+    text_width,
+    values_width,
+    write_value,
+)
+
+SIGNATURE = "经办人:　　　　审核人:　　　　负责人:　　　　日期:"
+SEQ_HEADER = "序号"
+TOTAL_LABEL = "合计"
+
+
+@dataclass(frozen=True)
+class Col:
+    """One output column: the frame column `key`, its Chinese header and how values are written."""
+
+    key: str
+    header: str
+    kind: Kind = "text"
+    total: bool = False  # summed into the 合计 row
+    max_width: int = 50
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    header_row: int
+    first_row: int  # first data row (0-based); == total/last row + 1 when there is no data
+    n_rows: int
+    total_row: int | None
+
+
+def _footer(note: str | None) -> str:
+    centre = "&C第 &P 页,共 &N 页"
+    if not note:
+        return centre
+    return "&L" + note.replace("&", "&&") + centre
+
+
+def setup_print(ws: Worksheet, header_row: int, n_cols: int, footer_note: str | None = None) -> None:
+    """A4 landscape, fit 1 page wide, header row repeated, frozen below the header."""
+    ws.set_landscape()
+    ws.set_paper(9)  # 9 = A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    ws.freeze_panes(header_row + 1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.center_horizontally()
+    ws.set_footer(_footer(footer_note))
+
+
+def write_table(
+    ws: Worksheet,
+    fmts: Formats,
+    *,
+    title: str,
+    cols: list[Col],
+    frame: pd.DataFrame,
+    start_row: int = 0,
+    seq: bool = True,
+    totals: Literal["sum", "last_row", "none"] = "sum",
+    count_text: tuple[str, str] | None = None,
+    signature: bool = False,
+    notes: list[str] | None = None,
+    footer_note: str | None = None,
+    print_setup: bool = True,
+) -> TableInfo:
+    """Write a titled table; `count_text` = (column key, "共{n}人") puts the row count in the 合计 row.
+
+    `totals="sum"` writes computed sums of the `total` columns (numbers, not formulas, so that readers
+    which do not calculate still see them); `"last_row"` shows the frame's own last row (already a
+    合计 row) in bold.
+    """
+    if seq:
+        cols = [Col("__seq__", SEQ_HEADER, "int"), *cols]
+        frame = frame.assign(__seq__=range(1, len(frame) + 1))
+    n = len(frame)
+    values = []
+    for c in cols:
+        s = frame[c.key] if c.key in frame.columns else pd.Series([None] * n, index=frame.index, dtype=object)
+        values.append(column_values(s, c.kind))
+
+    sums: dict[int, float] = {}
+    total_texts: dict[int, str] = {}
+    if totals == "sum":
+        for j, c in enumerate(cols):
+            if c.total:
+                total = float(sum(v for v in values[j] if v is not None))
+                sums[j] = round(total, 2) if c.kind == "money" else total
+        total_texts[0] = TOTAL_LABEL
+        if count_text is not None:
+            j = next(j for j, c in enumerate(cols) if c.key == count_text[0])
+            total_texts[j] = count_text[1].format(n=n)
+
+    # Widths from the content, before any row is written (constant_memory cannot look back).
+    for j, c in enumerate(cols):
+        w = values_width(values[j], c.kind)
+        if j in sums:
+            w = max(w, values_width([sums[j]], c.kind))
+        if j in total_texts:
+            w = max(w, text_width([total_texts[j]]))
+        ws.set_column(j, j, fit_width(c.header, w, hi=c.max_width))
+
+    last_col = len(cols) - 1
+    r = start_row
+    if last_col > 0:
+        ws.merge_range(r, 0, r, last_col, "", fmts.title)
+    ws.write_string(r, 0, title, fmts.title)
+    ws.set_row(r, 30)
+    header_row = r + 1
+    for j, c in enumerate(cols):
+        ws.write_string(header_row, j, c.header, fmts.header)
+    first = header_row + 1
+
+    writers = []
+    for c, vals in zip(cols, values, strict=True):
+        bold_last = totals == "last_row"
+        fmt = fmts.cell(c.kind)
+        fn = {"money": ws.write_number, "int": ws.write_number, "number": ws.write_number,
+              "date": ws.write_datetime, "datetime": ws.write_datetime}.get(c.kind, ws.write_string)
+        writers.append((fn, fmt, fmts.cell(c.kind, bold_last), c.kind == "auto", vals))
+
+    write_blank = ws.write_blank
+    last_i = n - 1 if totals == "last_row" else -1
+    for i in range(n):
+        row = first + i
+        for j, (fn, fmt, bold_fmt, auto, vals) in enumerate(writers):
+            v = vals[i]
+            f = bold_fmt if i == last_i else fmt
+            if auto:
+                write_value(ws, row, j, v, fmts, i == last_i)
+            elif v is None:
+                write_blank(row, j, None, f)
+            else:
+                fn(row, j, v, f)
+
+    r = first + n
+    total_row = None
+    if totals == "sum":
+        total_row = r
+        for j, c in enumerate(cols):
+            if j in sums:
+                ws.write_number(r, j, sums[j], fmts.cell(c.kind, True))
+            elif j in total_texts:
+                ws.write_string(r, j, total_texts[j], fmts.cell("text", True))
+            else:
+                ws.write_blank(r, j, None, fmts.cell("text", True))
+        r += 1
+    if signature:
+        r += 1  # one blank row before the signature line
+        if last_col > 0:
+            ws.merge_range(r, 0, r, last_col, "", fmts.signature)
+        ws.write_string(r, 0, SIGNATURE, fmts.signature)
+        ws.set_row(r, 24)
+    for line in notes or []:  # remarks below the table, one merged line each
+        r += 1
+        if last_col > 0:
+            ws.merge_range(r, 0, r, last_col, "", fmts.signature)
+        ws.write_string(r, 0, line, fmts.signature)
+    if print_setup:
+        setup_print(ws, header_row, len(cols), footer_note)
+    return TableInfo(header_row=header_row, first_row=first, n_rows=n, total_row=total_row)
+

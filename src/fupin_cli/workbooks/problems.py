@@ -1,0 +1,249 @@
+"""The validation report workbook and marked copies of input workbooks (SPEC §3.6).
+
+A marked copy is a *copy* of one input .xlsx with every problem cell filled (red = error,
+yellow = warning) and an Excel comment holding the message(s); the input file is only read.
+
+Finding the cell of a problem: the problem frame carries the Excel row and the column header as
+written. The column is taken from the `headers` mapping {(sheet, header text) → column letter} when
+the caller has it (the reader knows where each header was); otherwise the header rows are scanned:
+the nearest cell above the problem row whose normalised text equals the header, else one of the
+header's aliases from tables.toml.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from openpyxl.cell.cell import MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+from openpyxl.utils import column_index_from_string
+from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
+
+from fupin_cli.errors import FupinError, InputError
+from fupin_cli.fsutil import atomic_path
+from fupin_cli.problems import PROBLEM_COLUMNS
+from fupin_cli.tables import load_tables, normalise_header
+from fupin_cli.workbooks.cells import Formats, is_missing, new_workbook
+from fupin_cli.workbooks.layout import Col, setup_print, write_table
+
+SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
+
+PROBLEM_COLS = [
+    Col("file", "文件", max_width=40),
+    Col("sheet", "工作表"),
+    Col("row", "行号", "int"),
+    Col("column", "列"),
+    Col("value", "单元格内容", max_width=30),
+    Col("code", "代码"),
+    Col("severity_label", "严重程度"),
+    Col("message", "说明", max_width=70),
+]
+
+COUNT_COLS = [
+    Col("file", "文件", max_width=40),
+    Col("sheet", "工作表"),
+    Col("code", "代码"),
+    Col("severity_label", "严重程度"),
+    Col("count", "条数", "int", total=True),
+    Col("message", "示例说明", max_width=70),
+]
+
+SUMMARY_LABELS = {
+    "month": "月份", "files": "文件数", "sheets": "工作表数", "rows": "数据行数", "errors": "错误条数",
+    "warnings": "警告条数", "valid": "是否通过检查", "checked_at": "检查时间", "region": "地区",
+    "policy": "政策", "tool_version": "程序版本",
+}
+
+ERROR_FILL = PatternFill(fill_type="solid", start_color="FFFF7C80", end_color="FFFF7C80")
+WARNING_FILL = PatternFill(fill_type="solid", start_color="FFFFFF00", end_color="FFFFFF00")
+TAB_COLORS = {"error": "FF0000", "warning": "FFC000"}
+HEADER_SCAN_ROWS = 30
+
+
+def problem_frame(problems: pd.DataFrame) -> pd.DataFrame:
+    """The problem frame with every PROBLEM_COLUMNS column and a Chinese severity label."""
+    df = problems.copy()
+    for c in PROBLEM_COLUMNS:
+        if c not in df.columns:
+            df[c] = pd.Series([None] * len(df), index=df.index, dtype=object)
+    # The cell content as the reader saw it: 4.52122E+17 must not be shown as 452122000000000000.
+    value = [None if is_missing(v) else str(v) for v in df["value"].astype(object)]
+    return df.assign(value=pd.Series(value, index=df.index, dtype=object),
+                     severity_label=df["severity"].map(SEVERITY_LABELS).fillna(df["severity"]))
+
+
+def problems_count_text(problems: pd.DataFrame) -> str:
+    """The 合计 text of a problem list, e.g. 共{n}条(错误3条,警告1条); {n} is filled by the layout."""
+    sev = problems["severity"] if "severity" in problems.columns else pd.Series(dtype=object)
+    return f"共{{n}}条(错误{int((sev == 'error').sum())}条,警告{int((sev == 'warning').sum())}条)"
+
+
+def write_problems(path: Path, problems: pd.DataFrame, summary: dict | None = None) -> Path:
+    """The validation report: 问题清单 (every problem) and 汇总 (counts per file, sheet and code)."""
+    path = Path(path)
+    probs = problem_frame(problems)
+    key = ["file", "sheet", "code", "severity_label"]
+    counts = (probs.fillna({k: "" for k in key}).groupby(key, sort=True, dropna=False)
+              .agg(count=("code", "size"), message=("message", "first")).reset_index())
+    with atomic_path(path) as tmp:
+        wb = new_workbook(tmp, constant_memory=True)
+        fmts = Formats(wb)
+        write_table(wb.add_worksheet("问题清单"), fmts, title="数据问题清单", cols=PROBLEM_COLS, frame=probs,
+                    count_text=("file", problems_count_text(probs)))
+        ws = wb.add_worksheet("汇总")
+        start = 0
+        if summary:
+            items = pd.DataFrame({"item": [SUMMARY_LABELS.get(k, k) for k in summary],
+                                  "value": list(summary.values())})
+            info = write_table(ws, fmts, title="数据检查汇总", frame=items, seq=False, totals="none",
+                               cols=[Col("item", "项目"), Col("value", "内容", "auto", max_width=60)],
+                               print_setup=False)
+            start = info.first_row + info.n_rows + 1
+        info = write_table(ws, fmts, title="各文件问题条数", cols=COUNT_COLS, frame=counts, start_row=start,
+                           print_setup=False)
+        setup_print(ws, info.header_row, len(COUNT_COLS) + 1)
+        if summary:
+            ws.freeze_panes(0, 0)  # the header is far down: freezing it would hide most of the screen
+        wb.close()
+    return path
+
+
+# --- marked copy ----------------------------------------------------------------------------------
+
+@cache
+def _alias_groups() -> dict[str, set[str]]:
+    """Normalised header → every normalised name of the same column (over all three tables)."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    tables = load_tables()
+    for t in (tables.workshops, tables.laborers, tables.wages):
+        for c in t.columns:
+            names = {normalise_header(n) for n in c.names()}
+            for n in names:
+                groups[n] |= names
+    return groups
+
+
+def _header_cells(ws: OpenpyxlSheet) -> dict[str, list[tuple[int, int]]]:
+    """Normalised text → (row, col) of the text cells in the first rows (where headers are)."""
+    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, HEADER_SCAN_ROWS)):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.strip():
+                found[normalise_header(cell.value)].append((cell.row, cell.column))
+    return found
+
+
+def _find_header(ws: OpenpyxlSheet, cache: dict, header: str, row: int | None) -> tuple[int, int] | None:
+    """(row, col) of the header cell of `header`: nearest above `row`, or the first one without a row."""
+    if ws.title not in cache:
+        cache[ws.title] = _header_cells(ws)
+    found = cache[ws.title]
+    norm = normalise_header(header)
+    for names in ({norm}, _alias_groups().get(norm, set())):
+        cells = [rc for n in names for rc in found.get(n, [])]
+        if row is not None:
+            cells = [rc for rc in cells if rc[0] <= row]
+        if cells:
+            return max(cells) if row is not None else min(cells)
+    return None
+
+
+def _anchor(ws: OpenpyxlSheet, row: int, col: int):
+    """The writable cell at (row, col): the top-left cell when it lies inside a merged range."""
+    cell = ws.cell(row=row, column=col)
+    if isinstance(cell, MergedCell):
+        for rng in ws.merged_cells.ranges:
+            if cell.coordinate in rng:
+                return ws.cell(row=rng.min_row, column=rng.min_col)
+    return cell
+
+
+def write_marked_copy(
+    source: Path,
+    dest: Path,
+    problems_for_file: pd.DataFrame,
+    headers: Mapping[tuple[str, str], str] | None = None,
+) -> Path:
+    """Copy `source` (.xlsx) to `dest` with problem cells filled and commented; `source` is not touched.
+
+    Problems with a row but no (findable) column mark the whole row; problems without a row mark the
+    header cell of their column, or else the sheet tab with a comment in A1; problems on a sheet
+    that is not in the workbook go to A1 of the first sheet. Every sheet with a problem gets a
+    coloured tab. Note: openpyxl does not keep images or charts of the source in the copy.
+    """
+    source, dest = Path(source), Path(dest)
+    if source.suffix.lower() != ".xlsx":
+        raise FupinError(f"只能为 .xlsx 文件生成标注副本:“{source.name}”不是 .xlsx 文件。", code="output.marked_type")
+    if source.resolve() == dest.resolve():
+        raise FupinError(f"标注副本不能覆盖原文件“{source.name}”,请换一个文件名。", code="output.marked_overwrite")
+    try:
+        wb = openpyxl.load_workbook(source)
+    except Exception as exc:  # openpyxl raises many kinds for a corrupt file
+        raise InputError(f"无法打开“{source.name}”生成标注副本:{exc}", code="input.unreadable") from exc
+
+    messages: dict[tuple[str, int, int], list[str]] = defaultdict(list)
+    severity: dict[tuple[str, int, int], str] = {}
+    row_marks: dict[tuple[str, int], str] = {}
+    tab_marks: dict[str, str] = {}
+    scan_cache: dict = {}
+
+    def note(sheet: str, r: int, c: int, sev: str, text: str) -> None:
+        messages[(sheet, r, c)].append(text)
+        if severity.get((sheet, r, c)) != "error":
+            severity[(sheet, r, c)] = sev
+
+    for p in problem_frame(problems_for_file).itertuples(index=False):
+        sev = "error" if p.severity == "error" else "warning"
+        label = SEVERITY_LABELS[sev]
+        sheet = p.sheet if isinstance(p.sheet, str) and p.sheet in wb.sheetnames else wb.sheetnames[0]
+        ws = wb[sheet]
+        row = None if pd.isna(p.row) else int(p.row)
+        header = p.column if isinstance(p.column, str) and p.column.strip() else None
+        col = hdr = None
+        if header is not None:
+            hdr = _find_header(ws, scan_cache, header, row)
+            letter = (headers or {}).get((sheet, header))
+            if letter:
+                col = column_index_from_string(letter)
+                if hdr is not None and hdr[1] != col:
+                    hdr = None
+            elif hdr is not None:
+                col = hdr[1]
+        text = f"【{label}】{p.message}" + (f"({p.code})" if isinstance(p.code, str) and p.code else "")
+        if tab_marks.get(sheet) != "error":
+            tab_marks[sheet] = sev
+        if row is not None and col is not None:
+            note(sheet, row, col, sev, text)
+        elif row is not None:
+            note(sheet, row, 1, sev, (f"[{header}] " if header else "") + text)
+            if row_marks.get((sheet, row)) != "error":
+                row_marks[(sheet, row)] = sev
+        elif col is not None:
+            note(sheet, hdr[0] if hdr else 1, col, sev, text)  # the column's header cell
+        else:
+            note(sheet, 1, 1, sev, text)
+
+    fills = {"error": ERROR_FILL, "warning": WARNING_FILL}
+    for (sheet, r), sev in row_marks.items():
+        ws = wb[sheet]
+        for c in range(1, max(ws.max_column, 1) + 1):
+            _anchor(ws, r, c).fill = fills[sev]  # cells with their own problem are refilled below
+    for (sheet, r, c), texts in messages.items():
+        cell = _anchor(wb[sheet], r, c)
+        cell.fill = fills[severity[(sheet, r, c)]]
+        old = cell.comment.text + "\n" if cell.comment is not None else ""
+        body = old + "\n".join(texts)
+        cell.comment = Comment(body, "fupin", width=320, height=min(600, 40 + 18 * body.count("\n") * 2))
+    for sheet, sev in tab_marks.items():
+        wb[sheet].sheet_properties.tabColor = TAB_COLORS[sev]
+
+    with atomic_path(dest) as tmp:
+        wb.save(tmp)
+    return dest
+

@@ -1,0 +1,166 @@
+"""Blank input workbook (`fupin template`, SPEC §7): the right headers, drop-down lists, text ID columns.
+
+Headers, required flags, choices and notes all come from tables.toml, so the template always matches
+what the reader accepts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from xlsxwriter.utility import xl_col_to_name
+
+from fupin_cli.fsutil import atomic_path
+from fupin_cli.region import Region, load_region
+from fupin_cli.tables import ColumnSpec, TableSpec, load_tables
+from fupin_cli.workbooks.cells import Formats, new_workbook, text_width
+from fupin_cli.workbooks.layout import setup_print
+
+TEMPLATE_NAME = "就业扶贫车间数据模板.xlsx"
+TEMPLATE_ROWS = 2000  # rows pre-formatted (text ID columns, dates) and covered by the drop-down lists
+YES_NO = ["是", "否"]
+LIST_SHEET = "选项"  # hidden sheet for lists longer than Excel's 255-character inline limit
+
+# Cell kind per column type: text-like columns are "@" so that Excel keeps 18-digit IDs, leading zeros
+# and "2019-03" as typed.
+KIND_BY_TYPE = {"id": "id", "digits": "id", "credit_code": "id", "text": "text", "month": "month",
+                "enum": "text", "county": "text", "bool": "text", "date": "date", "money": "money", "int": "int"}
+
+TYPE_NOTES = {
+    "id": "文本格式", "digits": "文本格式", "credit_code": "文本格式", "text": "文本", "month": "文本(年-月)",
+    "enum": "下拉选择", "county": "下拉选择", "bool": "下拉选择 是/否", "date": "日期", "money": "数字(元)",
+    "int": "整数",
+}
+
+COMMON_MISTAKES = [
+    "身份证号、银行账号、统一社会信用代码请保持文本格式:设成数字格式后 Excel 会把18位身份证号变成 4.52122E+17,后几位永久丢失。",
+    "从其他表格粘贴时请用“选择性粘贴 → 数值”,以免把数字格式一起粘贴进来。",
+    "表格上方可以有标题行(如“XX县就业扶贫车间花名册”“填报单位:…”),表格下方可以有“合计”行,程序会自动识别并跳过。",
+    "可以有“序号”列;列的顺序不限;表头中的空格、换行、全角括号和“(元)”等单位不影响识别。",
+    "工资表每人每月一行(填“月份”列);也可以每人一行、每月一列(表头写 2019年3月、2019-03 等),两种写法都可以。",
+    "同一人在两个车间务工,人员表中填两行(每个车间一行)。",
+    "日期请写成 2019-03-01 这样的格式;工资金额只填数字,不要写“元”。",
+    "可以把车间、人员、工资分别放在不同文件或按乡镇分成多个工作表,程序会合并。",
+]
+
+
+def _choices(col: ColumnSpec, region: Region) -> list[str] | None:
+    if col.type == "enum":
+        return list(col.choices)
+    if col.type == "bool":
+        return YES_NO
+    if col.type == "county":
+        return [c.name for c in region.counties]
+    return None
+
+
+def _validation(col: ColumnSpec, choices: list[str] | None, list_ref: str | None) -> dict | None:
+    if choices is not None:
+        source: object = list_ref if list_ref else choices
+        return {"validate": "list", "source": source, "error_title": "请从下拉列表选择",
+                "error_message": f"“{col.header}”请从下拉列表中选择:{'、'.join(choices)[:200]}"}
+    if col.type == "date":
+        # A warning, not a stop: text dates such as 2019.3.5 are still accepted by the program.
+        return {"validate": "date", "criteria": "between", "minimum": date(2000, 1, 1), "maximum": date(2099, 12, 31),
+                "error_type": "warning", "error_title": "日期格式",
+                "error_message": "请填写日期,如 2019-03-01"}
+    if col.type == "money":
+        return {"validate": "decimal", "criteria": ">=", "value": 0, "error_title": "金额",
+                "error_message": "请填写不小于 0 的金额(只填数字,单位元)"}
+    if col.type == "int":
+        lo, hi = col.min if col.min is not None else 0, col.max if col.max is not None else 1_000_000
+        return {"validate": "integer", "criteria": "between", "minimum": lo, "maximum": hi,
+                "error_title": col.header, "error_message": f"请填写 {lo}–{hi} 的整数"}
+    return None
+
+
+def _write_table_sheet(wb, fmts: Formats, spec: TableSpec, region: Region, lists: dict[str, str]) -> None:
+    ws = wb.add_worksheet(spec.title)
+    for j, col in enumerate(spec.columns):
+        kind = KIND_BY_TYPE[col.type]
+        fmt = fmts.cell(kind)
+        header_fmt = fmts.required_header if col.required else fmts.header
+        ws.write_string(0, j, col.header, header_fmt)
+        if col.note:
+            ws.write_comment(0, j, f"{col.header}{'(必填)' if col.required else ''}:{col.note}",
+                             {"author": "fupin", "x_scale": 2})
+        width = {"id": 22, "date": 12, "money": 12}.get(kind, 10)
+        choices = _choices(col, region)
+        if choices:
+            width = max(width, text_width(choices) + 4)
+        ws.set_column(j, j, max(width, text_width([col.header]) + 2), fmt)
+        # Explicitly formatted blank cells too: a column format alone is lost when rows are pasted.
+        for r in range(1, TEMPLATE_ROWS + 1):
+            ws.write_blank(r, j, None, fmt)
+        dv = _validation(col, choices, lists.get(f"{spec.title}:{col.key}"))
+        if dv is not None:
+            ws.data_validation(1, j, TEMPLATE_ROWS, j, dv)
+    ws.set_row(0, 30)
+    ws.autofilter(0, 0, 0, len(spec.columns) - 1)
+    setup_print(ws, 0, len(spec.columns))
+
+
+def _write_notes(wb, fmts: Formats, specs: list[TableSpec]) -> None:
+    ws = wb.add_worksheet("填表说明")
+    ws.merge_range(0, 0, 0, 4, "", fmts.title)
+    ws.write_string(0, 0, "就业扶贫车间数据模板填表说明", fmts.title)
+    ws.set_row(0, 30)
+    for j, h in enumerate(["工作表", "列名", "是否必填", "格式", "说明(也可用的列名)"]):
+        ws.write_string(1, j, h, fmts.header)
+    text = fmts.cell("text")
+    r = 2
+    for spec in specs:
+        for col in spec.columns:
+            aliases = f"(也可写作:{'、'.join(col.aliases)})" if col.aliases else ""
+            for j, v in enumerate([spec.title, col.header, "必填" if col.required else "选填",
+                                   TYPE_NOTES[col.type], col.note + aliases]):
+                ws.write_string(r, j, v, text)
+            r += 1
+    r += 1
+    ws.write_string(r, 0, "红色表头为必填列。常见问题:", fmts.cell("text", True))
+    for i, line in enumerate(COMMON_MISTAKES, start=1):
+        r += 1
+        ws.merge_range(r, 0, r, 4, "", fmts.note)
+        ws.write_string(r, 0, f"{i}. {line}", fmts.note)
+        ws.set_row(r, 32)
+    for j, w in enumerate([10, 24, 10, 16, 70]):
+        ws.set_column(j, j, w, fmts.note if j == 4 else None)
+    setup_print(ws, 1, 5)
+
+
+def write_templates(folder: Path, region: Region | None = None) -> list[Path]:
+    """Write 就业扶贫车间数据模板.xlsx (车间, 人员, 工资, 填表说明) into `folder`; return the paths."""
+    region = region or load_region()
+    tables = load_tables()
+    specs = [tables.workshops, tables.laborers, tables.wages]
+    path = Path(folder) / TEMPLATE_NAME
+    with atomic_path(path) as tmp:
+        wb = new_workbook(tmp)
+        fmts = Formats(wb)
+        # Long lists go to a hidden sheet (Excel limits an inline list to 255 characters).
+        long_lists = [(f"{s.title}:{c.key}", ch) for s in specs for c in s.columns
+                      if (ch := _choices(c, region)) and len(",".join(ch)) > 255]
+        lists = lists_for(long_lists)
+        for spec in specs:
+            _write_table_sheet(wb, fmts, spec, region, lists)
+        _write_notes(wb, fmts, specs)
+        if long_lists:
+            ls = wb.add_worksheet(LIST_SHEET)
+            for j, (key, choices) in enumerate(long_lists):
+                ls.write_string(0, j, key)
+                for i, v in enumerate(choices, start=1):
+                    ls.write_string(i, j, v)
+            ls.hide()
+        wb.worksheets()[0].activate()
+        wb.close()
+    return [path]
+
+
+def lists_for(long_lists: list[tuple[str, list[str]]]) -> dict[str, str]:
+    """Validation source formulas (=选项!$A$2:$A$n) for the lists kept on the hidden sheet."""
+    out = {}
+    for j, (key, choices) in enumerate(long_lists):
+        c = xl_col_to_name(j)
+        out[key] = f"={LIST_SHEET}!${c}$2:${c}${len(choices) + 1}"
+    return out
