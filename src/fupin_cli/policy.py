@@ -20,7 +20,7 @@ from typing import Any, Generic, Literal, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from fupin_cli.errors import ConfigError
+from fupin_cli.errors import ConfigError, FupinError
 from fupin_cli.months import format_month, month_index, parse_month_arg
 
 DEFAULT_POLICY = "gx-2018"
@@ -46,8 +46,7 @@ ANCHOR_LABELS = {"agreement": "自协议起始月起连续计算", "rolling": "�
 
 
 def _to_month(v: Any) -> Any:
-    """'2018-01', '2018-01-01', a TOML date or a month index → month index; anything else is left
-    for pydantic to reject."""
+    """'2018-01', '2018-01-01' or a TOML date → month index; other types are left for pydantic."""
     if isinstance(v, date):
         return month_index(v.year, v.month)
     if isinstance(v, str):
@@ -56,8 +55,8 @@ def _to_month(v: Any) -> Any:
             text = text[:7]
         try:
             return parse_month_arg(text)
-        except Exception:  # noqa: BLE001 - reported by pydantic as a bad value below
-            return v
+        except FupinError:
+            raise ValueError(f"月份“{v}”无法识别,请写成 2018-01 这样的格式") from None
     return v
 
 

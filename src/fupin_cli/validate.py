@@ -50,11 +50,13 @@ class _Collector:
         src = sub["_src"]
         if header is not None:
             column = pd.Series(header, index=sub.index)
-        elif key == "pay" and "_pay_header" in sub:
-            column = sub["_pay_header"].astype(object)
         elif key is not None:
             hdr = {i: s.headers.get(key, key) for i, s in enumerate(self.sheets)}
-            column = src.map(hdr)
+            column = src.map(hdr).astype(object)
+            if key in ("pay", "month") and "_pay_header" in sub:
+                # In a wide wage sheet the month and the pay are the month column's header and cell.
+                wide = src.map({i: s.wide or key == "pay" for i, s in enumerate(self.sheets)}).astype(bool)
+                column = column.where(~wide, sub["_pay_header"].astype(object))
         else:
             column = pd.Series("", index=sub.index)
         if value is None:
@@ -251,7 +253,7 @@ def validate(raw: RawTables, region: Region) -> Dataset:
             message="车间编号在车间表中不存在,请核对编号")
     not_registered = key_ok & ~ws_unknown & ~wg_key.isin(set(lab_key.dropna()))
     out.add(graw, wg.index[not_registered], key="id_number", code="ref.unknown_laborer", severity="error",
-            message="该身份证号未在人员表中登记在此车间,请先在人员表中登记(或核对车间编号)")
+            message="该身份证号未在人员表中登记在此车间(或人员表中此人的数据有误),请先在人员表中登记或改正,并核对车间编号")
     wg_err |= ws_unknown | not_registered
 
     # A wage row with an error for a known pair makes the pair's figures unreliable → invalid_data.
@@ -305,7 +307,9 @@ def validate(raw: RawTables, region: Region) -> Dataset:
         workshops=ws.reset_index(drop=True),
         laborers=lab.reset_index(drop=True),
         wages=wages.reset_index(drop=True),
-        problems=concat_problems(out.frames),
+        # A wide wage sheet repeats the laborer's cells for every month: report each cell once.
+        problems=concat_problems(out.frames).drop_duplicates(["file", "sheet", "row", "column", "code"])
+        .reset_index(drop=True),
         sheets=raw.sheets,
         files=raw.files,
         notes=list(raw.notes),

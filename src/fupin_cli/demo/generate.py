@@ -109,6 +109,7 @@ class _CountyGen:
         self.workshops: list[_Workshop] = []
         self.persons: list[dict] = []  # id_number, name, poor, relocated
         self.pairs: list[pp.Pair] = []
+        self.bad_credit: int | None = None  # workshop whose credit code gets a wrong check character
 
     # -- workshops -------------------------------------------------------------------------------
     def make_workshops(self) -> None:
@@ -272,7 +273,6 @@ class _CountyGen:
             wi = int(rng.choice([i for i in counted if i != p.workshop]))
             p.truncate(p.start + 2)
             months, pays = pp.ordinary(rng, p.start + 3, last)
-            months = months + 0
             self.pairs.append(pp.Pair(p.person, wi, "ordinary", p.start + 3, 1, months=months, pays=pays))
 
     def make_extras(self) -> None:
@@ -305,9 +305,6 @@ class _CountyGen:
                 if code == "id.checksum":
                     self.persons[person]["id_number"] = idt.bad_check(self.persons[person]["id_number"])
                 elif code == "id.converted_15":
-                    while self.persons[person]["id_number"][6:8] != "19":
-                        self.persons[person] = {**self.persons[person],
-                                                "id_number": self.ids.new(rng, self.cp.id_code)[0]}
                     self.persons[person]["id_number"] = idt.old_id(self.persons[person]["id_number"])
                 elif code == "id.lost_digits":
                     # What Excel keeps of an ID typed into a number cell.
@@ -328,7 +325,6 @@ class _CountyGen:
             elif code == "name.mismatch":
                 mine[1].planted = code
             elif code == "credit_code.checksum":
-                self.workshops[wi].kind += ""  # flagged when the workshop rows are built
                 self.bad_credit = wi
 
     # -- frames ----------------------------------------------------------------------------------
@@ -339,13 +335,14 @@ class _CountyGen:
         for i, w in enumerate(self.workshops):
             code = idt.credit_code(rng, cp.code, w.operator_type)
             planted = ""
-            if getattr(self, "bad_credit", None) == i:
+            if self.bad_credit == i:
                 code, planted = idt.bad_credit_check(code), "credit_code.checksum"
             bank, account = idt.bank(rng, idt.county_short(cp.name))
             ws_rows.append([cp.name, cp.code, ids[i], w.name, w.operator, w.operator_type, code, w.township,
                             w.village, w.certified, w.withdrawn, bank, account, w.kind, planted])
         lab_rows, wage_parts = [], []
-        for p in self.pairs:
+        # Each workshop's laborers together (a mover's second row under its new workshop).
+        for p in sorted(self.pairs, key=lambda p: p.workshop if p.workshop >= 0 else len(ids)):
             person = self.persons[p.person]
             wid = ids[p.workshop] if p.workshop >= 0 else f"{cp.abbr}099"
             if p.workshop >= 0:
@@ -358,12 +355,15 @@ class _CountyGen:
             n = len(p.months)
             if n:
                 name = person["name"]
-                names = [name[:-1] + ("华" if name[-1] != "华" else "花")] + [name] * (n - 1) \
-                    if p.planted == "name.mismatch" else [name] * n
+                names, planted = [name] * n, [p.planted] * n
+                if p.planted == "name.mismatch":  # one payroll row misspells the name
+                    names[0] = name[:-1] + ("华" if name[-1] != "华" else "花")
+                    planted[1:] = [""] * (n - 1)
+                elif p.planted == "money.negative":
+                    planted = ["money.negative" if x < 0 else "" for x in p.pays]
                 wage_parts.append(pd.DataFrame({
                     "county": cp.name, "id_number": [person["id_number"]] * n, "name": names, "workshop_id": wid,
-                    "month": p.months.astype(np.int64), "pay": p.pays.astype(float),
-                    "planted": p.planted if p.planted in ("money.negative", "ref.unknown_workshop") else ""}))
+                    "month": p.months.astype(np.int64), "pay": p.pays.astype(float), "planted": planted}))
         workshops = pd.DataFrame(ws_rows, columns=WORKSHOP_COLUMNS)
         laborers = pd.DataFrame(lab_rows, columns=LABORER_COLUMNS)
         wages = pd.concat(wage_parts, ignore_index=True)
