@@ -147,45 +147,48 @@ def _reference(ds: Dataset, M: int) -> dict[tuple[str, str], tuple[str, int | No
     return out
 
 
+def _dates(mi: np.ndarray, day: np.ndarray) -> pd.Series:
+    return pd.to_datetime(pd.DataFrame({"year": mi // 12, "month": mi % 12 + 1, "day": day}))
+
+
 def _random_dataset(n_people: int, seed: int) -> Dataset:
     rng = np.random.default_rng(seed)
     n_ws = max(n_people // 40, 5)
-    base = pd.Timestamp("2017-09-01")
+    base = month("2017-09")
+    cert = _dates(base + rng.integers(0, 30, n_ws), rng.integers(1, 29, n_ws))
+    wd = _dates(base + rng.integers(10, 40, n_ws), rng.integers(1, 29, n_ws))
     wsf = pd.DataFrame({
         "workshop_id": [f"W{i:05d}" for i in range(n_ws)],
         "workshop_name": [f"车间{i}" for i in range(n_ws)],
         "operator": "某公司", "operator_type": "企业", "credit_code": None, "county_code": "451003",
         "county": "田阳区", "township": None, "village": None,
-        "certified": [pd.NaT if rng.random() < 0.05 else base + pd.DateOffset(months=int(rng.integers(0, 30)))
-                      for _ in range(n_ws)],
-        "withdrawn": [base + pd.DateOffset(months=int(rng.integers(10, 40))) if rng.random() < 0.1 else pd.NaT
-                      for _ in range(n_ws)],
+        "certified": cert.where(rng.random(n_ws) > 0.05), "withdrawn": wd.where(rng.random(n_ws) < 0.1),
         "bank": None, "bank_account": None, "valid": True, "_src": 0, "_row": np.arange(n_ws) + 3,
     })
-    births = pd.to_datetime("1995-01-01") - pd.to_timedelta(rng.integers(0, 365 * 60, n_people), unit="D")
+    births = pd.Timestamp("1995-01-01") - pd.to_timedelta(rng.integers(0, 365 * 60, n_people), unit="D")
     births = births.where(rng.random(n_people) > 0.05, pd.Timestamp("2002-06-15"))  # some near 16
-    ids = [make_id(b.strftime("%Y-%m-%d"), i) for i, b in enumerate(births)]
-    rows = []
-    for i, pid in enumerate(ids):
-        for _ in range(1 if rng.random() < 0.8 else 2):  # 20% worked in two workshops
-            start = base + pd.DateOffset(months=int(rng.integers(0, 36)), days=int(rng.integers(0, 27)))
-            end = start + pd.DateOffset(months=int(rng.integers(2, 18))) if rng.random() < 0.3 else pd.NaT
-            rows.append({
-                "id_number": pid, "name": f"人{i}", "workshop_id": f"W{int(rng.integers(0, n_ws)):05d}",
-                "poor": rng.random() < 0.9, "relocated": False,
-                "contract_type": "临时用工" if rng.random() < 0.03 else str(rng.choice(["劳务协议", "承揽合同", "劳动合同"])),
-                "start": start, "end": end, "valid": True, "invalid_reason": None, "_src": 1, "_row": len(rows) + 3,
-            })
-    lab = pd.DataFrame(rows).drop_duplicates(["id_number", "workshop_id"]).reset_index(drop=True)
+    ids = np.array([make_id(b.strftime("%Y-%m-%d"), i) for i, b in enumerate(births)])
+    person = np.concatenate([np.arange(n_people), np.flatnonzero(rng.random(n_people) < 0.2)])  # 20%: 2 pairs
+    n = len(person)
+    smi = base + rng.integers(0, 36, n)
+    start = _dates(smi, rng.integers(1, 29, n))
+    end = _dates(smi + rng.integers(2, 18, n), rng.integers(1, 29, n)).where(rng.random(n) < 0.3)
+    ctype = rng.choice(["劳务协议", "承揽合同", "劳动合同"], n).astype(object)
+    ctype[rng.random(n) < 0.03] = "临时用工"
+    lab = pd.DataFrame({
+        "id_number": ids[person], "name": [f"人{i}" for i in person],
+        "workshop_id": [f"W{i:05d}" for i in rng.integers(0, n_ws, n)], "poor": rng.random(n) < 0.9,
+        "relocated": False, "contract_type": ctype, "start": start, "end": end, "valid": True,
+        "invalid_reason": None, "_src": 1, "_row": np.arange(n) + 3,
+    }).drop_duplicates(["id_number", "workshop_id"]).reset_index(drop=True)
     S = (lab["start"].dt.year * 12 + lab["start"].dt.month - 1).to_numpy()
     k = rng.integers(0, 14, len(lab))  # months of pay per pair, some before S, some split rows
     rep = np.repeat(np.arange(len(lab)), k)
-    offs = np.concatenate([np.sort(rng.choice(np.arange(-2, 16), size=x, replace=False)) for x in k]) if len(rep) \
-        else np.empty(0, int)
+    offs = np.concatenate([np.sort(rng.choice(np.arange(-2, 16), size=x, replace=False)) for x in k])
     wages = pd.DataFrame({
         "id_number": lab["id_number"].to_numpy()[rep], "workshop_id": lab["workshop_id"].to_numpy()[rep],
         "month": S[rep] + offs,
-        "pay": np.round(rng.choice([0.0, 500.0, 999.99, 1000.0, 1200.5, 1500.0], len(rep)), 2),
+        "pay": rng.choice([0.0, 500.0, 999.99, 1000.0, 1200.5, 1500.0], len(rep)),
     })
     split = wages.sample(frac=0.1, random_state=seed)
     split = split.assign(pay=np.round(split["pay"] / 2, 2))

@@ -22,6 +22,7 @@ from fupin_cli.policy import PARAM_LABELS, Policy, format_param_value
 from fupin_cli.reasons import yuan
 from fupin_cli.rules import evaluate
 from fupin_cli.status import STATUS_LABELS
+from fupin_cli.values import mask_id, normalise_id
 
 _ID_LIKE = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 # Parameters fixing the window's shape are read at the start month S; the others at Q (rules.py).
@@ -85,26 +86,17 @@ class Explanation(BaseModel):
     summary: str
 
 
-def _mask(id_number: str) -> str:
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:] if len(id_number) >= 11 else id_number
-
-
 def find_laborer(ds: Dataset, text: str) -> str:
     """The ID number meant by `text`: an ID number (normalised) or a unique name."""
     raw = unicodedata.normalize("NFKC", str(text)).replace(" ", "").strip().upper()
     ids = ds.laborers["id_number"].astype("object")
     if _ID_LIKE.match(raw) or raw.isdigit():
         candidate = raw
-        try:
-            from fupin_cli.values import normalise_id
-
-            v = normalise_id(pd.Series([raw])).values.iloc[0]
-            candidate = raw if v is None or pd.isna(v) else str(v)
-        except ImportError:  # pragma: no cover - values.py is part of the package
-            pass
+        v = normalise_id(pd.Series([raw])).values.iloc[0]  # e.g. a 15-digit number → 18 digits
+        candidate = raw if v is None or pd.isna(v) else str(v)
         if (ids == candidate).any():
             return candidate
-        raise FupinError(f"人员表中没有身份证号为 {_mask(candidate)} 的人员,请核对号码", code="explain.not_found")
+        raise FupinError(f"人员表中没有身份证号为 {mask_id(candidate)} 的人员,请核对号码", code="explain.not_found")
     hits = ds.laborers.loc[ds.laborers["name"].astype("object") == raw]
     found = list(dict.fromkeys(hits["id_number"].astype("object")))
     if not found:
@@ -113,7 +105,7 @@ def find_laborer(ds: Dataset, text: str) -> str:
         parts = []
         for i in found:
             wss = "、".join(dict.fromkeys(hits.loc[hits["id_number"] == i, "workshop_id"].astype(str)))
-            parts.append(f"{_mask(i)}(车间{wss})")
+            parts.append(f"{mask_id(i)}(车间{wss})")
         raise FupinError(f"姓名“{raw}”对应{len(found)}人:{';'.join(parts)}。请改用身份证号查询",
                          code="explain.ambiguous")
     return found[0]
@@ -207,7 +199,7 @@ def explain(ds: Dataset, id_number: str, month: int, policy: Policy, paid: pd.Da
     lab = ds.laborers
     mine = lab.loc[lab["id_number"] == id_number]
     if mine.empty:
-        raise FupinError(f"人员表中没有身份证号为 {_mask(id_number)} 的人员", code="explain.not_found")
+        raise FupinError(f"人员表中没有身份证号为 {mask_id(id_number)} 的人员", code="explain.not_found")
     # Every pair of the laborer's workshops: enough for once-per-person and for a workshop cap.
     wss = set(mine["workshop_id"])
     sub = Dataset(workshops=ds.workshops, laborers=lab.loc[lab["workshop_id"].isin(wss)],

@@ -30,6 +30,7 @@ import pandas as pd
 from fupin_cli.dataset import Dataset
 from fupin_cli.policy import Policy
 from fupin_cli.reasons import build_reasons
+from fupin_cli.values import age_on
 
 DECISION_COLUMNS = [
     "id_number", "name", "workshop_id", "workshop_name", "operator", "operator_type", "bank",
@@ -51,18 +52,8 @@ def month_array(s: pd.Series) -> np.ndarray:
 
 def _ages_at(ids: pd.Series, dates: pd.Series) -> np.ndarray:
     """Full years on `dates` from the ID's birth date (digits 7–14), NaN where unreadable."""
-    try:  # the shared normaliser, when present, is the single definition of age (DESIGN.md values.py)
-        from fupin_cli.values import age_on  # type: ignore[attr-defined]
-
-        return pd.Series(age_on(ids, dates), index=ids.index).to_numpy(dtype=float, na_value=np.nan)
-    except ImportError:
-        pass
-    birth = pd.to_numeric(ids.astype("string").str.slice(6, 14), errors="coerce").to_numpy(dtype=float)
-    d = pd.to_datetime(dates)
-    by, bmd = birth // 10000, birth % 10000
-    dy = d.dt.year.to_numpy(dtype=float, na_value=np.nan)
-    dmd = (d.dt.month * 100 + d.dt.day).to_numpy(dtype=float, na_value=np.nan)
-    return dy - by - (dmd < bmd)
+    # values.age_on is the single definition of age (周岁; 29 February birthdays on 1 March).
+    return age_on(ids, dates).to_numpy(dtype=float, na_value=np.nan)
 
 
 def _pair_codes(lab: pd.DataFrame, wages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -228,6 +228,13 @@ class _CountyGen:
 
     def make_pairs(self) -> None:
         rng, last = self.rng, self.last
+        # Paid slots that will move on (make_movers): paid early enough to qualify again before the end.
+        slots = [(wi, j) for wi, w in enumerate(self.workshops)
+                 if w.kind == "counted" and w.cert_month <= last - 2 for j in range(w.paid_early + w.paid_late)]
+        movers = {slots[i] for i in rng.choice(len(slots), self.cp.movers, replace=False)}
+        for wi, _ in movers:  # such a workshop has been running for a year by the end of the data
+            self.workshops[wi].opened = min(self.workshops[wi].opened, last - 13)
+        self.movers: list[pp.Pair] = []
         for wi, w in enumerate(self.workshops):
             if w.kind != "counted":
                 continue
@@ -245,9 +252,14 @@ class _CountyGen:
                     lo = w.opened
                     if self.milestone is not None and w.cert_month <= self.milestone.month_idx:
                         lo = max(lo, self.milestone.month_idx + 1 - 5)  # paid after the milestone
-                    pair = self.qualifying_pair(person, wi, lo, last - 5, "paid")
+                    if (wi, j) in movers:
+                        pair = self.qualifying_pair(person, wi, lo, last - 12, "paid", k=5)
+                    else:
+                        pair = self.qualifying_pair(person, wi, lo, last - 5, "paid")
                 else:
                     pair = self.other_pair(person, wi, unpaid[j - n_paid])
+                if (wi, j) in movers:
+                    self.movers.append(pair)
                 self.pairs.append(pair)
             for _ in range(w.employed - w.poor):
                 self.pairs.append(self.other_pair(self.new_person(False), wi, "ordinary"))
@@ -256,12 +268,10 @@ class _CountyGen:
         """Paid laborers who then qualify again in another workshop: that pair is a duplicate."""
         rng, last = self.rng, self.last
         counted = [i for i, w in enumerate(self.workshops) if w.kind == "counted"]
-        paid = [p for p in self.pairs if p.role == "paid"]
-        payable = {id(p): max(p.qualified, self.workshops[p.workshop].cert_month) for p in paid}
-        # Room for a second qualifying window strictly after the first payout.
-        fit = [p for p in paid if max(p.qualified + 1, payable[id(p)] - 4) <= last - 6]
-        for p in [fit[i] for i in sorted(rng.choice(len(fit), self.cp.movers, replace=False))]:
-            lo = max(p.qualified + 1, payable[id(p)] - 4)
+        for p in self.movers:
+            # The second window starts after the first Q and ends (Q' = start+5) after the first payout.
+            lo = max(p.qualified + 1, max(p.qualified, self.workshops[p.workshop].cert_month) - 4)
+            assert lo <= last - 6
             wi = int(rng.choice([i for i in counted if i != p.workshop]))
             start = self.start_in(lo, last - 6)
             p.truncate(start - 1)
@@ -304,8 +314,9 @@ class _CountyGen:
                 pair.planted = code
                 if code == "id.checksum":
                     self.persons[person]["id_number"] = idt.bad_check(self.persons[person]["id_number"])
-                elif code == "id.converted_15":
-                    self.persons[person]["id_number"] = idt.old_id(self.persons[person]["id_number"])
+                elif code == "id.converted_15":  # issued before 1999 to someone born long before
+                    number = self.ids.new(rng, self.cp.id_code, born_from=1958, born_to=1975)[0]
+                    self.persons[person]["id_number"] = idt.old_id(number)
                 elif code == "id.lost_digits":
                     # What Excel keeps of an ID typed into a number cell.
                     self.persons[person]["id_number"] = float(self.persons[person]["id_number"][:17] + "1")
@@ -340,34 +351,42 @@ class _CountyGen:
             bank, account = idt.bank(rng, idt.county_short(cp.name))
             ws_rows.append([cp.name, cp.code, ids[i], w.name, w.operator, w.operator_type, code, w.township,
                             w.village, w.certified, w.withdrawn, bank, account, w.kind, planted])
-        lab_rows, wage_parts = [], []
+        lab_rows: list[list] = []
+        w_idx: list[int] = []  # per wage row: index of its pair in `order`
+        w_names: list[str] = []
+        w_planted: list[str] = []
         # Each workshop's laborers together (a mover's second row under its new workshop).
-        for p in sorted(self.pairs, key=lambda p: p.workshop if p.workshop >= 0 else len(ids)):
+        order = sorted(self.pairs, key=lambda p: p.workshop if p.workshop >= 0 else len(ids))
+        for k, p in enumerate(order):
             person = self.persons[p.person]
-            wid = ids[p.workshop] if p.workshop >= 0 else f"{cp.abbr}099"
             if p.workshop >= 0:
                 w = self.workshops[p.workshop]
                 contract = w.contract if rng.random() < 0.9 else CONTRACTS[int(rng.integers(0, 3))]
                 start = None if p.start_day == 0 else _day(p.start, p.start_day)
                 end = None if p.end is None else _month_end(p.end)
-                lab_rows.append([cp.name, person["id_number"], person["name"], wid, person["poor"],
+                lab_rows.append([cp.name, person["id_number"], person["name"], ids[p.workshop], person["poor"],
                                  person["relocated"], contract, start, end, p.role, p.planted])
             n = len(p.months)
-            if n:
-                name = person["name"]
-                names, planted = [name] * n, [p.planted] * n
-                if p.planted == "name.mismatch":  # one payroll row misspells the name
-                    names[0] = name[:-1] + ("华" if name[-1] != "华" else "花")
-                    planted[1:] = [""] * (n - 1)
-                elif p.planted == "money.negative":
-                    planted = ["money.negative" if x < 0 else "" for x in p.pays]
-                wage_parts.append(pd.DataFrame({
-                    "county": cp.name, "id_number": [person["id_number"]] * n, "name": names, "workshop_id": wid,
-                    "month": p.months.astype(np.int64), "pay": p.pays.astype(float), "planted": planted}))
+            name = person["name"]
+            names, planted = [name] * n, [p.planted] * n
+            if n and p.planted == "name.mismatch":  # one payroll row misspells the name
+                names[0] = name[:-1] + ("华" if name[-1] != "华" else "花")
+                planted[1:] = [""] * (n - 1)
+            elif p.planted == "money.negative":
+                planted = ["money.negative" if x < 0 else "" for x in p.pays]
+            w_idx += [k] * n
+            w_names += names
+            w_planted += planted
+        take = np.asarray(w_idx, dtype=np.int64)
+        pair_ids = np.array([self.persons[p.person]["id_number"] for p in order], dtype=object)
+        pair_ws = np.array([ids[p.workshop] if p.workshop >= 0 else f"{cp.abbr}099" for p in order], dtype=object)
+        pays = np.concatenate([p.pays for p in order]).astype(float)
+        wages = pd.DataFrame({
+            "county": cp.name, "id_number": pair_ids[take], "name": w_names, "workshop_id": pair_ws[take],
+            "month": np.concatenate([p.months for p in order]).astype(np.int64), "pay": pays,
+            "days": np.where(pays > 0, rng.integers(10, 27, len(pays)), 0), "planted": w_planted})
         workshops = pd.DataFrame(ws_rows, columns=WORKSHOP_COLUMNS)
         laborers = pd.DataFrame(lab_rows, columns=LABORER_COLUMNS)
-        wages = pd.concat(wage_parts, ignore_index=True)
-        wages["days"] = np.where(wages["pay"] > 0, rng.integers(10, 27, len(wages)), 0)
         return workshops, laborers, wages[WAGE_COLUMNS]
 
 

@@ -78,7 +78,9 @@ def recent(rng: np.random.Generator, start: int, pay: tuple[int, int], last: int
 
 def ordinary(rng: np.random.Generator, start: int, last: int) -> tuple[np.ndarray, np.ndarray]:
     """A non-poor laborer: any length, ordinary or high pay, the odd month off."""
-    months = np.arange(start, start + int(rng.integers(1, last - start + 2)))
+    # Most are still at work at the end of the data; the others left after a while.
+    stays = rng.random() < 0.6
+    months = np.arange(start, last + 1 if stays else start + int(rng.integers(1, last - start + 2)))
     high = rng.random() < 0.15
     pays = _money(rng, 4000, 6800, len(months)) if high else _money(rng, 1500, 3600, len(months))
     off = rng.random(len(months)) < 0.05

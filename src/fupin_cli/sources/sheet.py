@@ -41,24 +41,23 @@ def _column(grid: SheetGrid, j: int, start: int) -> np.ndarray:
     return arr
 
 
-def _totals(arrays: list[np.ndarray], n: int) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    for arr in arrays:
-        # cheap filter first: a totals label always contains 计
-        hits = [i for i, v in enumerate(arr) if v.__class__ is str and "计" in v]
-        for i in hits:
-            if _TOTAL.match(_WS.sub("", arr[i])):
-                mask[i] = True
-    return mask
+def _is_blank(v: Any) -> bool:
+    return v is None or (v.__class__ is str and v.isspace()) or (v.__class__ is float and v != v)
 
 
-def _blank(arr: np.ndarray) -> np.ndarray:
-    """True where a cell is empty: None, NaN, or text of spaces only."""
-    blank = pd.isna(arr)
-    idx = [i for i, v in enumerate(arr) if v.__class__ is str and v[:1].isspace()]
-    if idx:
-        blank[idx] = [not arr[i].strip() for i in idx]
-    return np.asarray(blank, dtype=bool)
+def _suspect(arr: np.ndarray) -> np.ndarray:
+    """Rows whose key cell is blank or mentions 计: the only rows that can be empty or totals.
+
+    One pass over one column; every other check runs on these few rows only, which keeps a
+    1,000,000-row sheet fast (a data row always has its key, a totals row never has a real one).
+    """
+    return np.flatnonzero(np.fromiter(
+        (v is None or (v.__class__ is str and (v.isspace() or "计" in v)) or (v.__class__ is float and v != v)
+         for v in arr), dtype=bool, count=len(arr)))
+
+
+def _total_label(v: Any) -> bool:
+    return v.__class__ is str and "计" in v and _TOTAL.match(_WS.sub("", v)) is not None
 
 
 def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> SheetFrame:
@@ -66,33 +65,41 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
     n = max(grid.nrows - start, 0)
     data = {key: _column(grid, j, start) for key, j in match.columns.items()}
     months = [_column(grid, mc.index, start) for mc in match.months] if match.wide else []
-    filled = np.zeros(n, dtype=bool)
-    for arr in [*data.values(), *months]:
-        filled |= ~_blank(arr)
-    look = [data[k] for k, j in match.columns.items() if j in match.header_cols[:3]]
-    look += [_column(grid, j, start) for j in match.serial]
-    look += [_column(grid, j, start) for j in match.header_cols[:3] if j not in match.columns.values()]
-    totals = _totals(look, n) & filled
-    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
-    keep = filled & ~totals
-    ignored = int(last - keep[:last].sum())
+    values = [*data.values(), *months]
+    sus = _suspect(data[spec.key[0]])
+    blank_sus = np.array([all(_is_blank(a[i]) for a in values) for i in sus], dtype=bool)
+    look_cols = list(dict.fromkeys([*match.serial, *match.header_cols[:3]]))
+    look = [_column(grid, j, start) for j in look_cols] if sus.size else []
+    total_sus = np.array([not b and any(_total_label(a[i]) for a in look)
+                          for i, b in zip(sus, blank_sus, strict=True)], dtype=bool)
+    keep = np.ones(n, dtype=bool)
+    keep[sus[blank_sus | total_sus]] = False
+    not_blank = np.ones(n, dtype=bool)
+    not_blank[sus[blank_sus]] = False
+    last = int(np.flatnonzero(not_blank)[-1]) + 1 if not_blank.any() else 0
+    ignored = int(last - keep[:last].sum())  # trailing empty rows are not worth a count
     keep_idx = np.flatnonzero(keep)
-    rows = (np.arange(start, start + n, dtype=np.int64) + 1)[keep_idx]
+    rows = np.arange(start + 1, start + n + 1, dtype=np.int64)[keep_idx]
     if match.wide:
         fixed = {k: v[keep_idx] for k, v in data.items()}
-        frame = melt(fixed, match.months, [m[keep_idx] for m in months], rows)
+        long = melt(fixed, match.months, [m[keep_idx] for m in months], rows)
+        cols = {k: long[k] for k in long.columns}
     else:
-        frame = pd.DataFrame({k: pd.Series(v[keep_idx], dtype=object) for k, v in data.items()})
-        frame["_row"] = pd.Series(rows, dtype="int64")
-        if spec.title == "工资" and "pay" in match.headers:
-            frame["_pay_header"] = pd.Series(np.full(len(frame), match.headers["pay"], dtype=object), dtype=object)
+        cols = {k: pd.Series(v[keep_idx], dtype=object, copy=False) for k, v in data.items()}
+        cols["_row"] = pd.Series(rows, dtype="int64")
+        if spec.title == "工资":
+            cols["_pay_header"] = pd.Series(np.full(len(rows), match.headers["pay"], dtype=object), dtype=object)
+    size = len(cols["_row"])
+    ordered: dict[str, pd.Series] = {}
     for col in spec.columns:
-        if col.key not in frame.columns:
-            frame[col.key] = pd.Series(np.full(len(frame), None, dtype=object), dtype=object)
-    frame["_src"] = np.int64(src)
-    order = [c.key for c in spec.columns] + (["_pay_header"] if "_pay_header" in frame.columns else [])
-    frame = frame[[*order, "_src", "_row"]]
-    total_rows = (np.flatnonzero(totals) + start + 1).tolist()
+        ordered[col.key] = cols[col.key] if col.key in cols else pd.Series(np.full(size, None, dtype=object),
+                                                                           dtype=object)
+    if "_pay_header" in cols:
+        ordered["_pay_header"] = cols["_pay_header"]
+    ordered["_src"] = pd.Series(np.full(size, src, dtype=np.int64))
+    ordered["_row"] = cols["_row"]
+    frame = pd.DataFrame(ordered, copy=False)
+    total_rows = (sus[total_sus] + start + 1).tolist()
     return SheetFrame(frame, int(len(keep_idx)), ignored, total_rows)
 
 
@@ -105,6 +112,3 @@ def letter(j: int) -> str:
         s = chr(65 + r) + s
     return s
 
-
-def cells_preview(values: list[Any]) -> str:
-    return "、".join(str(v) for v in values if v not in (None, ""))

@@ -1,0 +1,62 @@
+"""`fupin stats`: the figures the bureau reports upwards, per county and in total."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fupin_cli.cli.common import (
+    JsonOpt, LazyProgress, LedgerOpt, MonthOpt, Paths, PolicyOpt, RegionOpt, console, err_console, handle_errors,
+    money, month_option, print_json,
+)
+from fupin_cli.pipeline import describe_month
+from fupin_cli.views import run_stats, stats_json
+
+HEADERS = ("县(市、区)", "认定车间数", "带动就业人数", "其中贫困劳动力", "其中易地搬迁", "达标人数", "已兑现人数",
+           "已兑现金额(元)", "兑现车间数")
+
+
+@handle_errors
+def stats(
+    paths: Paths,
+    month: MonthOpt = None,
+    ledger: LedgerOpt = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="统计表 xlsx(含图表)写入路径")] = None,
+    text: Annotated[bool, typer.Option("--text", help="输出情况汇报用的一段文字")] = False,
+    policy: PolicyOpt = None,
+    region: RegionOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """按县(市、区)和全市统计认定车间、带动就业、贫困劳动力、达标和兑现情况。
+
+    示例:fupin stats 数据/ --month 2019-02 --ledger 账本.sqlite3 --text --output 统计.xlsx
+    """
+    with LazyProgress(enabled=not json_out) as prog:
+        view = run_stats(paths, month=month_option(month), policy=policy, region=region, ledger_path=ledger,
+                         output=output, progress=prog)
+    if json_out:
+        print_json(stats_json(view))
+        return
+    if text:
+        console.print(view.paragraph)
+        return
+    err_console.print(describe_month(view.settlement.month, view.settlement.month_defaulted)
+                      + (";兑现数据来自账本" if view.from_ledger else ";未给出账本,兑现数据按规则计算"))
+    t = Table(title=f"就业扶贫车间统计(截至 {view.result.month})", title_justify="left")
+    for h in HEADERS:
+        t.add_column(h, justify="right" if h != HEADERS[0] else "left")
+    for r in [*view.result.counties, view.result.total]:
+        t.add_row(r.county, str(r.workshops), str(r.employed), str(r.poor), str(r.relocated), str(r.eligible),
+                  str(r.paid_people), money(r.paid_amount), str(r.paid_workshops),
+                  style="bold" if r is view.result.total else None)
+    console.print(t)
+    console.print(view.paragraph)
+    for p in view.outputs:
+        console.print(f"已写出:{p}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("stats", help=stats.__doc__)(stats)
