@@ -88,6 +88,8 @@ def _arr(v: str | pd.Series, index: pd.Index) -> np.ndarray:
 def _show(v: object) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA:
         return ""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))  # what Excel shows for a whole number (15 significant digits)
     if isinstance(v, pd.Timestamp):
         return v.strftime("%Y-%m-%d")
     return str(v)
@@ -234,6 +236,7 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     reason[unknown] = "车间编号在车间表中不存在"
     bad_ws = lab["workshop_id"].isin(all_ws) & ~lab["workshop_id"].isin(valid_ws)
     reason[bad_ws & reason.isna()] = "所属车间在车间表中的数据有误"
+    lab_err |= bad_ws  # DESIGN: a pair whose workshop row has an error is invalid_data too
     _duplicates(lab, ["id_number", "workshop_id"], out, lraw, "人员(同一身份证号在同一车间登记了多次)", lab_err)
     reason[lab_err & reason.isna()] = "人员表本行数据有误"
     ends_early = lab["end"].notna() & lab["start"].notna() & (lab["end"] < lab["start"])
@@ -263,7 +266,7 @@ def validate(raw: RawTables, region: Region) -> Dataset:
         where = _locate(wg, raw.sheets, tainted)
         first_where = where.groupby(bad_pairs.to_numpy()).first()
         hit = lab_key.isin(set(bad_pairs))
-        reason[hit & reason.isna()] = "工资" + lab_key[hit].map(first_where).fillna("") + "数据有误"
+        reason[hit & reason.isna()] = "工资数据有误(见" + lab_key[hit].map(first_where).fillna("") + ")"
         lab_err |= hit
 
     # Warnings that need both tables: pay outside the agreement, name mismatch, several rows a month.

@@ -1,0 +1,265 @@
+"""Benchmark (SPEC §9): fupin's commands against the time merely to read the same cells.
+
+    python benchmarks/run.py /tmp/bench.xlsx [--month 2019-06] [--skip-raw] [--out result.json] [--profile DIR]
+
+Every step runs in its own child process, so wall time includes interpreter start and imports,
+and peak RSS is that one process's high-water mark: os.wait4 returns the rusage of exactly the
+child it reaps (ru_maxrss), so figures are per step, never cumulative. Where wait4 does not
+exist (Windows) the child's RSS is polled with psutil every 50 ms instead.
+
+Steps: raw (read every cell with the fastest reader: benchmarks/read_cells.py when present, else
+fastexcel into pandas), check (`fupin check --json`), payout (`fupin payout --month M --output
+--json`, no ledger), batch (`fupin batch` on a folder holding only this workbook, a fresh ledger
+and a temporary output folder; skipped with a message when the batch command is not there yet).
+Goals (issue): check and payout within 2.0 × the raw read and 1.5 GB peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+GOAL_RATIO = 2.0
+GOAL_RSS_MB = 1536.0
+GOAL_STEPS = ("check", "payout")
+POLL_S = 0.05
+
+
+# --- measuring one child process ------------------------------------------------------------
+
+def _poll_peak(proc: subprocess.Popen, box: dict[str, int]) -> None:
+    import psutil
+
+    try:
+        ps = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            rss = sum(p.memory_info().rss for p in [ps, *ps.children(recursive=True)])
+            box["peak"] = max(box["peak"], rss)
+            time.sleep(POLL_S)
+    except psutil.Error:  # the child exited between two polls
+        pass
+
+
+def measure(cmd: list[str], workdir: Path, name: str) -> dict[str, Any]:
+    """Run `cmd`, return wall seconds, peak RSS (MB), exit code and where stdout/stderr went."""
+    out, err = workdir / f"{name}.stdout", workdir / f"{name}.stderr"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "160"}
+    with out.open("wb") as fo, err.open("wb") as fe:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, env=env)
+        if hasattr(os, "wait4"):
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t0
+            proc.returncode = rc = os.waitstatus_to_exitcode(status)
+            # ru_maxrss is KiB on Linux, bytes on macOS.
+            peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+        else:
+            box = {"peak": 0}
+            th = threading.Thread(target=_poll_peak, args=(proc, box), daemon=True)
+            th.start()
+            rc = proc.wait()
+            wall = time.perf_counter() - t0
+            th.join()
+            peak = box["peak"]
+    return {"step": name, "wall_s": wall, "peak_rss_mb": peak / 2**20, "exit": rc,
+            "stdout": str(out), "stderr": str(err), "cmd": cmd}
+
+
+def fupin(*args: str, profile: Path | None = None, name: str = "") -> list[str]:
+    pre = [sys.executable]
+    if profile is not None:
+        pre += ["-m", "cProfile", "-o", str(profile / f"{name}.prof")]
+    return [*pre, "-m", "fupin_cli", *args]
+
+
+# --- the raw read (runs in its own child: `run.py --raw-child PATH`) --------------------------
+
+def raw_read_fastexcel(path: str) -> dict[str, Any]:
+    """Every cell of every sheet into pandas via fastexcel (Rust calamine + Arrow), no header logic."""
+    import fastexcel
+
+    reader = fastexcel.read_excel(path)
+    cells = 0
+    sheets = {}
+    for name in reader.sheet_names:
+        df = reader.load_sheet(name, header_row=None).to_pandas()
+        sheets[name] = df.shape
+        cells += int(df.notna().to_numpy().sum())
+    return {"reader": "fastexcel", "sheets": {k: list(v) for k, v in sheets.items()}, "cells": cells}
+
+
+def raw_child(path: str) -> int:
+    if (HERE / "read_cells.py").exists():
+        sys.path.insert(0, str(HERE))
+        import read_cells  # written alongside: the fastest raw reader found
+
+        doc = read_cells.main(path)
+    else:
+        doc = raw_read_fastexcel(path)
+    print(json.dumps(doc, ensure_ascii=False, default=str))
+    return 0
+
+
+# --- batch config ---------------------------------------------------------------------------
+
+def batch_available() -> str | None:
+    """None when `fupin batch` can run, else why not."""
+    if importlib.util.find_spec("fupin_cli.batch") is None:
+        return "fupin_cli.batch 尚未实现"
+    if importlib.util.find_spec("fupin_cli.cli.batch") is None:
+        return "fupin batch 命令尚未注册(fupin_cli.cli.batch 不存在)"
+    return None
+
+
+def write_batch_config(tmp: Path, workbook: Path) -> Path:
+    """A config with an input folder holding only the workbook, a fresh ledger and output folder."""
+    inbox = tmp / "batch-in"
+    inbox.mkdir()
+    try:
+        os.link(workbook, inbox / workbook.name)  # same filesystem: no copy of a large file
+    except OSError:
+        shutil.copy2(workbook, inbox / workbook.name)
+    cfg = tmp / "fupin-batch.toml"
+    cfg.write_text(
+        f'input = "{inbox.as_posix()}"\n'
+        f'output = "{(tmp / "batch-out").as_posix()}"\n'
+        f'ledger = "{(tmp / "ledger.sqlite").as_posix()}"\n'
+        f'log = "{(tmp / "batch.log").as_posix()}"\n',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+# --- summaries ------------------------------------------------------------------------------
+
+def summarise(step: str, stdout: Path) -> str:
+    """A short sanity line from the step's JSON output (so a fast but wrong run is visible)."""
+    try:
+        doc = json.loads(stdout.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if step == "raw":
+        return f"{doc.get('reader', '?')}: {doc.get('cells', '?'):,} cells" if isinstance(doc.get("cells"), int) else str(doc)[:80]
+    if step == "check":
+        return f"errors {doc.get('errors')}, warnings {doc.get('warnings')}"
+    if step == "payout":
+        return f"people {doc.get('people')}, amount {doc.get('amount')}"
+    return ", ".join(f"{k} {v}" for k, v in doc.items() if isinstance(v, int | float | str))[:100]
+
+
+def tail(path: Path, n: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+def print_table(results: list[dict[str, Any]], raw_s: float | None) -> None:
+    print(f"\n{'step':<8} {'wall s':>8} {'peak RSS MB':>12} {'× raw':>7} {'exit':>5}  goal  result")
+    for r in results:
+        if r.get("skipped"):
+            print(f"{r['step']:<8} {'-':>8} {'-':>12} {'-':>7} {'-':>5}  {'':4}  skipped: {r['skipped']}")
+            continue
+        ratio = r["wall_s"] / raw_s if raw_s else None
+        r["ratio"] = ratio
+        goal = ""
+        if r["step"] in GOAL_STEPS:
+            ok = (ratio is None or ratio <= GOAL_RATIO) and r["peak_rss_mb"] <= GOAL_RSS_MB
+            goal = "ok" if ok else "MISS"
+        print(f"{r['step']:<8} {r['wall_s']:8.1f} {r['peak_rss_mb']:12.0f} "
+              f"{'-' if ratio is None else f'{ratio:.2f}':>7} {r['exit']:>5}  {goal:<4}  {r.get('summary', '')}")
+    print(f"goal: check and payout ≤ {GOAL_RATIO} × raw read and ≤ {GOAL_RSS_MB:.0f} MB peak RSS")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--raw-child"]:
+        return raw_child(argv[1])
+    ap = argparse.ArgumentParser(description="基准测试:各命令的耗时和内存峰值,与仅读取全部单元格的时间相比")
+    ap.add_argument("workbook", type=Path, help="benchmarks/generate.py 生成的 xlsx")
+    ap.add_argument("--month", default="2019-06", help="payout/batch 的核算月份")
+    ap.add_argument("--skip-raw", action="store_true", help="不测原始读取(倍数一栏留空)")
+    ap.add_argument("--steps", default="raw,check,payout,batch", help="要测的步骤,逗号分隔")
+    ap.add_argument("--out", type=Path, help="把结果另存为 JSON 文件")
+    ap.add_argument("--profile", type=Path, help="在 cProfile 下运行 fupin 各步骤,.prof 写入该文件夹(耗时会偏大)")
+    ap.add_argument("--keep", action="store_true", help="保留临时文件夹(各步骤的输出和日志)")
+    a = ap.parse_args(argv)
+    wb = a.workbook.resolve()
+    if not wb.is_file():
+        ap.error(f"找不到工作簿 {wb}")
+    steps = [s.strip() for s in a.steps.split(",") if s.strip()]
+    if a.skip_raw and "raw" in steps:
+        steps.remove("raw")
+    if a.profile is not None:
+        a.profile.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="fupin-bench-"))
+    print(f"workbook {wb} ({wb.stat().st_size / 2**20:.1f} MB), month {a.month}, python {sys.version.split()[0]}, "
+          f"temp {tmp}")
+    results: list[dict[str, Any]] = []
+    try:
+        for step in steps:
+            prof = {"profile": a.profile, "name": step}
+            if step == "raw":
+                cmd = [sys.executable, str(Path(__file__).resolve()), "--raw-child", str(wb)]
+            elif step == "check":
+                cmd = fupin("check", str(wb), "--json", **prof)
+            elif step == "payout":
+                cmd = fupin("payout", str(wb), "--month", a.month, "--output", str(tmp / "payout.xlsx"), "--json", **prof)
+            elif step == "batch":
+                why = batch_available()
+                if why is not None:
+                    print(f"[batch] 跳过:{why}")
+                    results.append({"step": "batch", "skipped": why})
+                    continue
+                cfg = write_batch_config(tmp, wb)
+                cmd = fupin("batch", "--config", str(cfg), "--month", a.month, **prof)
+            else:
+                ap.error(f"未知步骤 {step}")
+            print(f"[{step}] {' '.join(cmd)}", flush=True)
+            r = measure(cmd, tmp, step)
+            r["summary"] = summarise(step, Path(r["stdout"]))
+            print(f"[{step}] {r['wall_s']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB, exit {r['exit']}", flush=True)
+            if r["exit"] not in (0, 1):  # 1 = done with data problems (the generator plants a few bad IDs)
+                print(f"[{step}] 失败,stderr 末尾:\n{tail(Path(r['stderr']))}")
+            results.append(r)
+        raw = next((r for r in results if r["step"] == "raw" and not r.get("skipped")), None)
+        print_table(results, raw["wall_s"] if raw and raw["exit"] == 0 else None)
+        if a.out is not None:
+            doc = {"workbook": str(wb), "size_mb": wb.stat().st_size / 2**20, "month": a.month,
+                   "goal": {"ratio": GOAL_RATIO, "peak_rss_mb": GOAL_RSS_MB}, "steps": results}
+            a.out.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+            print(f"results written to {a.out}")
+        if a.profile is not None:
+            print_profiles(a.profile, [r["step"] for r in results if r["step"] != "raw" and not r.get("skipped")])
+    finally:
+        if a.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    failed = [r for r in results if not r.get("skipped") and r["exit"] not in (0, 1)]
+    return 1 if failed else 0
+
+
+def print_profiles(folder: Path, steps: list[str], top: int = 25) -> None:
+    import pstats
+
+    for step in steps:
+        f = folder / f"{step}.prof"
+        if f.exists():
+            print(f"\n===== profile {step} (cumulative, top {top}) =====")
+            pstats.Stats(str(f)).sort_stats("cumulative").print_stats(top)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""payout / eligibility / explain / stats end to end: real xlsx in, roster/JSON out, read back."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from fupin_cli.cli import app
+from fupin_cli.months import month_index
+from fupin_cli.payrun import run_payout, settlement_json
+from fupin_cli.views import run_eligibility, run_stats, stats_json
+
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def make_id(region: str, birth: str, seq: int) -> str:
+    body = f"{region}{birth}{seq:03d}"
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
+
+
+A = make_id("451021", "19800101", 11)  # qualifies 2018-06 in W1 (田阳), W1 certified 2018-01
+B = make_id("451022", "19850505", 22)  # qualifies 2018-08 in W2 (田东) and 2018-09 in W1 → W2 wins
+C = make_id("451021", "19900303", 33)  # not poor, high pay
+D = make_id("451021", "19920202", 44)  # poor, only 4 months so far: pending
+E = make_id("451021", "19750707", 55)  # poor, name begins with "=", qualifies 2018-07
+
+
+def build(tmp: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "车间"
+    ws.append(["XX市就业扶贫车间名册"])
+    ws.append(["车间编号", "车间名称", "经营主体", "主体类型", "县(市、区)", "认定日期", "开户银行", "银行账号"])
+    ws.append(["W1", "那满镇电子扶贫车间", "百色市民胜电子设备制造有限公司", "企业", "田阳县", date(2018, 1, 10),
+               "农行", "6228480000000000017"])
+    ws.append(["W2", "林逢镇服装扶贫车间", "田东县林逢服装厂", "个体工商户", "田东县", date(2018, 2, 1), "农信社",
+               "0123456789"])
+    lab = wb.create_sheet("人员")
+    lab.append(["身份证号", "姓名", "车间编号", "是否建档立卡贫困劳动力", "协议类型", "协议起始日期"])
+    lab.append([A, "黄秀英", "W1", "是", "劳务协议", date(2018, 1, 1)])
+    lab.append([B, "韦海燕", "W2", "是", "劳动合同", date(2018, 3, 1)])
+    lab.append([B, "韦海燕", "W1", "是", "劳务协议", date(2018, 4, 1)])
+    lab.append([C, "农建国", "W1", "否", "劳务协议", date(2018, 1, 1)])
+    lab.append([D, "陆美玲", "W1", "是", "承揽合同", date(2018, 5, 1)])
+    lab.append([E, "=1+1", "W2", "是", "劳务协议", date(2018, 2, 1)])
+    lab.cell(lab.max_row, 2).data_type = "s"  # a text cell that looks like a formula, as a clerk typed it
+    pay = wb.create_sheet("工资")
+    pay.append(["身份证号", "车间编号", "月份", "实发工资"])
+    for m in range(1, 13):
+        pay.append([A, "W1", f"2018-{m:02d}", 1100])
+        pay.append([C, "W1", f"2018-{m:02d}", 3000])
+        if m >= 3:
+            pay.append([B, "W2", f"2018-{m:02d}", 1000])
+        if m >= 4:
+            pay.append([B, "W1", f"2018-{m:02d}", 1200])
+        if 5 <= m <= 8:
+            pay.append([D, "W1", f"2018-{m:02d}", 1500])
+        if m >= 2:
+            pay.append([E, "W2", f"2018-{m:02d}", 1050])
+    path = tmp / "data.xlsx"
+    wb.save(path)
+    return path
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    return build(tmp_path)
+
+
+runner = CliRunner()
+
+
+def test_payout_roster_values(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "花名册.xlsx"
+    s = run_payout([data], month=month_index(2018, 12), output=out)
+    got = {(r.id_number, r.workshop_id): (r.qualified_month, r.payable_month, r.amount) for r in s.roster.rows.itertuples()}
+    assert got == {
+        (A, "W1"): (month_index(2018, 6), month_index(2018, 6), 1000.0),
+        (B, "W2"): (month_index(2018, 8), month_index(2018, 8), 1000.0),
+        (E, "W2"): (month_index(2018, 7), month_index(2018, 7), 1000.0),
+    }
+    status = dict(zip(zip(s.decisions["id_number"], s.decisions["workshop_id"]), s.decisions["status"], strict=True))
+    assert status[(B, "W1")] == "duplicate"
+    assert status[(C, "W1")] == "not_poor"
+    assert status[(D, "W1")] == "pending"
+
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["奖补名单", "车间汇总", "县区汇总", "未达标名单", "数据问题"]
+    ws = wb["奖补名单"]
+    assert "百色市就业扶贫车间一次性带动就业奖补资金发放花名册" in ws["A1"].value
+    cells = [[c for c in row] for row in ws.iter_rows()]
+    ids = [c for row in cells for c in row if c.value in (A, B, E)]
+    assert len(ids) == 3 and all(c.data_type == "s" for c in ids)
+    formula_name = [c for row in cells for c in row if c.value == "=1+1"]
+    assert formula_name and formula_name[0].data_type == "s"
+    total_row = next(row for row in cells if row[0].value == "合计")
+    amounts = [c.value for c in total_row if isinstance(c.value, int | float)]
+    assert 3000 in amounts
+    money_cells = [c for row in cells for c in row if c.value == 1000]
+    assert money_cells and money_cells[0].number_format == "#,##0.00"
+
+
+def test_payout_county_filter_keeps_once_per_person(data: Path) -> None:
+    s = run_payout([data], month=month_index(2018, 12), county="田阳县")
+    assert list(s.roster.rows["id_number"]) == [A]  # B is paid via W2 in 田东, not W1 in 田阳
+    assert s.roster.county == "田阳区"
+
+
+def test_payout_json_equals_library(data: Path) -> None:
+    res = runner.invoke(app, ["payout", str(data), "--month", "2018-12", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    lib = settlement_json(run_payout([data], month=month_index(2018, 12)))
+    assert doc == json.loads(json.dumps(lib, ensure_ascii=False))
+    assert doc["people"] == 3 and doc["amount"] == 3000
+    assert all("*" in r["id_number"] for r in doc["rows"])
+    full = json.loads(runner.invoke(app, ["payout", str(data), "--month", "2018-12", "--json", "--show-id"]).stdout)
+    assert {r["id_number"] for r in full["rows"]} == {A, B, E}
+
+
+def test_commit_is_idempotent_and_monthly_adds_up(data: Path, tmp_path: Path) -> None:
+    led = tmp_path / "l.sqlite3"
+    paid = []
+    for m in range(1, 13):
+        s = run_payout([data], month=month_index(2018, m), ledger_path=led, commit=True)
+        paid += list(s.roster.rows["id_number"])
+    assert sorted(paid) == sorted([A, B, E])  # each exactly once, same set as one run at 2018-12
+    again = run_payout([data], month=month_index(2018, 12), ledger_path=led, commit=True)
+    assert again.batch is not None and not again.batch_created and again.recorded == 0
+    assert len(again.mismatch) == 0
+    later = run_payout([data], month=month_index(2019, 1), ledger_path=led, commit=True)
+    assert later.roster.people == 0
+    st = dict(zip(later.decisions["id_number"] + later.decisions["workshop_id"], later.decisions["status"], strict=True))
+    assert st[A + "W1"] == "paid" and st[B + "W2"] == "paid" and st[B + "W1"] == "duplicate"
+
+
+def test_commit_earlier_month_after_later_is_refused(data: Path, tmp_path: Path) -> None:
+    led = tmp_path / "l.sqlite3"
+    run_payout([data], month=month_index(2018, 12), ledger_path=led, commit=True)
+    res = runner.invoke(app, ["payout", str(data), "--month", "2018-06", "--commit", "--ledger", str(led)])
+    assert res.exit_code == 2
+    assert "不能再登记更早" in res.output and "Traceback" not in res.output
+
+
+def test_eligibility_json_and_filters(data: Path) -> None:
+    res = runner.invoke(app, ["eligibility", str(data), "--month", "2018-12", "--json", "--status", "pending"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert [r["status"] for r in doc["rows"]] == ["pending"]
+    assert "还差" in doc["rows"][0]["reason"]
+    lib = run_eligibility([data], month=month_index(2018, 12), statuses=["pending"])
+    assert len(lib.rows) == 1
+    bad = runner.invoke(app, ["eligibility", str(data), "--status", "nonsense", "--month", "2018-12"])
+    assert bad.exit_code == 2 and "不认识的状态" in bad.output
+
+
+def test_explain_by_name_and_unknown(data: Path) -> None:
+    res = runner.invoke(app, ["explain", str(data), "--id", "陆美玲", "--month", "2018-12"])
+    assert res.exit_code == 0, res.output
+    assert "未满期" in res.output and "桂人社发" in res.output
+    assert D not in res.output  # masked
+    res = runner.invoke(app, ["explain", str(data), "--id", "张三", "--month", "2018-12"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_stats_json_text_and_workbook(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "统计.xlsx"
+    res = runner.invoke(app, ["stats", str(data), "--month", "2018-12", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc == json.loads(json.dumps(stats_json(run_stats([data], month=month_index(2018, 12))), ensure_ascii=False))
+    t = doc["total"]
+    assert (t["workshops"], t["employed"], t["poor"], t["paid_people"], t["paid_amount"], t["paid_workshops"]) == (
+        2, 5, 4, 3, 3000.0, 2)
+    text = runner.invoke(app, ["stats", str(data), "--month", "2018-12", "--text", "--output", str(out)])
+    assert "截至2018年12月底,全市认定就业扶贫车间2家,带动劳动力就业5人,其中贫困劳动力4人" in text.stdout
+    wb = openpyxl.load_workbook(out)
+    assert wb.worksheets[0]._charts
