@@ -69,7 +69,7 @@ def test_notes_for_months_that_do_not_count(tmp_path: Path) -> None:
 def test_rolling_trace_drops_old_months(tmp_path: Path) -> None:
     e, *_ = _explain("anchor_rolling_qualifies", "甲", tmp_path)
     p = e.pairs[0]
-    assert p.anchor == "rolling" and p.window_end is None
+    assert p.anchor == "rolling" and p.window_end is None and "滚动" in p.anchor_label
     lines = {x.month: x for x in p.lines}
     assert lines["2019-02"].months == 5  # 2018-03..05 + 2019-01..02
     assert lines["2019-05"].months == 5  # 2018-03..05 have left the trailing 12 months

@@ -87,8 +87,9 @@ def test_empty_inputs() -> None:
 
 
 # --- vectorised evaluate vs a straightforward per-pair reference -------------------------------------------
-def _reference(ds: Dataset, M: int) -> dict[tuple[str, str], tuple[str, int | None, int | None, float]]:
-    """Per-pair SPEC §4.2 with plain Python (gx-2018 values, agreement anchor, no paid ledger)."""
+def _reference(ds: Dataset, M: int, rolling: bool = False
+               ) -> dict[tuple[str, str], tuple[str, int | None, int | None, float]]:
+    """Per-pair SPEC §4.2 with plain Python (gx-2018 values, either anchor, no paid ledger)."""
     def mi(t: pd.Timestamp) -> int | None:
         return None if pd.isna(t) else t.year * 12 + t.month - 1
 
@@ -103,14 +104,12 @@ def _reference(ds: Dataset, M: int) -> dict[tuple[str, str], tuple[str, int | No
     for r in ds.laborers.astype(object).itertuples(index=False):
         S = r.start.year * 12 + r.start.month - 1
         E = 10**7 if pd.isna(r.end) else r.end.year * 12 + r.end.month - 1
-        last = min(S + 11, E)
-        Q, cnt, tot = None, 0, 0.0
+        last = E if rolling else min(S + 11, E)
+        Q = None
         for m in range(S, min(last, M) + 1):
-            p = round(pay.get((r.id_number, r.workshop_id, m), 0.0), 2)
-            if p > 0:
-                cnt += 1
-                tot = round(tot + p, 2)
-            if cnt >= 6 and tot >= 6000:
+            window = [round(pay.get((r.id_number, r.workshop_id, x), 0.0), 2)
+                      for x in range(max(S, m - 11) if rolling else S, m + 1)]
+            if sum(p > 0 for p in window) >= 6 and round(sum(window), 2) >= 6000:
                 Q = m
                 break
         b = r.id_number[6:14]
@@ -200,12 +199,14 @@ def _random_dataset(n_people: int, seed: int) -> Dataset:
     return Dataset(workshops=wsf, laborers=lab, wages=wages, problems=empty_problems(), sheets=[], files=[])
 
 
-@pytest.mark.parametrize("seed,M", [(1, "2019-02"), (7, "2020-06")])
-def test_vectorised_matches_reference(seed: int, M: str) -> None:
+@pytest.mark.parametrize("seed,M,anchor", [(1, "2019-02", "agreement"), (7, "2020-06", "agreement"),
+                                           (3, "2020-06", "rolling")])
+def test_vectorised_matches_reference(seed: int, M: str, anchor: str, tmp_path: Path) -> None:
     ds = _random_dataset(16000, seed)
     assert len(ds.laborers) > 19000
-    d = evaluate(ds, month(M), load_policy(None))
-    ref = _reference(ds, month(M))
+    policy = policy_from_overrides(tmp_path, {"window_anchor": anchor} if anchor == "rolling" else None)
+    d = evaluate(ds, month(M), policy)
+    ref = _reference(ds, month(M), rolling=anchor == "rolling")
     got = {
         (r.id_number, r.workshop_id): (r.status, _month_or_none(r.qualified_month),
                                        _month_or_none(r.payable_month), float(r.amount))
@@ -217,3 +218,15 @@ def test_vectorised_matches_reference(seed: int, M: str) -> None:
     for s in ("eligible", "pending", "short", "duplicate", "not_poor", "not_certified", "contract_type", "age",
               "out_of_period", "withdrawn"):
         assert counts.get(s, 0) > 0, s  # the generated data exercise the main branches
+
+
+def test_paid_ledger_month_as_text_and_inputs_untouched() -> None:
+    c = Case(next(x for x in CASES if x["name"] == "previously_paid_makes_other_pair_duplicate"))
+    ds = c.dataset()
+    before = [f.copy() for f in (ds.workshops, ds.laborers, ds.wages)]
+    paid = c.paid().assign(batch_month="2018-09")
+    d = evaluate(ds, month("2019-06"), load_policy(None), paid)
+    assert sorted(d["status"]) == ["duplicate", "eligible", "paid"]
+    assert d.loc[d["status"] == "duplicate", "reason"].iloc[0].startswith("已于2018年9月在车间C001")
+    for old, new in zip(before, (ds.workshops, ds.laborers, ds.wages), strict=True):
+        pd.testing.assert_frame_equal(old, new)

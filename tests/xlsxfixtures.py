@@ -192,8 +192,12 @@ def _wages(ws: Worksheet, rows: dict[str, int]) -> None:
         ws.merge_cells(start_row=top, start_column=col, end_row=top + 1, end_column=col)
     ws.merge_cells(start_row=top, start_column=5, end_row=top, end_column=16)
 
+    sums = [0.0] * 12
+
     def row(no: Any, name: str, id_number: Any, ws_id: str, pays: list[Any], label: str | None) -> int:
         pays = pays + [None] * (12 - len(pays))
+        for i, p in enumerate(pays):
+            sums[i] += p if isinstance(p, (int, float)) else 0
         nums = [p for p in pays if isinstance(p, (int, float))]
         return s.add([no, name, id_number, ws_id, *pays, sum(nums) or None], label)
 
@@ -205,7 +209,8 @@ def _wages(ws: Worksheet, rows: dict[str, int]) -> None:
     row(5, "黄秀英", ID["p1"], "TY002", [800, 800, -500, 800], "p1_moved_negative")
     row(6, "韦小明", ID["p11"], "TY004", [1000] * 12, "p11_name_outside")
     row(7, "黄秀英", ID["p1"], "TY888", [700], "p1_unknown_ws")
-    s.add(["合计", None, None, None, *[None] * 12, 99999], "total")
+    # The totals row sums each month column, as township sheets do; it must be ignored, not read as pay.
+    s.add(["合计", None, None, None, *sums, sum(sums)], "total")
 
 
 def write_messy_workbook(path: Path) -> dict[str, int]:
@@ -240,7 +245,9 @@ def write_gbk_csv(path: Path) -> dict[str, int]:
     add([3, ID["p12"], "TY001", "2019年13月", "1300", 20, "岑十二"], "p12_bad_month")
     add([4, ID["p12"], "TY001", "2019-10", "一千", 20, "岑十二"], "p12_bad_money")
     add([5, ID["p12"], "TY001", "2019.11", "1300", 45, "岑十二"], "p12_bad_days")
-    add(["合计", "", "", "", "5200", "", ""], "total")
+    # p1's January is also in the wide sheet: two pay rows for one month are summed, with a warning.
+    add([6, ID["p1"], "TY001", "2019-01", "100", "", "黄秀英"], "p1_jan_again")
+    add(["合计", "", "", "", "5300", "", ""], "total")
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(lines)
     path.write_bytes(buf.getvalue().encode("gbk"))

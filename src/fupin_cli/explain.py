@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from fupin_cli.dataset import Dataset
 from fupin_cli.errors import FupinError
 from fupin_cli.months import format_month, format_month_cn
-from fupin_cli.policy import PARAM_LABELS, Policy, format_param_value
+from fupin_cli.policy import ANCHOR_LABELS, PARAM_LABELS, Policy, format_param_value
 from fupin_cli.reasons import yuan
 from fupin_cli.rules import evaluate
 from fupin_cli.status import STATUS_LABELS
@@ -60,7 +60,8 @@ class PairTrace(BaseModel):
     contract_type: str | None
     start: str | None
     end: str | None
-    anchor: str
+    anchor: str  # "agreement" | "rolling" ("" when the start date is unreadable)
+    anchor_label: str  # Chinese, for display
     window_start: str | None
     window_end: str | None  # None: open (rolling without an end date)
     lines: list[MonthLine]
@@ -129,7 +130,9 @@ def _lines(pay: dict[int, float], S: int, E: int | None, wm: int, rolling: bool,
     wlast = E if rolling else (S + wm - 1 if E is None else min(S + wm - 1, E))
     upper = M if wlast is None else min(wlast, M)
     first = min([S, *pay])
-    last = max([upper, S, *pay])
+    # The table runs to the window's end (under `rolling`, which has no fixed end, to min(end, M)).
+    table_end = upper if rolling or wlast is None else wlast
+    last = max([table_end, S, *pay])
     counted_months = {m for m, p in pay.items() if S <= m <= upper and round(p, 2) > 0}
     lines = []
     for m in range(first, last + 1):
@@ -142,7 +145,7 @@ def _lines(pay: dict[int, float], S: int, E: int | None, wm: int, rolling: bool,
         elif wlast is not None and m > wlast:
             note = "超出窗口期,不计"
         elif m > M:
-            note = "晚于核算月份,不计"
+            note = "晚于核算月份,不计" if m in pay else "核算月份之后"
         elif p <= 0:
             note = "无报酬,不计"
         else:
@@ -154,7 +157,7 @@ def _lines(pay: dict[int, float], S: int, E: int | None, wm: int, rolling: bool,
             run_m, run_w = len(window), round(sum(pay[x] for x in window), 2)
         if Q is not None and m == Q:
             note = (note + ";" if note else "") + "达标"
-        if not inside and p == 0 and m not in pay:
+        if not S <= m <= table_end and m not in pay:
             continue  # months outside the window without pay add nothing to read
         lines.append(MonthLine(month=format_month(m), pay=p, counted=m in counted_months, months=run_m,
                                wages=run_w, note=note))
@@ -235,6 +238,7 @@ def explain(ds: Dataset, id_number: str, month: int, policy: Policy, paid: pd.Da
             withdrawn=None if ws is None else _date(ws["withdrawn"]),
             contract_type=row["contract_type"] if pd.notna(row["contract_type"]) else None,
             start=_date(row["start"]), end=_date(row["end"]), anchor=anchor,
+            anchor_label=ANCHOR_LABELS.get(anchor, ""),
             window_start=None if S is None else format_month(S),
             window_end=None if wlast is None else format_month(wlast),
             lines=lines, params=params,

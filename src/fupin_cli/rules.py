@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from fupin_cli.dataset import Dataset
+from fupin_cli.months import parse_month_arg
 from fupin_cli.policy import Policy
 from fupin_cli.reasons import build_reasons
 from fupin_cli.values import age_on
@@ -185,8 +186,6 @@ def _paid_frame(paid: pd.DataFrame | None) -> pd.DataFrame:
     p = paid[cols].copy()
     bm = p["batch_month"]
     if not pd.api.types.is_numeric_dtype(bm):  # "2019-03" from a ledger that stores text
-        from fupin_cli.months import parse_month_arg
-
         bm = bm.map(lambda v: None if v is None or pd.isna(v) else parse_month_arg(str(v)))
     p["batch_month"] = pd.to_numeric(bm, errors="coerce")
     return p.sort_values(["batch_month", "workshop_id"], kind="stable")

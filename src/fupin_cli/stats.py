@@ -76,7 +76,10 @@ def _as_month_index(values: pd.Series) -> pd.Series:
     """Batch months from the ledger: month indexes already, or "YYYY-MM" text from an export."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("Int64")
-    return values.map(lambda v: pd.NA if pd.isna(v) else parse_month_arg(str(v))).astype("Int64")
+    numbers = pd.to_numeric(values, errors="coerce").astype("Int64")
+    text = values.notna() & numbers.isna()
+    numbers[text] = [parse_month_arg(str(v)) for v in values[text]]
+    return numbers
 
 
 def _flag(s: pd.Series) -> pd.Series:

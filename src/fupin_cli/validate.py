@@ -48,6 +48,7 @@ class _Collector:
             return
         sub = raw.loc[idx]
         src = sub["_src"]
+        wide = None
         if header is not None:
             column = pd.Series(header, index=sub.index)
         elif key is not None:
@@ -61,6 +62,9 @@ class _Collector:
             column = pd.Series("", index=sub.index)
         if value is None:
             value = sub[key] if key is not None and key in sub else pd.Series("", index=sub.index)
+            if key == "month" and wide is not None and "pay" in sub:
+                # The month of a wide sheet is a header; the cell the user looks at holds the pay.
+                value = value.astype(object).where(~wide, sub["pay"].astype(object))
         else:
             value = value.reindex(sub.index)
         self.frames.append(

@@ -286,7 +286,7 @@ class _CountyGen:
             self.pairs.append(pp.Pair(p.person, wi, "ordinary", p.start + 3, 1, months=months, pays=pays))
 
     def make_extras(self) -> None:
-        rng, last = self.rng, self.last
+        last = self.last
         for wi, w in enumerate(self.workshops):
             if w.kind == "counted":
                 continue
@@ -355,8 +355,8 @@ class _CountyGen:
         w_idx: list[int] = []  # per wage row: index of its pair in `order`
         w_names: list[str] = []
         w_planted: list[str] = []
-        # Each workshop's laborers together (a mover's second row under its new workshop).
-        order = sorted(self.pairs, key=lambda p: p.workshop if p.workshop >= 0 else len(ids))
+        # Each workshop's laborers together in the order they joined (a mover under the new workshop).
+        order = sorted(self.pairs, key=lambda p: (p.workshop if p.workshop >= 0 else len(ids), p.start, p.start_day))
         for k, p in enumerate(order):
             person = self.persons[p.person]
             if p.workshop >= 0:

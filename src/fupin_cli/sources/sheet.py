@@ -67,11 +67,11 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
     months = [_column(grid, mc.index, start) for mc in match.months] if match.wide else []
     values = [*data.values(), *months]
     sus = _suspect(data[spec.key[0]])
-    blank_sus = np.array([all(_is_blank(a[i]) for a in values) for i in sus], dtype=bool)
     look_cols = list(dict.fromkeys([*match.serial, *match.header_cols[:3]]))
     look = [_column(grid, j, start) for j in look_cols] if sus.size else []
-    total_sus = np.array([not b and any(_total_label(a[i]) for a in look)
-                          for i, b in zip(sus, blank_sus, strict=True)], dtype=bool)
+    total_sus = np.array([any(_total_label(a[i]) for a in look) for i in sus], dtype=bool)
+    blank_sus = np.array([not t and all(_is_blank(a[i]) for a in values)
+                          for i, t in zip(sus, total_sus, strict=True)], dtype=bool)
     keep = np.ones(n, dtype=bool)
     keep[sus[blank_sus | total_sus]] = False
     not_blank = np.ones(n, dtype=bool)

@@ -1,0 +1,263 @@
+"""`fupin batch`: the unattended monthly run (SPEC §5), e.g. from cron on the 1st of each month.
+
+Order, chosen so that "nothing done" (exit 2) really means nothing was done:
+1. the month (default: the previous calendar month) and a real write test of the output folder —
+   before the ledger is touched;
+2. the log file (rotating, ID numbers masked), the region and policy, then the inputs are read and
+   validated (outside the lock: a slow read must not block another run);
+3. the ledger lock (LockBusy → exit 75), the ledger opened (corrupt → exit 2, file untouched),
+   leftovers of a killed run cleaned up, month M settled and committed (one transaction; a month
+   already recorded is not recorded again, its roster is reproduced);
+4. every output written into a staging folder that replaces OUTPUT/YYYY-MM/ in one rename
+   (`batch_outputs`), still under the lock.
+Exit codes: 0 done, 1 done but rows with data errors were excluded, 2 nothing done, 75 locked.
+
+Test hook (documented, inert unless set): with the environment variable FUPIN_TEST_PAUSE set to a
+step name (`locked`, `committed`, `outputs`, `swap`, `swap_aside`), the run logs
+"test pause at <step>" and sleeps FUPIN_TEST_PAUSE_SECONDS (default 60) there, so a test can kill
+it at that exact point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from fupin_cli import __version__
+from fupin_cli.batch_outputs import (
+    check_writable,
+    month_folder,
+    publish,
+    recover,
+    staging,
+    write_month_files,
+    write_summary,
+)
+from fupin_cli.config import BatchConfig
+from fupin_cli.errors import EXIT_DATA, EXIT_OK, FupinError
+from fupin_cli.ledger import Ledger, ledger_lock
+from fupin_cli.months import format_month, previous_month
+from fupin_cli.payrun import Settlement, settle
+from fupin_cli.pipeline import load_dataset
+from fupin_cli.policy import load_policy
+from fupin_cli.privacy import mask_text
+from fupin_cli.region import load_region
+from fupin_cli.stats import StatsResult, compute_stats, report_paragraph
+from fupin_cli.status import STATUS_ORDER
+
+LOGGER_NAME = "fupin.batch"
+LOG_MAX_BYTES = 1_000_000
+LOG_BACKUPS = 5
+PAUSE_ENV = "FUPIN_TEST_PAUSE"
+SUMMARY_NAME = "summary.json"
+
+
+@dataclass
+class BatchResult:
+    """What one batch run did; `summary` is exactly the summary.json document."""
+
+    config: BatchConfig
+    month: int
+    month_defaulted: bool
+    settlement: Settlement
+    stats: StatsResult | None
+    folder: Path
+    outputs: list[Path]
+    summary: dict
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_DATA if self.settlement.dataset.errors else EXIT_OK
+
+
+class _MaskingFormatter(logging.Formatter):
+    """ID numbers never reach the log in clear (SPEC §9), whatever a message or traceback holds."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
+@contextlib.contextmanager
+def batch_log(path: Path) -> Iterator[logging.Logger]:
+    """The `fupin.batch` logger writing to a rotating file (1 MB × 5) for the duration of a run."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    except OSError as exc:
+        raise FupinError(f"无法写入日志文件“{path}”({exc.strerror or exc})。请检查配置文件中的 log 路径。"
+                         "本次未做任何登记。", code="config.log") from exc
+    handler.setFormatter(_MaskingFormatter("%(asctime)s pid=%(process)d %(levelname)s %(message)s"))
+    log = logging.getLogger(LOGGER_NAME)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # the terminal gets the Chinese summary, not log lines
+    log.addHandler(handler)
+    try:
+        yield log
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+class _Steps:
+    """One log line per step with its duration; a failing step is logged before the error propagates."""
+
+    def __init__(self, log: logging.Logger) -> None:
+        self.log = log
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[dict]:
+        info: dict = {}
+        t0 = time.perf_counter()
+        try:
+            yield info
+        except BaseException as exc:
+            self.log.error("step=%s failed seconds=%.2f error=%s", name, time.perf_counter() - t0,
+                           getattr(exc, "code", type(exc).__name__))
+            raise
+        extra = "".join(f" {k}={v}" for k, v in info.items())
+        self.log.info("step=%s ok seconds=%.2f%s", name, time.perf_counter() - t0, extra)
+
+    def pause(self, step: str) -> None:
+        if os.environ.get(PAUSE_ENV) == step:
+            self.log.warning("test pause at %s", step)
+            time.sleep(float(os.environ.get("FUPIN_TEST_PAUSE_SECONDS", "60")))
+
+
+def run_batch(config: BatchConfig, month: int | None = None, today: date | None = None) -> BatchResult:
+    """The monthly run for `month` (default: the month before `today`); see the module docstring."""
+    defaulted = month is None
+    m = previous_month(today or date.today()) if month is None else int(month)
+    check_writable(config.output)
+    with batch_log(config.log) as log:
+        log.info("start month=%s config=%s input=%s output=%s ledger=%s version=%s", format_month(m),
+                 config.source, config.input, config.output, config.ledger, __version__)
+        try:
+            result = _run(config, m, defaulted, _Steps(log))
+        except FupinError as exc:
+            log.error("end exit=%d code=%s message=%s", exc.exit_code, exc.code, exc.message)
+            raise
+        except BaseException:
+            log.exception("end crashed")
+            raise
+        log.info("end exit=%d people=%d amount=%.2f batch=%s audit=%d", result.exit_code,
+                 result.settlement.roster.people, result.settlement.roster.amount,
+                 result.summary["batch"]["batch_id"], len(result.settlement.audit))
+        return result
+
+
+def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps) -> BatchResult:
+    with step("config") as info:
+        region = load_region(config.region)
+        policy = load_policy(config.policy)
+        info.update(region=region.code, policy=policy.name)
+    with step("read_input") as info:
+        ds = load_dataset([config.input], region=region)
+        info.update(files=len(ds.files), errors=ds.errors, warnings=ds.warnings, pairs=len(ds.laborers),
+                    wage_rows=len(ds.wages))
+    with contextlib.ExitStack() as held:
+        with step("lock"):
+            held.enter_context(ledger_lock(config.ledger, config.lock_timeout))
+            led = held.enter_context(Ledger.open(config.ledger, create=True))
+        step.pause("locked")
+        notes = recover(config.output, m)
+        for n in notes:
+            step.log.warning("recovered: %s", n)
+        with step("settle") as info:
+            # A month already recorded is only reproduced (also when later months exist).
+            commit = led.batch_for_month(m) is None
+            s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=commit)
+            info.update(batch=s.batch.batch_id if s.batch else None, created=s.batch_created,
+                        recorded=s.recorded, people=s.roster.people, audit=len(s.audit))
+        if s.mismatch is not None and len(s.mismatch):
+            step.log.warning("recorded batch %s differs from today's data in %d pairs", s.batch.batch_id,
+                             len(s.mismatch))
+        step.pause("committed")
+        stats = _stats(s, step)
+        final = month_folder(config.output, m)
+        try:
+            with step("outputs") as info, staging(config.output, m) as tmp:
+                names = write_month_files(tmp, s, stats, county_rosters=config.county_rosters,
+                                          problems_summary=_problems_summary(s), pause=step.pause)
+                names.append(SUMMARY_NAME)
+                summary = build_summary(config, s, stats, defaulted, names, notes)
+                write_summary(tmp / SUMMARY_NAME, summary)
+                publish(tmp, final, step.pause)
+                info.update(folder=final, files=len(names))
+        except (FupinError, OSError) as exc:
+            raise _output_failure(exc, s, final) from exc
+    return BatchResult(config=config, month=m, month_defaulted=defaulted, settlement=s, stats=stats, folder=final,
+                       outputs=[final / n for n in names], summary=summary, notes=[*notes, *s.notes])
+
+
+def _stats(s: Settlement, step: _Steps) -> StatsResult | None:
+    """Statistics are a by-product: a failure there is logged, and must not withhold the rosters."""
+    try:
+        with step("stats"):
+            return compute_stats(s.dataset, s.decisions, s.month, s.region, paid=s.paid_all)
+    except Exception:
+        step.log.exception("stats not written")
+        s.notes.append("统计表生成失败(详见日志),花名册不受影响。")
+        return None
+
+
+def _output_failure(exc: FupinError | OSError, s: Settlement, final: Path) -> FupinError:
+    msg = exc.message if isinstance(exc, FupinError) else f"无法写入输出文件夹“{final.parent}”:{exc.strerror or exc}"
+    if s.batch is not None:
+        msg += f"。账本中第{s.batch.batch_id}批已登记;排除问题后重新运行同一月份即可补写输出,不会重复登记。"
+    return FupinError(msg, code="output.unwritable")
+
+
+def _problems_summary(s: Settlement) -> dict:
+    ds = s.dataset
+    return {"month": format_month(s.month), "files": len(ds.files), "sheets": len(ds.sheets),
+            "errors": ds.errors, "warnings": ds.warnings, "valid": "是" if ds.errors == 0 else "否",
+            "region": s.region.name, "policy": s.policy.label, "tool_version": __version__}
+
+
+def build_summary(config: BatchConfig, s: Settlement, stats: StatsResult | None, defaulted: bool,
+                  outputs: list[str], notes: list[str]) -> dict:
+    """The summary.json document (English keys; ID numbers masked, the xlsx files keep them whole)."""
+    r = s.roster
+    counts = s.decisions["status"].value_counts()
+    ds = s.dataset
+    b = s.batch
+    return {
+        "month": format_month(s.month),
+        "month_defaulted": defaulted,
+        "exit_code": EXIT_DATA if ds.errors else EXIT_OK,
+        "region": {"code": s.region.code, "name": s.region.name},
+        "policy": {"name": s.policy.name, "version": s.policy.version},
+        "people": r.people,
+        "amount": r.amount,
+        "workshops": int(len(r.workshops)),
+        "counties": [{"code": c.county_code, "county": c.county, "workshops": int(c.workshops),
+                      "people": int(c.people), "amount": float(c.amount)} for c in r.counties.itertuples()],
+        "statuses": {k: int(counts[k]) for k in STATUS_ORDER if k in counts},
+        "batch": {"batch_id": b.batch_id if b else None, "created": s.batch_created,
+                  "created_at": b.created_at if b else None, "recorded": s.recorded},
+        "mismatch": 0 if s.mismatch is None else int(len(s.mismatch)),
+        "errors": ds.errors,
+        "warnings": ds.warnings,
+        "excluded": int(counts.get("invalid_data", 0)),
+        "audit": int(len(s.audit)),
+        "audit_rows": [{"id_number": mask_text(a.id_number), "name": a.name, "workshop_id": a.workshop_id,
+                        "batch_id": int(a.batch_id), "batch_month": format_month(int(a.batch_month)),
+                        "amount": float(a.amount), "status": a.status, "reason": mask_text(a.reason)}
+                       for a in s.audit.itertuples(index=False)],
+        "inputs": [{"path": str(f.path), "sha256": f.sha256, "size": f.size} for f in ds.files],
+        "outputs": outputs,
+        "stats": None if stats is None else stats.total.model_dump(),
+        "report": None if stats is None else report_paragraph(stats, s.region),
+        "notes": [*notes, *s.notes],
+        "ledger": str(config.ledger),
+        "tool_version": __version__,
+    }

@@ -1,0 +1,70 @@
+"""`fupin batch`: the unattended monthly run (see fupin_cli.batch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fupin_cli.batch import BatchResult, run_batch
+from fupin_cli.cli.common import JsonOpt, MonthOpt, console, handle_errors, money, month_option, print_json
+from fupin_cli.config import find_config, load_config
+from fupin_cli.months import format_month
+from fupin_cli.privacy import mask_text
+from fupin_cli.status import STATUS_LABELS
+
+SHOW_AUDIT = 30
+
+
+@handle_errors
+def batch(
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="配置文件(TOML);不给时依次找环境变量 FUPIN_CONFIG、当前文件夹的 fupin.toml")] = None,
+    month: MonthOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """每月无人值守运行:检查、核算、登记账本,并把花名册、统计表、数据问题和 summary.json 写入“输出文件夹/年-月/”。
+
+    不给 --month 时核算上一个自然月。退出码:0 完成;1 完成但有数据错误的行被排除;2 未做任何处理(配置有误或输入无法读取);75 另一个任务正占用账本(稍后重试)。
+
+    示例:fupin batch --config /srv/fupin/fupin.toml --month 2019-05
+    """
+    cfg = load_config(find_config(config))
+    result = run_batch(cfg, month_option(month))
+    if json_out:
+        print_json(result.summary)
+    else:
+        render(result)
+    raise typer.Exit(result.exit_code)
+
+
+def render(r: BatchResult) -> None:
+    s, doc = r.settlement, r.summary
+    console.print(f"核算月份:{format_month(r.month)}" + ("(未指定 --month,取上一个自然月)" if r.month_defaulted else ""))
+    console.print(f"本月应发 [bold]{doc['people']}[/] 人,共 [bold]{money(doc['amount'])}[/] 元,"
+                  f"涉及 {doc['workshops']} 个车间。")
+    b = doc["batch"]
+    if b["batch_id"] is not None:
+        state = "新登记" if b["created"] else "已存在,本次未重复登记"
+        console.print(f"账本批次:第 {b['batch_id']} 批({state})。")
+    console.print("全部人员状态:" + "、".join(f"{STATUS_LABELS[k]} {n}" for k, n in doc["statuses"].items()))
+    if doc["errors"]:
+        console.print(f"[yellow]数据错误 {doc['errors']} 条、警告 {doc['warnings']} 条;有错误的 {doc['excluded']} "
+                      f"条人员记录未参与核算,详见 数据问题_{doc['month']}.xlsx。[/]")
+    if doc["mismatch"]:
+        console.print(f"[bold red]注意:按现有数据算出的花名册与已登记批次有 {doc['mismatch']} 处不同"
+                      "(账本以已登记为准),请核查输入数据是否被修改。[/]")
+    if len(s.audit):
+        console.print(f"[bold red]审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件"
+                      f"(不会撤销发放,请人工核查,见 审计清单_{doc['month']}.xlsx):[/]")
+        for a in s.audit.head(SHOW_AUDIT).itertuples(index=False):
+            console.print(f"  {a.name} {mask_text(a.id_number)} 车间{a.workshop_id}:{mask_text(a.reason)}")
+    for n in r.notes:
+        console.print(f"[dim]{n}[/]")
+    console.print(f"已写出:{r.folder}(共 {len(r.outputs)} 个文件)")
+    console.print(f"[dim]日志:{r.config.log}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("batch", help=batch.__doc__)(batch)

@@ -1,0 +1,107 @@
+"""`fupin ledger list|show|export`: what the ledger holds, for clerks and auditors (no SQL needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, money, print_json
+from fupin_cli.ledger_views import (
+    batch_json,
+    batches_json,
+    export_ledger,
+    ledger_path_for,
+    list_batches,
+    masked_payouts,
+    show_batch,
+)
+from fupin_cli.months import format_month
+
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="配置文件(取其中的账本路径);不给 --ledger 时使用")]
+
+ledger_app = typer.Typer(
+    name="ledger",
+    help="查看账本:列出发放批次、查看某批次的发放明细、把整个账本导出为 xlsx。\n\n"
+    "示例:fupin ledger list --ledger 账本.sqlite3",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@ledger_app.command("list")
+@handle_errors
+def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """列出账本中的全部发放批次(月份、人数、金额、登记时间)。
+
+    示例:fupin ledger list --ledger 账本.sqlite3
+    """
+    path = ledger_path_for(ledger, config)
+    batches = list_batches(path)
+    if json_out:
+        print_json(batches_json(path, batches))
+        return
+    t = Table(title=f"账本 {path} 的发放批次", title_justify="left")
+    for h in ("批次号", "月份", "范围", "人数", "车间数", "金额(元)", "登记时间", "政策", "输入文件数"):
+        t.add_column(h)
+    for b in batches.itertuples(index=False):
+        t.add_row(str(b.batch_id), format_month(b.month), b.county if isinstance(b.county, str) else "全市",
+                  str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:19],
+                  f"{b.policy} {b.policy_version}", str(b.files))
+    console.print(t)
+    console.print(f"共 {len(batches)} 批,{int(batches['people'].sum())} 人次,{money(float(batches['amount'].sum()))} 元。")
+
+
+@ledger_app.command("show")
+@handle_errors
+def show_cmd(
+    batch_id: Annotated[int, typer.Argument(help="批次号(见 fupin ledger list)", show_default=False)],
+    ledger: LedgerOpt = None,
+    config: ConfigOpt = None,
+    show_id: ShowId = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """显示一个批次的发放明细,以及该批次所依据的输入文件和 SHA-256 校验值。
+
+    示例:fupin ledger show 3 --ledger 账本.sqlite3 --show-id
+    """
+    view = show_batch(ledger_path_for(ledger, config), batch_id)
+    if json_out:
+        print_json(batch_json(view, mask=not show_id))
+        return
+    i = view.info
+    console.print(f"第 {i.batch_id} 批:{format_month(i.month)},{i.county or '全市'},{i.people} 人,"
+                  f"{money(i.amount)} 元,登记于 {i.created_at[:19]},政策 {i.policy} {i.policy_version}")
+    t = Table(title_justify="left")
+    for h in ("县(市、区)", "车间", "姓名", "身份证号", "达标月份", "可发放月份", "金额(元)"):
+        t.add_column(h, overflow="fold")
+    for r in masked_payouts(view, mask=not show_id).itertuples(index=False):
+        t.add_row(r.county, f"{r.workshop_id} {r.workshop_name}", r.name, r.id_number,
+                  format_month(r.qualified_month), format_month(r.payable_month), money(r.amount))
+    console.print(t)
+    console.print("输入文件:")
+    for f in view.files.itertuples(index=False):
+        console.print(f"  {f.path}  SHA-256 {f.sha256}  {f.size} 字节")
+
+
+@ledger_app.command("export")
+@handle_errors
+def export_cmd(
+    output: Annotated[Path, typer.Argument(help="导出的 xlsx 文件路径", show_default=False)],
+    ledger: LedgerOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """把整个账本(批次、发放明细、输入文件)导出为一个 xlsx,供审计查看。
+
+    示例:fupin ledger export 账本导出.xlsx --ledger 账本.sqlite3
+    """
+    path = export_ledger(ledger_path_for(ledger, config), output)
+    console.print(f"已写出:{path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ledger_app, name="ledger")

@@ -1,0 +1,104 @@
+"""Read-only views of the ledger for `fupin ledger` (SPEC §5): an auditor sees everything without SQL.
+
+The ledger is always opened read-only and must exist: a mistyped path is an error (exit 2), never
+a new empty ledger.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fupin_cli.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config, load_config
+from fupin_cli.errors import LedgerError
+from fupin_cli.ledger import EXPORT_HEADERS, Ledger, default_ledger_path
+from fupin_cli.ledger.models import BatchInfo
+from fupin_cli.months import format_month
+from fupin_cli.privacy import mask_series
+from fupin_cli.workbooks.ledger_export import write_ledger_export
+
+
+def ledger_path_for(ledger: Path | None = None, config: Path | None = None) -> Path:
+    """`--ledger`, else the ledger of the config file (--config, $FUPIN_CONFIG or ./fupin.toml when
+    present), else `default_ledger_path()`."""
+    if ledger is not None:
+        return Path(ledger)
+    if config is not None or os.environ.get(CONFIG_ENV, "").strip() or (Path.cwd() / DEFAULT_CONFIG_NAME).is_file():
+        return load_config(find_config(config)).ledger
+    return default_ledger_path()
+
+
+def _open(path: Path) -> Ledger:
+    if not Path(path).is_file():
+        raise LedgerError(f"账本文件“{path}”不存在。请用 --ledger 指定账本文件,或检查配置文件中的 ledger 路径。",
+                          code="ledger.missing")
+    return Ledger.open(path, create=False, readonly=True)
+
+
+def list_batches(path: Path) -> pd.DataFrame:
+    """Every batch (fupin_cli.ledger.BATCH_COLUMNS), oldest month first."""
+    with _open(path) as led:
+        return led.batches()
+
+
+def _batch_dict(row: dict) -> dict:
+    return {
+        "batch_id": int(row["batch_id"]), "month": format_month(int(row["month"])), "county": row["county"],
+        "created_at": row["created_at"], "policy": row["policy"], "policy_version": row["policy_version"],
+        "tool_version": row["tool_version"], "people": int(row["people"]), "workshops": int(row["workshops"]),
+        "amount": float(row["amount"]), "status": row["status"], "note": row["note"],
+    }
+
+
+def batches_json(path: Path, batches: pd.DataFrame) -> dict:
+    rows = []
+    for rec in batches.astype(object).where(batches.notna(), None).to_dict("records"):
+        d = _batch_dict(rec)
+        d["files"] = int(rec["files"])
+        rows.append(d)
+    return {"ledger": str(path), "batches": rows}
+
+
+@dataclass
+class BatchView:
+    info: BatchInfo
+    payouts: pd.DataFrame  # PAYOUT_COLUMNS, months as indexes
+    files: pd.DataFrame  # path, sha256, size
+
+
+def show_batch(path: Path, batch_id: int) -> BatchView:
+    with _open(path) as led:
+        payouts = led.batch_payouts(batch_id)  # LedgerError (exit 2) for an unknown batch
+        info = led.batch(batch_id)
+        files = led.batch_files(batch_id)
+    assert info is not None
+    return BatchView(info=info, payouts=payouts, files=files)
+
+
+def masked_payouts(view: BatchView, *, mask: bool = True) -> pd.DataFrame:
+    p = view.payouts
+    return p.assign(id_number=mask_series(p["id_number"])) if mask else p
+
+
+def batch_json(view: BatchView, *, mask: bool = True) -> dict:
+    info = view.info.model_dump()
+    info["month"] = format_month(view.info.month)
+    p = masked_payouts(view, mask=mask)
+    payouts = [
+        {"id_number": r.id_number, "name": r.name, "workshop_id": r.workshop_id, "workshop_name": r.workshop_name,
+         "county_code": r.county_code, "county": r.county, "qualified_month": format_month(int(r.qualified_month)),
+         "payable_month": format_month(int(r.payable_month)), "amount": float(r.amount)}
+        for r in p.itertuples(index=False)
+    ]
+    files = [{"path": f.path, "sha256": f.sha256, "size": int(f.size)} for f in view.files.itertuples(index=False)]
+    return {"batch": info, "payouts": payouts, "files": files}
+
+
+def export_ledger(path: Path, dest: Path) -> Path:
+    """The whole ledger (批次 / 发放明细 / 输入文件) as one xlsx, IDs whole (it is the audit record)."""
+    with _open(path) as led:
+        batches, payouts, files = led.export_rows()
+    return write_ledger_export(Path(dest), batches, payouts, files, EXPORT_HEADERS)

@@ -1,0 +1,308 @@
+"""Reading messy input spreadsheets into RawTables (SPEC §3, DESIGN.md "RawTables")."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+
+from fupin_cli.errors import InputError
+from fupin_cli.sources import read_sources
+
+LAB_HEAD = ["序号", "身份证号", "姓名", "车间编号", "是否建档立卡贫困劳动力", "协议类型"]
+
+
+def _workshops_openpyxl(path: Path) -> None:
+    """Title rows, merged title, 序号, an empty row, a 合计 row, an unknown column, full-width brackets."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "车间名册"
+    ws["A1"] = "田阳县就业扶贫车间花名册"
+    ws.merge_cells("A1:H1")
+    ws["A2"] = "填报单位:田阳县人社局"
+    ws.append(["序号", "车间编号", "车间名称", "经营主体", "主体类型", "县（市、区）", "认定日期", "备注"])
+    ws.append([1, "TY001", "那坡电子厂", "那坡电子有限公司", "企业", "田阳县", datetime(2018, 3, 1), "无"])
+    ws.append([2, "TY002", "巾帼基地", "张三", "个体工商户", "田阳区", "2018-05-01", None])
+    ws.append([])
+    ws.append([3, 1003, "合作社车间", "某合作社", "农民专业合作社", "田东县", None, None])
+    ws.append(["合  计", None, None, None, None, None, None, None])
+    wb.save(path)
+
+
+def _laborers_two_sheets(path: Path) -> None:
+    """人员 split over two township sheets; two-row header with merged 协议期限; IDs stored as numbers."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, first in (("人员(那坡镇)", 452122199001011234), ("人员(百省乡)", 452122199202021235)):
+        ws = wb.create_sheet(name)
+        ws["A1"] = "吸纳就业花名册"
+        ws.append([*LAB_HEAD, "协议期限", None])
+        ws.append([None] * len(LAB_HEAD) + ["起始日期", "终止日期"])
+        for col in range(1, len(LAB_HEAD) + 1):
+            ws.merge_cells(start_row=2, end_row=3, start_column=col, end_column=col)
+        ws.merge_cells("G2:H2")
+        ws.append([1, first, "韦一", "TY001", "是", "劳务协议", datetime(2018, 3, 1), None])
+        ws.append([2, "45212219900101555X", "黄二", "TY002", "否", "承揽合同", "2018-04-01", "2019-03-31"])
+    wb.save(path)
+
+
+def _read(*paths: Path, **kw):
+    return read_sources(list(paths), **kw)
+
+
+def test_workshops_title_rows_serial_totals_and_hash(tmp_path: Path) -> None:
+    f = tmp_path / "车间.xlsx"
+    _workshops_openpyxl(f)
+    before = f.read_bytes()
+    raw = _read(f)
+    assert f.read_bytes() == before  # input never modified
+    ws = raw.workshops
+    assert raw.laborers is None and raw.wages is None
+    assert ws["_row"].tolist() == [4, 5, 7]
+    assert ws["workshop_id"].tolist() == ["TY001", "TY002", 1003]
+    assert isinstance(ws["workshop_id"].iloc[2], int | float)  # a number stays a number
+    assert ws["county"].tolist() == ["田阳县", "田阳区", "田东县"]
+    assert ws["certified"].iloc[0] == date(2018, 3, 1)  # calamine gives a date for a date-only cell
+    assert ws["certified"].iloc[1] == "2018-05-01"
+    assert ws["certified"].iloc[2] is None
+    assert ws["credit_code"].isna().all()  # absent optional column still present, empty
+    assert ws["_src"].tolist() == [0, 0, 0]
+    assert ws["workshop_id"].dtype == "object"
+    info = raw.sheets[0]
+    assert (info.table, info.sheet, info.header_row, info.rows, info.ignored, info.wide) == (
+        "workshops", "车间名册", 3, 3, 2, False)
+    assert info.headers["county"] == "县（市、区）"
+    assert info.letters == {"workshop_id": "B", "workshop_name": "C", "operator": "D", "operator_type": "E",
+                            "county": "F", "certified": "G"}
+    assert any("备注" in n and "未使用" in n for n in raw.notes)
+    assert any("第8行" in n and "合计" in n for n in raw.notes)
+    assert raw.files[0].sha256 == hashlib.sha256(before).hexdigest()
+    assert raw.files[0].size == len(before)
+
+
+def test_laborers_merged_two_row_header_split_over_sheets(tmp_path: Path) -> None:
+    f = tmp_path / "人员.xlsx"
+    _laborers_two_sheets(f)
+    raw = _read(f)
+    lab = raw.laborers
+    assert [s.sheet for s in raw.sheets] == ["人员(那坡镇)", "人员(百省乡)"]
+    assert [s.header_row for s in raw.sheets] == [3, 3]
+    assert lab["_src"].tolist() == [0, 0, 1, 1]
+    assert lab["_row"].tolist() == [4, 5, 4, 5]
+    assert lab["id_number"].iloc[0] == pytest.approx(452122199001011234)
+    assert isinstance(lab["id_number"].iloc[0], float)  # Excel kept a number: validation reports lost digits
+    assert lab["id_number"].iloc[1] == "45212219900101555X"
+    assert lab["start"].iloc[0] == date(2018, 3, 1)
+    assert lab["end"].tolist() == [None, "2019-03-31", None, "2019-03-31"]
+    assert raw.sheets[0].headers["start"] == "协议期限/起始日期"
+    assert raw.sheets[0].letters["end"] == "H"
+    assert lab["poor"].tolist() == ["是", "否", "是", "否"]
+
+
+def _wide_xlsxwriter(path: Path, inline: bool) -> None:
+    """Wide wage sheet starting at B2 (leading empty row and column), `2019年3月` headers."""
+    wb = xlsxwriter.Workbook(path, {"constant_memory": inline})  # constant_memory writes inline strings
+    ws = wb.add_worksheet("工资发放")
+    ws.write_row(1, 1, ["身份证号", "姓名", "车间编号", "2019年3月", "2019-04", "201905", "合计"])
+    ws.write_row(2, 1, ["45212219900101123X", "韦一", "TY001", 1200, None, "1,300元", 2500])
+    ws.write_row(3, 1, ["45212219900101555X", "黄二", "TY002", None, 800.5, None, 800.5])
+    ws.write_row(5, 1, ["合计", None, None, 1200, 800.5, None, None])
+    wb.close()
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_wide_wages_with_month_headers_and_offset(tmp_path: Path, inline: bool) -> None:
+    f = tmp_path / "w.xlsx"
+    _wide_xlsxwriter(f, inline)
+    raw = _read(f)
+    w = raw.wages
+    assert w["_row"].tolist() == [3, 3, 4]
+    assert w["id_number"].tolist() == ["45212219900101123X", "45212219900101123X", "45212219900101555X"]
+    assert w["month"].tolist() == ["2019年3月", "201905", "2019-04"]
+    assert w["_pay_header"].tolist() == ["2019年3月", "201905", "2019-04"]
+    assert w["pay"].tolist() == [1200, "1,300元", 800.5]
+    assert w["days"].isna().all()
+    info = raw.sheets[0]
+    assert (info.wide, info.header_row, info.rows, info.ignored) == (True, 2, 2, 2)
+    assert info.letters["id_number"] == "B" and "month" not in info.headers
+    assert any("合计" in n and "未使用" in n for n in raw.notes)
+
+
+def test_wide_wages_year_group_header(tmp_path: Path) -> None:
+    f = tmp_path / "g.xlsx"
+    wb = xlsxwriter.Workbook(f)
+    ws = wb.add_worksheet("劳动报酬")
+    ws.write(0, 0, "2019年劳动报酬发放表")
+    for c, h in enumerate(["身份证号", "车间编号"]):
+        ws.merge_range(1, c, 2, c, h)
+    ws.merge_range(1, 2, 1, 13, "2019年")
+    ws.write_row(2, 2, [f"{m}月" for m in range(1, 13)])
+    ws.write_row(3, 0, ["45212219900101123X", "TY001", 100, None, None, 300])
+    ws.write_row(4, 0, ["45212219900101555X", "TY002", *([None] * 11), 1200])
+    wb.close()
+    # the same sheet with the group typed once and not merged, written by openpyxl
+    f2 = tmp_path / "g2.xlsx"
+    wb2 = openpyxl.Workbook()
+    s = wb2.active
+    s.title = "工资"
+    s.append(["身份证号", "车间编号", "2019年"])
+    s.append([None, None, *[f"{m}月" for m in range(1, 13)]])
+    s.append(["45212219900101123X", "TY001", None, 500])
+    wb2.save(f2)
+    raw = _read(f, f2)
+    w = raw.wages
+    assert w["month"].tolist() == ["2019-01", "2019-04", "2019-12", "2019-02"]
+    assert w["_pay_header"].tolist() == ["2019年/1月", "2019年/4月", "2019年/12月", "2019年/2月"]
+    assert w["pay"].tolist() == [100, 300, 1200, 500]
+    assert w["_row"].tolist() == [4, 4, 5, 3]
+    assert w["_src"].tolist() == [0, 0, 0, 1]
+    assert [(s.header_row, s.wide) for s in raw.sheets] == [(3, True), (2, True)]
+
+
+def _long_wages_rows() -> list[list]:
+    return [["身份证号", "车间编号", "工资月份", "实发工资（元）", "天数"],
+            ["45212219900101123X", "TY001", "2019-03", "1200", "22"],
+            ["45212219900101555X", "TY002", "2019年4月", "800.50", ""]]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
+    f = tmp_path / "工资.csv"
+    f.write_bytes("\r\n".join(",".join(r) for r in _long_wages_rows()).encode(encoding))
+    raw = _read(f)
+    w = raw.wages
+    assert w["id_number"].tolist() == ["45212219900101123X", "45212219900101555X"]
+    assert w["month"].tolist() == ["2019-03", "2019年4月"]
+    assert w["pay"].tolist() == ["1200", "800.50"]  # CSV cells are text, kept as written
+    assert w["days"].tolist() == ["22", None]
+    assert w["_pay_header"].tolist() == ["实发工资（元）"] * 2
+    assert w["_row"].tolist() == [2, 3]
+    assert raw.sheets[0].sheet == "工资" and raw.sheets[0].wide is False
+
+
+def test_folder_split_over_files_skips_lock_and_hidden(tmp_path: Path) -> None:
+    d = tmp_path / "in"
+    (d / "sub").mkdir(parents=True)
+    wb = openpyxl.Workbook()
+    wb.active.title = "数据"  # recognised by headers, not by name
+    for r in _long_wages_rows():
+        wb.active.append([int(v) if v.isdigit() and len(v) < 5 else v for v in r])
+    wb.save(d / "a.xlsx")
+    (d / "sub" / "b.csv").write_bytes("\n".join(",".join(r) for r in _long_wages_rows()[:2]).encode("gbk"))
+    (d / "~$a.xlsx").write_bytes(b"lock")
+    (d / ".hidden.csv").write_bytes(b"x")
+    (d / "readme.txt").write_text("x")
+    seen: list[tuple[str, int, int]] = []
+    raw = read_sources([d], progress=lambda label, done, total: seen.append((label, done, total)))
+    assert [Path(f.path).name for f in raw.files] == ["a.xlsx", "b.csv"]
+    assert [s.sheet for s in raw.sheets] == ["数据", "b"]
+    assert raw.wages["_src"].tolist() == [0, 0, 1]
+    assert raw.wages["pay"].tolist() == [1200, "800.50", "1200"]  # number cell vs CSV text
+    assert raw.wages["days"].tolist() == [22, None, "22"]
+    assert seen == [("a.xlsx:数据", 1, 2), ("b.csv", 2, 2)]
+
+
+def _wages_headers(path: Path, headers: list[str]) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "工资"
+    wb.active.append(headers)
+    wb.active.append(["45212219900101123X", "TY001", "2019-03", 1000, 900])
+    wb.save(path)
+
+
+def test_alias_columns_exact_header_wins_else_error(tmp_path: Path) -> None:
+    f = tmp_path / "a.xlsx"
+    _wages_headers(f, ["身份证号", "车间编号", "月份", "应发工资", "实发工资"])
+    raw = _read(f)
+    assert raw.wages["pay"].tolist() == [900]
+    assert raw.sheets[0].headers["pay"] == "实发工资"
+    assert any("应发工资" in n for n in raw.notes)
+    g = tmp_path / "b.xlsx"
+    _wages_headers(g, ["身份证号", "车间编号", "月份", "应发工资", "金额"])
+    with pytest.raises(InputError, match="应发工资.*金额"):
+        _read(g)
+
+
+def test_missing_required_column_message(tmp_path: Path) -> None:
+    f = tmp_path / "a.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "人员"
+    ws.append(["吸纳就业花名册"])
+    ws.append([])
+    ws.append(["姓名", "车间编号", "是否建档立卡贫困劳动力", "协议类型", "协议起始日期"])
+    wb.save(f)
+    with pytest.raises(InputError) as exc:
+        _read(f)
+    assert exc.value.message == (f"文件“{f}”工作表“人员”缺少必填列:身份证号(表头在第3行)。请检查表头名称。")
+
+
+def test_unknown_sheet_is_noted_and_skipped(tmp_path: Path) -> None:
+    f = tmp_path / "a.xlsx"
+    _workshops_openpyxl(f)
+    wb = openpyxl.load_workbook(f)
+    wb.create_sheet("说明").append(["填表说明:身份证号请设为文本"])
+    wb.save(f)
+    raw = _read(f)
+    assert len(raw.sheets) == 1
+    assert any("说明" in n and "跳过" in n for n in raw.notes)
+
+
+def _ole2(path: Path) -> None:
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)
+
+
+@pytest.mark.parametrize("case, pattern", [
+    ("missing", "找不到文件"),
+    ("txt", "不是支持的表格文件"),
+    ("docx", "不是Excel工作簿"),
+    ("binary", "不是有效的Excel工作簿"),
+    ("truncated", "已损坏"),
+    ("encrypted", "已加密,请在Excel中取消密码后另存"),
+    ("empty_workbook", "是空的"),
+    ("no_tables", "没有找到车间、人员或工资表"),
+    ("empty_folder", "没有找到表格文件"),
+    ("empty_csv", "空文件"),
+    ("zero_bytes", "空文件"),
+])
+def test_unreadable_inputs(tmp_path: Path, case: str, pattern: str) -> None:
+    f = tmp_path / "in.xlsx"
+    if case == "txt":
+        f = tmp_path / "in.txt"
+        f.write_text("hello")
+    elif case == "docx":
+        with zipfile.ZipFile(f, "w") as z:
+            z.writestr("word/document.xml", "<w:document/>")
+    elif case == "binary":
+        f.write_bytes(bytes(range(256)) * 10)
+    elif case == "truncated":
+        _workshops_openpyxl(f)
+        f.write_bytes(f.read_bytes()[:600])
+    elif case == "encrypted":
+        _ole2(f)
+    elif case == "empty_workbook":
+        openpyxl.Workbook().save(f)
+    elif case == "no_tables":
+        wb = openpyxl.Workbook()
+        wb.active.append(["说明", "这里没有数据表"])
+        wb.save(f)
+    elif case == "empty_folder":
+        f = tmp_path / "folder"
+        f.mkdir()
+        (f / "note.txt").write_text("x")
+    elif case == "empty_csv":
+        f = tmp_path / "in.csv"
+        f.write_text("\n\n")
+    elif case == "zero_bytes":
+        f.write_bytes(b"")
+    with pytest.raises(InputError, match=pattern) as exc:
+        read_sources([f])
+    assert "\n" not in exc.value.message
+    assert exc.value.exit_code == 2
+    if case != "missing":
+        assert f.name in exc.value.message
