@@ -64,7 +64,8 @@ def build_roster(
     d = decisions
     if county_code is not None:
         d = d.loc[d["county_code"] == county_code]
-    pay = d.loc[d["status"] == "eligible"].copy()
+    # A pair whose amount a workshop cap reduced to 0 earns nothing this month; it stays in 未达标名单.
+    pay = d.loc[(d["status"] == "eligible") & (d["amount"] > 0)].copy()
     pay = pay.sort_values(["county_code", "workshop_id", "payable_month", "id_number"], kind="stable")
     rows = pay[ROW_COLUMNS].reset_index(drop=True)
 
@@ -95,7 +96,7 @@ def build_roster(
     counties[["workshops", "people"]] = counties[["workshops", "people"]].fillna(0).astype(int)
     counties["amount"] = counties["amount"].fillna(0.0).astype(float)
 
-    rest = d.loc[~d["status"].isin(["eligible", "paid"])].copy()
+    rest = d.loc[~d.index.isin(pay.index) & (d["status"] != "paid")].copy()
     order = {s: i for i, s in enumerate(STATUS_ORDER)}
     rest["_o"] = rest["status"].map(order)
     rest = rest.sort_values(["_o", "county_code", "workshop_id", "id_number"], kind="stable")

@@ -158,14 +158,14 @@ def _shortfall(s: str, i: int, M: int, S: list, E: list, wlast: list, wm: list, 
     got = f"累计工作{months[i]}个月、报酬{yuan(wages[i])}元"
     want = f"{int(need_m[i])}个月、{yuan(need_w[i])}元"
     gap = gap_text(max(int(need_m[i]) - months[i], 0), max(need_w[i] - wages[i], 0.0))
+    missing = f",还差{gap}" if gap else ",尚未达标"
     if s == "pending":
-        missing = f",还差{gap}" if gap else ",尚未达标"
         if rolling[i]:
             end = f"协议至{mcn(E[i])}" if has_end[i] else "协议未约定终止日期"
             return f"最近连续{wm[i]}个月内(自{mcn(win_lo[i])}起){got}{missing}(滚动计算,{end})"
         return f"窗口期内{got}{missing}(窗口期至{mcn(wlast[i])})"
     if rolling[i]:
         return (f"协议已于{mcn(E[i])}终止,期间任意连续{wm[i]}个月均未达到{want}的标准"
-                f"(最后{wm[i]}个月{got},还差{gap})")
+                f"(最后{wm[i]}个月{got}{missing})")
     cut = f",协议于{mcn(E[i])}终止,窗口期提前结束" if has_end[i] and E[i] < S[i] + wm[i] - 1 else ""
-    return f"窗口期({mcn(S[i])}至{mcn(wlast[i])})已结束{cut},{got},未达到{want}的标准,还差{gap}"
+    return f"窗口期({mcn(S[i])}至{mcn(wlast[i])})已结束{cut},{got},未达到{want}的标准{missing}"

@@ -44,7 +44,7 @@ def explain(
         console.rule(f"车间 {p.workshop_id} {p.workshop_name or ''}({p.county or ''})")
         console.print(f"经营主体:{p.operator or ''};认定日期:{p.certified or '未认定'};撤销日期:{p.withdrawn or '无'}")
         console.print(f"协议:{p.contract_type or ''},{p.start or ''} 至 {p.end or '无固定期限'};"
-                      f"窗口期:{p.window_start or ''} 至 {p.window_end or '不限'}({p.anchor})")
+                      f"窗口期:{p.window_start or ''} 至 {p.window_end or '不限'}({p.anchor_label})")
         t = Table(show_header=True)
         for c in ("月份", "工资", "计入", "累计月数", "累计报酬", "说明"):
             t.add_column(c)

@@ -318,7 +318,7 @@ class _CountyGen:
                     number = self.ids.new(rng, self.cp.id_code, born_from=1958, born_to=1975)[0]
                     self.persons[person]["id_number"] = idt.old_id(number)
                 elif code == "id.lost_digits":
-                    # What Excel keeps of an ID typed into a number cell.
+                    # What Excel keeps of an ID typed into a number cell (last digit made a digit, never X).
                     self.persons[person]["id_number"] = float(self.persons[person]["id_number"][:17] + "1")
                     pair.months, pair.pays = pair.months[:0], pair.pays[:0]
                 elif code == "required.missing":
@@ -327,7 +327,7 @@ class _CountyGen:
                 else:
                     pair.start, pair.end = self.last - 8, None
                     pair.months = np.arange(self.last - 8, self.last - 2)
-                    pair.pays = np.append(pp._money(rng, 1500, 2500, 5), -500.0)
+                    pair.pays = np.append(pp.money(rng, 1500, 2500, 5), -500.0)
                 self.pairs.append(pair)
             elif code == "ref.unknown_workshop":
                 p = mine[0]

@@ -40,7 +40,7 @@ class Pair:
         self.end = last
 
 
-def _money(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
+def money(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
     return np.round(rng.uniform(lo, hi, n) * 2) / 2  # to 0.5 元, as payrolls are
 
 
@@ -51,7 +51,7 @@ def qualifying(rng: np.random.Generator, start: int, k: int, pay: tuple[int, int
     gaps = set((start + 1 + rng.choice(k - 1, k - 5, replace=False)).tolist())
     q = start + k
     months = np.arange(start, min(q + extra_months, last) + 1)
-    pays = _money(rng, pay[0], pay[1], len(months))
+    pays = money(rng, pay[0], pay[1], len(months))
     is_gap = np.isin(months, list(gaps))
     pays[is_gap] = 0.0
     write_zero = rng.random(len(months)) < 0.5
@@ -62,18 +62,18 @@ def qualifying(rng: np.random.Generator, start: int, k: int, pay: tuple[int, int
 def few(rng: np.random.Generator, start: int, pay: tuple[int, int], last: int) -> tuple[np.ndarray, np.ndarray]:
     n = int(rng.integers(1, 5))
     months = np.arange(start, min(start + n - 1, last) + 1)
-    return months, _money(rng, max(pay[0], 1000), max(pay[1], 2000), len(months))
+    return months, money(rng, max(pay[0], 1000), max(pay[1], 2000), len(months))
 
 
 def low(rng: np.random.Generator, start: int, last: int) -> tuple[np.ndarray, np.ndarray]:
     months = np.arange(start, min(start + int(rng.integers(4, 15)), last) + 1)
-    return months, _money(rng, 200, 450, len(months))
+    return months, money(rng, 200, 450, len(months))
 
 
 def recent(rng: np.random.Generator, start: int, pay: tuple[int, int], last: int) -> tuple[np.ndarray, np.ndarray]:
     assert start >= last - 4
     months = np.arange(start, last + 1)
-    return months, _money(rng, max(pay[0], 1200), max(pay[1], 2600), len(months))
+    return months, money(rng, max(pay[0], 1200), max(pay[1], 2600), len(months))
 
 
 def ordinary(rng: np.random.Generator, start: int, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,6 +82,6 @@ def ordinary(rng: np.random.Generator, start: int, last: int) -> tuple[np.ndarra
     stays = rng.random() < 0.6
     months = np.arange(start, last + 1 if stays else start + int(rng.integers(1, last - start + 2)))
     high = rng.random() < 0.15
-    pays = _money(rng, 4000, 6800, len(months)) if high else _money(rng, 1500, 3600, len(months))
+    pays = money(rng, 4000, 6800, len(months)) if high else money(rng, 1500, 3600, len(months))
     off = rng.random(len(months)) < 0.05
     return months[~off], pays[~off]
