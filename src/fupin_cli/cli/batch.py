@@ -50,8 +50,8 @@ def render(r: BatchResult) -> None:
         console.print(f"账本批次:第 {b['batch_id']} 批({state})。")
     console.print("全部人员状态:" + "、".join(f"{STATUS_LABELS[k]} {n}" for k, n in doc["statuses"].items()))
     if doc["errors"]:
-        console.print(f"[yellow]数据错误 {doc['errors']} 条、警告 {doc['warnings']} 条;有错误的 {doc['excluded']} "
-                      f"条人员记录未参与核算,详见 数据问题_{doc['month']}.xlsx。[/]")
+        console.print(f"[yellow]数据错误 {doc['errors']} 条、警告 {doc['warnings']} 条;有错误的行未参与核算"
+                      f"(其中 {doc['excluded']} 条人员记录标为数据有误),详见 数据问题_{doc['month']}.xlsx。[/]")
     if doc["mismatch"]:
         console.print(f"[bold red]注意:按现有数据算出的花名册与已登记批次有 {doc['mismatch']} 处不同"
                       "(账本以已登记为准),请核查输入数据是否被修改。[/]")

@@ -9,7 +9,14 @@ import typer
 from rich.table import Table
 
 from fupin_cli.cli.common import (
-    JsonOpt, LazyProgress, Paths, RegionOpt, ShowId, console, handle_errors, print_json,
+    JsonOpt,
+    LazyProgress,
+    Paths,
+    RegionOpt,
+    ShowId,
+    console,
+    handle_errors,
+    print_json,
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
 from fupin_cli.pipeline import CheckResult, run_check, summary_frame

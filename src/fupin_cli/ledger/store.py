@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -84,8 +84,9 @@ class Ledger(AbstractContextManager["Ledger"]):
 
         A file that is not a sound fupin ledger (garbage, truncated, corrupt, another program's
         database, a newer schema) raises LedgerError and is left untouched. `create=False` refuses
-        a missing file. `readonly=True` never writes: a missing file reads as an empty ledger and an
-        older schema is read through a migrated copy in memory. `busy_timeout` bounds how long a
+        a missing file. `readonly=True` records nothing: a missing file reads as an empty ledger and
+        an older schema is read through a migrated copy in memory (the only write ever made while
+        opening is SQLite rolling back the journal of a killed run, which restores the file). `busy_timeout` bounds how long a
         statement waits for another process's transaction (then LockBusy).
         """
         path = Path(path) if path is not None else default_ledger_path()
@@ -100,7 +101,11 @@ class Ledger(AbstractContextManager["Ledger"]):
         self.close()
 
     def lock(self, timeout: float = 30.0) -> AbstractContextManager[None]:
-        """Context manager holding `<ledger>.lock` (see `ledger_lock`); LockBusy after `timeout` s."""
+        """Context manager holding `<ledger>.lock` (see `ledger_lock`); LockBusy after `timeout` s.
+
+        Hold it around the whole run (read `paid`, compute, `record_batch`, write outputs) so a
+        second run computes against the first one's batch. Not re-entrant: take it once per run.
+        """
         return ledger_lock(self.path, timeout)
 
     # --- reading -------------------------------------------------------------------------------
@@ -201,10 +206,6 @@ class Ledger(AbstractContextManager["Ledger"]):
         rows = self._rows("SELECT batch_id, path, sha256, size FROM batch_files ORDER BY batch_id, path")
         files = _frame(rows, FILE_COLUMNS, {"batch_id": _INT, "path": _TEXT, "sha256": _TEXT, "size": _INT})
         return batches, payouts, files
-
-    def iter_dump(self) -> Iterator[str]:
-        """The SQL text of the whole database (tests and support: compare two ledgers)."""
-        return self._conn.iterdump()
 
     # --- writing -------------------------------------------------------------------------------
 
