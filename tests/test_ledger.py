@@ -435,15 +435,13 @@ def test_busy_database_gives_lock_busy(ledger_path: Path) -> None:
         other.close()
 
 
-def test_fifty_thousand_rows_commit_quickly(ledger_path: Path) -> None:
+def test_fifty_thousand_rows_commit_in_chunks(ledger_path: Path) -> None:
+    # Speed is measured by benchmarks/, not asserted here; this checks a multi-chunk commit is whole.
     rows = make_roster(50_000, workshops=300)
     with Ledger.open(ledger_path) as ledger:
-        t0 = time.perf_counter()
         result = record(ledger, M, rows)
-        elapsed = time.perf_counter() - t0
         assert result.recorded == 50_000 and len(ledger.paid()) == 50_000
-    # Generous bound for a busy 2-core CI box; a row-by-row commit would take minutes.
-    assert elapsed < 3.0
+        assert set(ledger.paid()["id_number"]) == set(rows["id_number"])
 
 
 # --- processes: lock, races, kills ---------------------------------------------------------------

@@ -48,7 +48,8 @@ def write_check_report(ds: Dataset, path: Path) -> list[Path]:
         if dest.resolve() in inputs:
             continue  # an input already has the copy's name: leave it alone
         # Column letters of this file's sheets only: two townships' 人员 sheets may order columns differently.
-        file_headers = {(s.sheet, s.headers[key]): letter for s in ds.sheets if s.file == str(f.path)
-                        for key, letter in s.letters.items() if key in s.headers}
+        # A letters key that is no column key is a header text itself (a wide sheet's month column).
+        file_headers = {(s.sheet, s.headers.get(key, key)): letter for s in ds.sheets if s.file == str(f.path)
+                        for key, letter in s.letters.items()}
         written.append(write_marked_copy(f.path, dest, mine, file_headers))
     return written

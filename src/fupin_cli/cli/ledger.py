@@ -46,12 +46,12 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
         print_json(batches_json(path, batches))
         return
     t = Table(title=f"账本 {path} 的发放批次", title_justify="left")
-    for h in ("批次号", "月份", "范围", "人数", "车间数", "金额(元)", "登记时间", "政策", "输入文件数"):
-        t.add_column(h)
+    for h in ("批次号", "月份", "范围", "人数", "车间数", "金额(元)", "登记时间", "政策"):
+        t.add_column(h, no_wrap=h in ("月份", "登记时间", "金额(元)"))
     for b in batches.itertuples(index=False):
         t.add_row(str(b.batch_id), format_month(b.month), b.county if isinstance(b.county, str) else "全市",
-                  str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:19],
-                  f"{b.policy} {b.policy_version}", str(b.files))
+                  str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:16].replace("T", " "),
+                  f"{b.policy} {b.policy_version}")
     console.print(t)
     console.print(f"共 {len(batches)} 批,{int(batches['people'].sum())} 人次,{money(float(batches['amount'].sum()))} 元。")
 

@@ -41,7 +41,10 @@ def stats(
         print_json(stats_json(view))
         return
     if text:
-        console.print(view.paragraph)
+        # Plain, unwrapped: the paragraph is pasted into the 情况汇报 as is.
+        typer.echo(view.paragraph)
+        for p in view.outputs:
+            err_console.print(f"已写出:{p}")
         return
     err_console.print(describe_month(view.settlement.month, view.settlement.month_defaulted)
                       + (";兑现数据来自账本" if view.from_ledger else ";未给出账本,兑现数据按规则计算"))
@@ -53,7 +56,7 @@ def stats(
                   str(r.paid_people), money(r.paid_amount), str(r.paid_workshops),
                   style="bold" if r is view.result.total else None)
     console.print(t)
-    console.print(view.paragraph)
+    console.print(view.paragraph, soft_wrap=True)
     for p in view.outputs:
         console.print(f"已写出:{p}")
 
