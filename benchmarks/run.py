@@ -152,7 +152,7 @@ def summarise(step: str, stdout: Path) -> str:
         return f"{doc.get('reader')} read {doc.get('seconds', 0):.1f} s in-process, {doc.get('cells', 0):,} cells"
     if step == "check":
         return f"errors {doc.get('errors')}, warnings {doc.get('warnings')}"
-    if step == "payout":
+    if step in ("payout", "batch"):
         return f"people {doc.get('people')}, amount {doc.get('amount')}"
     return ", ".join(f"{k} {v}" for k, v in doc.items() if isinstance(v, int | float | str))[:100]
 
@@ -244,7 +244,10 @@ def main(argv: list[str] | None = None) -> int:
                 ap.error(f"未知步骤 {step}")
             print(f"[{step}] {' '.join(cmd)}", flush=True)
             r = measure(cmd, tmp, step)
-            r["summary"] = summarise(step, Path(r["stdout"]))
+            out = Path(r["stdout"])
+            if step == "batch":  # batch prints text; its machine-readable summary is in the output folder
+                out = tmp / "batch-out" / a.month / "summary.json"
+            r["summary"] = summarise(step, out)
             print(f"[{step}] {r['wall_s']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB, exit {r['exit']}", flush=True)
             if r["exit"] not in (0, 1):  # 1 = done with data problems (the generator plants a few bad IDs)
                 print(f"[{step}] 失败,stderr 末尾:\n{tail(Path(r['stderr']))}")

@@ -17,7 +17,6 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
-from filelock import FileLock
 from typer.testing import CliRunner
 
 from fupin_cli.batch import run_batch
@@ -278,6 +277,8 @@ def test_config_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("FUPIN_CONFIG", str(typo))
     res = runner.invoke(app, ["batch"])
     assert res.exit_code == EXIT_USAGE and "lock_timeout" in res.stderr
+    with pytest.raises(FupinError, match="不能放在输入文件夹"):
+        run_batch(BatchConfig.build(input=tmp_path, output=tmp_path / "输出", ledger=tmp_path / "l.sqlite3"), FIRST)
     nothing = setup(tmp_path / "n")
     shutil.rmtree(tmp_path / "n" / "数据")
     res = runner.invoke(app, ["batch", "--config", str(nothing), "--month", "2018-05"])

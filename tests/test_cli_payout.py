@@ -84,7 +84,8 @@ def test_payout_roster_values(data: Path, tmp_path: Path) -> None:
         (B, "W2"): (month_index(2018, 8), month_index(2018, 8), 1000.0),
         (E, "W2"): (month_index(2018, 7), month_index(2018, 7), 1000.0),
     }
-    status = dict(zip(zip(s.decisions["id_number"], s.decisions["workshop_id"]), s.decisions["status"], strict=True))
+    status = dict(zip(zip(s.decisions["id_number"], s.decisions["workshop_id"], strict=True), s.decisions["status"],
+                      strict=True))
     assert status[(B, "W1")] == "duplicate"
     assert status[(C, "W1")] == "not_poor"
     assert status[(D, "W1")] == "pending"

@@ -41,7 +41,7 @@ from fupin_cli.batch_outputs import (
     write_summary,
 )
 from fupin_cli.config import BatchConfig
-from fupin_cli.errors import EXIT_DATA, EXIT_OK, FupinError
+from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
 from fupin_cli.ledger import Ledger, ledger_lock
 from fupin_cli.months import format_month, previous_month
 from fupin_cli.payrun import Settlement, settle
@@ -136,6 +136,11 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
     """The monthly run for `month` (default: the month before `today`); see the module docstring."""
     defaulted = month is None
     m = previous_month(today or date.today()) if month is None else int(month)
+    if config.output.resolve().is_relative_to(config.input.resolve()):
+        # The next run would read last month's rosters as township input.
+        raise ConfigError(f"输出文件夹“{config.output}”不能放在输入文件夹“{config.input}”里面,"
+                          "否则下次运行会把生成的花名册当作输入读取。请修改配置文件中的 output。",
+                          code="config.output_in_input")
     check_writable(config.output)
     with batch_log(config.log) as log:
         log.info("start month=%s config=%s input=%s output=%s ledger=%s version=%s", format_month(m),

@@ -154,7 +154,11 @@ def publish(tmp: Path, final: Path, pause: Pause) -> None:
         aside = final.parent / f".{final.name}.old-{os.getpid()}"
         os.rename(final, aside)
         pause("swap_aside")
-        os.rename(tmp, final)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            os.rename(aside, final)  # e.g. Windows refusing while a file is open: keep the old folder
+            raise
         shutil.rmtree(aside)
     _fsync_dir(final.parent)
 

@@ -36,20 +36,54 @@ def _root(
 
 
 def _register() -> None:
-    from fupin_cli.cli import check, template
+    from fupin_cli.cli import batch, check, demo, eligibility, explain, ledger, payout, stats, template
 
     app.command("check", help=check.check.__doc__)(check.check)
     app.command("template", help=template.template.__doc__)(template.template)
-    for name in ("payout", "eligibility", "explain", "stats", "batch", "demo", "ledger"):
-        try:
-            mod = __import__(f"fupin_cli.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError:
-            continue
+    for mod in (payout, eligibility, explain, stats, batch, demo, ledger):
         mod.register(app)
 
 
 _register()
 
 
+def _usage_message(exc: Exception) -> str:
+    """Click's usage errors, said in Chinese on one line."""
+    from typer._click import exceptions as cx  # typer vendors click; these are its usage errors
+
+    hint = getattr(exc, "param_hint", None)
+    param = getattr(exc, "param", None)
+    if not hint and param is not None:
+        hint = "/".join(getattr(param, "opts", []) or [getattr(param, "name", "") or ""])
+    if isinstance(hint, list | tuple):
+        hint = " / ".join(hint)
+    if isinstance(exc, cx.MissingParameter):
+        return f"缺少参数 {hint}".strip()
+    if isinstance(exc, cx.NoSuchOption):
+        near = f"(是不是要用 {' / '.join(exc.possibilities)}?)" if exc.possibilities else ""
+        return f"没有这个选项:{exc.option_name}{near}"
+    if isinstance(exc, cx.BadParameter):
+        return f"参数 {hint} 的值不正确:{exc.message}"
+    return str(getattr(exc, "message", exc))
+
+
 def main() -> None:
-    app(prog_name="fupin")
+    """Entry point: usage errors become one Chinese line and exit 2 (SPEC §6.3 exit codes)."""
+    import sys
+
+    from typer._click import exceptions as cx
+
+    try:
+        rv = app(prog_name="fupin", standalone_mode=False)
+    except cx.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(0)
+    except cx.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx is not None else "fupin"
+        from fupin_cli.cli.common import err_console
+
+        err_console.print(f"[bold red]用法错误:[/]{_usage_message(exc)}。查看帮助:{cmd} --help", soft_wrap=True)
+        sys.exit(2)
+    except cx.Abort:
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -10,8 +10,21 @@ import typer
 from rich.table import Table
 
 from fupin_cli.cli.common import (
-    CountyOpt, JsonOpt, LazyProgress, LedgerOpt, MonthOpt, Paths, PolicyOpt, RegionOpt, ShowId, console,
-    err_console, handle_errors, money, month_option, print_json,
+    CountyOpt,
+    JsonOpt,
+    LazyProgress,
+    LedgerOpt,
+    MonthOpt,
+    Paths,
+    PolicyOpt,
+    RegionOpt,
+    ShowId,
+    console,
+    err_console,
+    handle_errors,
+    money,
+    month_option,
+    print_json,
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
 from fupin_cli.months import format_month

@@ -8,8 +8,19 @@ import typer
 from rich.table import Table
 
 from fupin_cli.cli.common import (
-    JsonOpt, LazyProgress, LedgerOpt, MonthOpt, Paths, PolicyOpt, RegionOpt, ShowId, console, handle_errors, money,
-    month_option, print_json,
+    JsonOpt,
+    LazyProgress,
+    LedgerOpt,
+    MonthOpt,
+    Paths,
+    PolicyOpt,
+    RegionOpt,
+    ShowId,
+    console,
+    handle_errors,
+    money,
+    month_option,
+    print_json,
 )
 from fupin_cli.privacy import mask_text
 from fupin_cli.views import run_explain

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, money, print_json
@@ -45,13 +46,12 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
     if json_out:
         print_json(batches_json(path, batches))
         return
-    t = Table(title=f"账本 {path} 的发放批次", title_justify="left")
-    for h in ("批次号", "月份", "范围", "人数", "车间数", "金额(元)", "登记时间", "政策"):
-        t.add_column(h, no_wrap=h in ("月份", "登记时间", "金额(元)"))
+    t = Table(title=f"账本 {path} 的发放批次", title_justify="left", box=box.SIMPLE_HEAD)
+    for h in ("批次号", "月份", "范围", "人数", "车间数", "金额(元)", "登记时间"):
+        t.add_column(h, no_wrap=True)
     for b in batches.itertuples(index=False):
         t.add_row(str(b.batch_id), format_month(b.month), b.county if isinstance(b.county, str) else "全市",
-                  str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:16].replace("T", " "),
-                  f"{b.policy} {b.policy_version}")
+                  str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:16].replace("T", " "))
     console.print(t)
     console.print(f"共 {len(batches)} 批,{int(batches['people'].sum())} 人次,{money(float(batches['amount'].sum()))} 元。")
 
@@ -76,16 +76,16 @@ def show_cmd(
     i = view.info
     console.print(f"第 {i.batch_id} 批:{format_month(i.month)},{i.county or '全市'},{i.people} 人,"
                   f"{money(i.amount)} 元,登记于 {i.created_at[:19]},政策 {i.policy} {i.policy_version}")
-    t = Table(title_justify="left")
-    for h in ("县(市、区)", "车间", "姓名", "身份证号", "达标月份", "可发放月份", "金额(元)"):
-        t.add_column(h, overflow="fold")
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for h in ("县区", "车间", "姓名", "身份证号", "达标月份", "可发放月份", "金额(元)"):
+        t.add_column(h, overflow="fold", no_wrap=h in ("身份证号", "达标月份", "可发放月份", "金额(元)"), min_width=4)
     for r in masked_payouts(view, mask=not show_id).itertuples(index=False):
-        t.add_row(r.county, f"{r.workshop_id} {r.workshop_name}", r.name, r.id_number,
+        t.add_row(r.county, r.workshop_id, r.name, r.id_number,
                   format_month(r.qualified_month), format_month(r.payable_month), money(r.amount))
     console.print(t)
     console.print("输入文件:")
     for f in view.files.itertuples(index=False):
-        console.print(f"  {f.path}  SHA-256 {f.sha256}  {f.size} 字节")
+        console.print(f"  {f.path}({f.size} 字节)\n    SHA-256 {f.sha256}", soft_wrap=True)
 
 
 @ledger_app.command("export")

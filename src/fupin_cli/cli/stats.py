@@ -9,8 +9,19 @@ import typer
 from rich.table import Table
 
 from fupin_cli.cli.common import (
-    JsonOpt, LazyProgress, LedgerOpt, MonthOpt, Paths, PolicyOpt, RegionOpt, console, err_console, handle_errors,
-    money, month_option, print_json,
+    JsonOpt,
+    LazyProgress,
+    LedgerOpt,
+    MonthOpt,
+    Paths,
+    PolicyOpt,
+    RegionOpt,
+    console,
+    err_console,
+    handle_errors,
+    money,
+    month_option,
+    print_json,
 )
 from fupin_cli.pipeline import describe_month
 from fupin_cli.views import run_stats, stats_json

@@ -138,7 +138,7 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
             done += 1
             if progress is not None:
                 progress(f"{path.name}:{grid.name}" if wb is not None else path.name, done, total)
-            if not any(c is not None and c != "" for col in grid.columns for c in col):
+            if grid.empty():
                 empty += 1
                 if len(names) > 1:
                     notes.append(f"{where}是空的,已跳过。")

@@ -2,9 +2,8 @@
 
 python-calamine is the reader: it returns each cell with its own type (str, float, int, bool,
 datetime, …; a formula cell's cached value), which validation needs to tell an ID typed as text
-from one Excel turned into a number. fastexcel is faster on the raw read but coerces a column
-with mixed types to one Arrow type (a numeric ID becomes indistinguishable text, date cells become
-serial strings) and reports rows/columns relative to the used area, so it is not used here.
+from one Excel turned into a number. Large .xlsx sheets are yielded with only their head read
+(`SheetGrid.lazy`): their data rows are read by fastexcel where that is lossless (see fast.py).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from typing import Any
 import python_calamine as pc
 
 from fupin_cli.errors import InputError
+from fupin_cli.sources.fast import FAST_MIN_BYTES, LazyBody, head_workbook, sheet_members
 
 HEAD_ROWS = 15  # header rows are looked for in the first rows only
 
@@ -35,12 +35,23 @@ class SheetGrid:
     """All cells of one sheet: `columns[j][i]` is the cell at Excel row i+1, column j+1.
 
     Empty cells are "" or None. `merges` is None when the format gives no merge information.
+    With `lazy` set, `columns` hold only the first HEAD_ROWS rows; the rest is read on demand.
     """
 
     name: str
     columns: list[Sequence[Any]]
     nrows: int
     merges: list[Merge] | None
+    lazy: LazyBody | None = None
+
+    def empty(self) -> bool:
+        if any(c is not None and c != "" for col in self.columns for c in col):
+            return False
+        if self.lazy is not None:  # nothing in the head: let the full read decide
+            full = self.lazy.full()
+            self.columns, self.nrows, self.lazy = full.columns, full.nrows, None
+            return full.empty()
+        return True
 
     def head(self, n: int = HEAD_ROWS) -> list[list[Any]]:
         return [[col[i] for col in self.columns] for i in range(min(n, self.nrows))]
@@ -164,6 +175,7 @@ class Workbook:
 
     def __init__(self, path: Path, display: str) -> None:
         _check_container(path, display)
+        self.path = path
         self.display = display
         self._cal: pc.CalamineWorkbook | None = None
         self._xlrd: list[SheetGrid] | None = None
@@ -183,10 +195,40 @@ class Workbook:
             return
         assert self._cal is not None
         try:
+            big = self._large_sheets()
             for name in self.names:
-                yield _calamine_sheet(self._cal, name, self.display)
+                if name in big:
+                    yield self._head_sheet(name, big[name])
+                else:
+                    yield _calamine_sheet(self._cal, name, self.display)
         finally:
             self.close()
+
+    def _large_sheets(self) -> dict[str, str]:
+        """Sheet name → zip member of the sheets worth the fast path."""
+        if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
+            return {}
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                members = sheet_members(zf)
+                sizes = {i.filename: i.file_size for i in zf.infolist()}
+        except (zipfile.BadZipFile, OSError):
+            return {}
+        return {n: m for n, m in members.items() if sizes.get(m, 0) >= FAST_MIN_BYTES}
+
+    def _head_sheet(self, name: str, member: str) -> SheetGrid:
+        def full() -> SheetGrid:
+            assert self._cal is not None
+            return _calamine_sheet(self._cal, name, self.display)
+
+        try:
+            copy = pc.CalamineWorkbook.from_filelike(head_workbook(self.path, member, HEAD_ROWS))
+            grid = _calamine_sheet(copy, name, self.display)
+            copy.close()
+        except Exception:  # anything unexpected in the copy: read the sheet as a whole
+            return full()
+        grid.lazy = LazyBody(self.path, name, full)
+        return grid
 
     def close(self) -> None:
         if self._cal is not None:
