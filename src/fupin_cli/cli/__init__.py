@@ -84,6 +84,6 @@ def main() -> None:
 
         err_console.print(f"[bold red]用法错误:[/]{_usage_message(exc)}。查看帮助:{cmd} --help", soft_wrap=True)
         sys.exit(2)
-    except cx.Abort:
+    except typer.Abort:
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)

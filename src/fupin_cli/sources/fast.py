@@ -130,6 +130,7 @@ class FastColumns:
 
     cells: dict[int, np.ndarray]
     nrows: int
+    suspect: dict[int, np.ndarray] = field(default_factory=dict)  # text columns: blank or 计 rows
 
 
 @dataclass
@@ -142,7 +143,12 @@ class LazyBody:
     reader: Any = field(default=None, repr=False)
 
 
-def _strings(col: Any) -> np.ndarray:
+# Every character Python's str.isspace() accepts (RE2 has no such class): empty-looking cells.
+_SPACES = r"^[\p{Z}\t\n\x{0b}\f\r\x{1c}-\x{1f}\x{85}]*$"
+
+
+def _strings(col: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Text cells as an object array ("" → None) and the rows that are blank or mention 计."""
     import pyarrow.compute as pac
 
     arr = col.to_numpy(zero_copy_only=False)
@@ -152,7 +158,9 @@ def _strings(col: Any) -> np.ndarray:
     empty = pac.fill_null(pac.equal(col, ""), False).to_numpy(zero_copy_only=False)
     if empty.any():
         arr[empty] = None
-    return arr
+    suspect = pac.fill_null(pac.or_(pac.match_substring_regex(col, _SPACES), pac.match_substring(col, "计")),
+                            True).to_numpy(zero_copy_only=False)
+    return arr, suspect
 
 
 def _dates(col: Any, native: bool) -> np.ndarray | None:
@@ -195,12 +203,13 @@ def load_body(body: LazyBody, start: int, data: dict[int, bool], look: list[int]
         return None
     n = batch.num_rows
     cells: dict[int, np.ndarray] = {}
+    suspect: dict[int, np.ndarray] = {}
     for pos, (j, dtype) in enumerate(columns.items()):
         col = batch.column(pos)
         if dtype == "null":
             cells[j] = np.full(n, None, dtype=object)
         elif dtype == "string":
-            cells[j] = _strings(col)
+            cells[j], suspect[j] = _strings(col)
         elif dtype == "float":
             arr = col.to_numpy(zero_copy_only=False).astype(np.float64)
             if col.null_count != int(np.isnan(arr).sum()):
@@ -217,4 +226,4 @@ def load_body(body: LazyBody, start: int, data: dict[int, bool], look: list[int]
             return None
         if len(cells[j]) != n:
             return None
-    return FastColumns(cells, n)
+    return FastColumns(cells, n, suspect)

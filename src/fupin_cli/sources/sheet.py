@@ -3,17 +3,23 @@
 Kept rows carry `_row`, the Excel row number as the user sees it. Dropped, and counted in
 `SheetInfo.ignored`: empty rows between the header and the last data row, and totals rows
 (合计/小计/总计 in the 序号 column or one of the first three header columns).
+
+Cells come from the calamine grid (object arrays) or, for a large sheet, from fastexcel
+(fast.py): a column holding one kind of cell keeps an efficient dtype (float64 for numbers,
+datetime64 for dates in date/month columns); the normalisers accept either.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fupin_cli.sources.fast import load_body
 from fupin_cli.sources.headers import HeaderMatch
 from fupin_cli.sources.wide import melt
 from fupin_cli.sources.workbook import SheetGrid
@@ -42,7 +48,8 @@ def _column(grid: SheetGrid, j: int, start: int) -> np.ndarray:
 
 
 def _is_blank(v: Any) -> bool:
-    return v is None or (v.__class__ is str and v.isspace()) or (v.__class__ is float and v != v)
+    return v is None or (isinstance(v, str) and (not v or v.isspace())) or (isinstance(v, float) and v != v) \
+        or (isinstance(v, np.datetime64) and np.isnat(v))
 
 
 def _suspect(arr: np.ndarray) -> np.ndarray:
@@ -51,6 +58,10 @@ def _suspect(arr: np.ndarray) -> np.ndarray:
     One pass over one column; every other check runs on these few rows only, which keeps a
     1,000,000-row sheet fast (a data row always has its key, a totals row never has a real one).
     """
+    if arr.dtype.kind == "f":
+        return np.flatnonzero(np.isnan(arr))
+    if arr.dtype.kind == "M":
+        return np.flatnonzero(np.isnat(arr))
     return np.flatnonzero(np.fromiter(
         (v is None or (v.__class__ is str and (v.isspace() or "计" in v)) or (v.__class__ is float and v != v)
          for v in arr), dtype=bool, count=len(arr)))
@@ -60,15 +71,43 @@ def _total_label(v: Any) -> bool:
     return v.__class__ is str and "计" in v and _TOTAL.match(_WS.sub("", v)) is not None
 
 
+@dataclass
+class _Body:
+    """The data cells of a sheet: `cells(j)` of physical column j from the first data row down."""
+
+    cells: Callable[[int], np.ndarray]
+    n: int
+    suspect: Callable[[int], np.ndarray | None]  # precomputed blank-or-计 mask, if any
+
+
+def _body(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, look: list[int]) -> _Body:
+    """fastexcel for a lazy grid when that is lossless, else calamine's cells."""
+    start = match.row + 1
+    if grid.lazy is not None:
+        dated = {j: spec.column(key).type in ("date", "month") for key, j in match.columns.items()}
+        if match.wide:
+            dated.update({mc.index: False for mc in match.months})
+        fc = load_body(grid.lazy, start, dated, look)
+        if fc is not None:
+            empty = np.full(fc.nrows, None, dtype=object)
+            return _Body(lambda j: fc.cells.get(j, empty), fc.nrows, fc.suspect.get)
+        grid = grid.lazy.full()  # a mixed column or an odd cell: calamine's exact read
+    full = grid
+    return _Body(lambda j: _column(full, j, start), max(full.nrows - start, 0), lambda j: None)
+
+
 def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> SheetFrame:
     start = match.row + 1
-    n = max(grid.nrows - start, 0)
-    data = {key: _column(grid, j, start) for key, j in match.columns.items()}
-    months = [_column(grid, mc.index, start) for mc in match.months] if match.wide else []
-    values = [*data.values(), *months]
-    sus = _suspect(data[spec.key[0]])
     look_cols = list(dict.fromkeys([*match.serial, *match.header_cols[:3]]))
-    look = [_column(grid, j, start) for j in look_cols] if sus.size else []
+    body = _body(grid, match, spec, look_cols)
+    n = body.n
+    data = {key: body.cells(j) for key, j in match.columns.items()}
+    months = [body.cells(mc.index) for mc in match.months] if match.wide else []
+    values = [*data.values(), *months]
+    key_col = match.columns[spec.key[0]]
+    mask = body.suspect(key_col)
+    sus = np.flatnonzero(mask) if mask is not None else _suspect(data[spec.key[0]])
+    look = [body.cells(j) for j in look_cols] if sus.size else []
     total_sus = np.array([any(_total_label(a[i]) for a in look) for i in sus], dtype=bool)
     blank_sus = np.array([not t and all(_is_blank(a[i]) for a in values)
                           for i, t in zip(sus, total_sus, strict=True)], dtype=bool)
@@ -85,7 +124,7 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
         long = melt(fixed, match.months, [m[keep_idx] for m in months], rows)
         cols = {k: long[k] for k in long.columns}
     else:
-        cols = {k: pd.Series(v[keep_idx], dtype=object, copy=False) for k, v in data.items()}
+        cols = {k: pd.Series(v[keep_idx], dtype=v.dtype, copy=False) for k, v in data.items()}
         cols["_row"] = pd.Series(rows, dtype="int64")
         if spec.title == "工资":
             cols["_pay_header"] = pd.Series(np.full(len(rows), match.headers["pay"], dtype=object), dtype=object)

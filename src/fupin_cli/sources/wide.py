@@ -83,14 +83,15 @@ def melt(
 ) -> pd.DataFrame:
     """Long rows from a wide sheet, vectorised per month column (never per row).
 
-    `fixed`: the non-month columns (key → object array, one entry per kept sheet row);
+    `fixed`: the non-month columns (key → array, one entry per kept sheet row; dtypes are kept);
     `values[k]`: the cells of `months[k]`; `rows`: Excel row numbers. Empty cells (None, "",
     whitespace) give no row. Output is ordered by sheet row, then by column position.
     """
     picks: list[np.ndarray] = []
     for arr in values:
         filled = pd.notna(arr)
-        is_str = np.fromiter((v.__class__ is str for v in arr), dtype=bool, count=len(arr))
+        is_str = np.fromiter((v.__class__ is str for v in arr), dtype=bool, count=len(arr)) \
+            if arr.dtype == object else np.zeros(len(arr), dtype=bool)
         if is_str.any():
             blank = np.zeros(len(arr), dtype=bool)
             idx = np.flatnonzero(is_str)
@@ -106,9 +107,9 @@ def melt(
         if picks else np.zeros(0, dtype=object)
     month_text = np.array([m.month for m in months], dtype=object)
     header_text = np.array([m.header for m in months], dtype=object)
-    out: dict[str, pd.Series] = {k: pd.Series(v[where], dtype=object) for k, v in fixed.items()}
+    out: dict[str, pd.Series] = {k: pd.Series(v[where], dtype=v.dtype) for k, v in fixed.items()}
     out["month"] = pd.Series(month_text[col_no], dtype=object)
-    out["pay"] = pd.Series(pay.astype(object), dtype=object)
+    out["pay"] = pd.Series(pay, dtype=pay.dtype if pay.dtype.kind == "f" else object)
     out["_pay_header"] = pd.Series(header_text[col_no], dtype=object)
     out["_row"] = pd.Series(rows[where], dtype="int64")
     return pd.DataFrame(out)

@@ -189,7 +189,11 @@ def infer_kind(s: pd.Series, key: str = "") -> Kind:
 
 def text_width(texts: Iterable[object]) -> int:
     """Display width of the widest text; characters beyond Latin-1 (CJK, full-width) count double."""
-    s = pd.Series(list(texts), dtype=object).dropna().astype(str)
+    texts = list(texts)
+    if len(texts) < 64:  # headers and short columns: plain Python beats building a Series
+        shown = [str(t) for t in texts if t is not None and not (isinstance(t, float) and t != t)]
+        return max((len(t) + sum(ord(c) > 0xFF for c in t) for t in shown), default=0)
+    s = pd.Series(texts, dtype=object).dropna().astype(str)
     if s.empty:
         return 0
     w = s.str.len() + s.str.count(r"[^\x00-\xff]")
