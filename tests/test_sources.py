@@ -306,3 +306,185 @@ def test_unreadable_inputs(tmp_path: Path, case: str, pattern: str) -> None:
     assert exc.value.exit_code == 2
     if case != "missing":
         assert f.name in exc.value.message
+
+
+# --- fast path: large sheets read by fastexcel below a calamine-read head (sources/fast.py) ---
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import fupin_cli.sources.sheet as sheet_mod  # noqa: E402
+import fupin_cli.sources.workbook as workbook_mod  # noqa: E402
+from fupin_cli import values as V  # noqa: E402
+
+
+def _plain(frame: pd.DataFrame) -> dict[str, list]:
+    """Frame cells as plain Python values (NaN/NaT → None, midnight Timestamp → date) for comparison."""
+    out: dict[str, list] = {}
+    for c in frame.columns:
+        vals = []
+        for v in frame[c].to_numpy(dtype=object):
+            if v is None or (isinstance(v, float) and v != v) or v is pd.NaT:
+                v = None
+            elif isinstance(v, pd.Timestamp):
+                v = v.date() if v == v.normalize() else v.to_pydatetime()
+            vals.append(v)
+        out[c] = vals
+    return out
+
+
+def _read_both(monkeypatch: pytest.MonkeyPatch, *paths: Path):
+    """(fast read, calamine read, whether each lazily read sheet took the fastexcel body)."""
+    used: list[bool] = []
+    real = sheet_mod.load_body
+
+    def spy(*a, **kw):
+        res = real(*a, **kw)
+        used.append(res is not None)
+        return res
+
+    monkeypatch.setattr(sheet_mod, "load_body", spy)
+    monkeypatch.setattr(workbook_mod, "FAST_MIN_BYTES", 0)
+    fast = _read(*paths)
+    monkeypatch.setattr(workbook_mod, "FAST_MIN_BYTES", 1 << 62)
+    slow = _read(*paths)
+    return fast, slow, used
+
+
+def _same(fast, slow) -> None:
+    for key in ("workshops", "laborers", "wages"):
+        a, b = getattr(fast, key), getattr(slow, key)
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert _plain(a) == _plain(b), key
+    assert fast.sheets == slow.sheets and fast.notes == slow.notes
+
+
+def _long_wages_offset(path: Path, ids: list, months: list, pays: list) -> None:
+    """Long wage sheet at B3: empty row 1 and column A, merged title, 序号, blank rows inside, 合计."""
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("工资")
+    ws.merge_range(1, 1, 1, 6, "工资发放表")
+    ws.write_row(2, 1, ["序号", "身份证号", "车间编号", "月份", "实发工资", "天数"])
+    r = 3
+    for i, (pid, m, pay) in enumerate(zip(ids, months, pays, strict=True)):
+        if i in (2, 5):
+            r += 1  # a blank row in the middle
+        ws.write_row(r, 1, [i + 1, pid, "TY001", m, None if isinstance(pay, tuple) else pay, 20])
+        if isinstance(pay, tuple):
+            ws.write_formula(r, 5, pay[0], None, pay[1])  # with its cached value
+        r += 1
+    ws.write_row(r, 1, ["合计", None, None, None, sum(p for p in pays if isinstance(p, float)), None])
+    wb.close()
+
+
+IDS = [f"45212219900101{i:03d}X" for i in range(8)]
+
+
+def test_fast_path_keeps_rows_and_values_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "w.xlsx"
+    _long_wages_offset(f, IDS, [f"2019-{m:02d}" for m in range(1, 9)], [1000.0 + i for i in range(8)])
+    fast, slow, used = _read_both(monkeypatch, f)
+    assert used == [True]  # the 序号 column (numbers, then 合计) does not force the slow read
+    _same(fast, slow)
+    w = fast.wages
+    assert w["_row"].tolist() == [4, 5, 7, 8, 9, 11, 12, 13]  # Excel rows, blanks skipped
+    assert w["pay"].dtype == np.float64 and w["pay"].tolist() == [1000.0 + i for i in range(8)]
+    assert w["id_number"].tolist() == IDS and w["month"].iloc[0] == "2019-01"
+    assert w["days"].isna().sum() == 0 and w["name"].isna().all()
+    info = fast.sheets[0]
+    assert (info.header_row, info.rows, info.ignored, info.letters["id_number"]) == (3, 8, 3, "C")
+    assert any("第14行" in n and "合计" in n for n in fast.notes)
+
+
+@pytest.mark.parametrize("case", ["number_id", "text_pay", "na_text", "error_cell", "nan_text"])
+def test_fast_path_falls_back_on_mixed_or_odd_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    case: str) -> None:
+    ids: list = list(IDS)
+    pays: list = [1000.0 + i for i in range(8)]
+    if case == "number_id":
+        ids[3] = 4.52122199001011e17  # Excel turned the ID into a number: digits are lost
+    elif case == "text_pay":
+        pays[4] = "1,300元"
+    elif case in ("na_text", "nan_text"):
+        pays[4] = "NA" if case == "na_text" else "nan"  # fastexcel counts these texts as empty
+    elif case == "error_cell":
+        pays[4] = ("=NA()", "#N/A")
+    f = tmp_path / "w.xlsx"
+    _long_wages_offset(f, ids, [f"2019-{m:02d}" for m in range(1, 9)], pays)
+    fast, slow, used = _read_both(monkeypatch, f)
+    assert used == [False]
+    _same(fast, slow)
+    w = fast.wages
+    if case == "number_id":
+        assert isinstance(w["id_number"].iloc[3], float) and w["id_number"].iloc[2] == IDS[2]
+        issues = V.normalise_id(w["id_number"]).issues
+        assert issues.loc[issues["idx"] == 3, "code"].tolist() == ["id.lost_digits"]
+    elif case == "text_pay":
+        assert w["pay"].iloc[4] == "1,300元" and w["pay"].iloc[3] == 1003.0
+    elif case in ("na_text", "nan_text"):
+        assert w["pay"].iloc[4] == pays[4]
+
+
+def test_fast_path_dates_and_month_headers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """人员 with date cells (date-typed, arrive as datetime64) and a wide wage sheet with numbers."""
+    f = tmp_path / "in.xlsx"
+    wb = xlsxwriter.Workbook(f)
+    fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    lab = wb.add_worksheet("人员")
+    lab.write_row(0, 0, ["身份证号", "姓名", "车间编号", "是否建档立卡贫困劳动力", "协议类型", "协议起始日期",
+                         "协议终止日期"])
+    for i, pid in enumerate(IDS):
+        lab.write_row(i + 1, 0, [pid, "韦一", "TY001", "是", "劳务协议"])
+        lab.write_datetime(i + 1, 5, datetime(2018, 3, 1 + i), fmt)
+        if i % 2:
+            lab.write_datetime(i + 1, 6, datetime(2019, 3, 1, 12, 30), fmt)
+    wage = wb.add_worksheet("工资")
+    wage.write_row(0, 0, ["身份证号", "车间编号", "2019年3月", "2019年4月"])
+    for i, pid in enumerate(IDS):
+        wage.write_row(i + 1, 0, [pid, "TY001", 1000.0 + i, None if i % 3 else 900.0])
+    wb.close()
+    fast, slow, used = _read_both(monkeypatch, f)
+    assert used == [True, True]
+    _same(fast, slow)
+    start = fast.laborers["start"]
+    assert start.dtype.kind == "M" and start.iloc[2] == pd.Timestamp(2018, 3, 3)
+    assert fast.laborers["end"].iloc[1] == pd.Timestamp(2019, 3, 1, 12, 30)
+    for col in ("start", "end"):
+        a, b = V.normalise_date(fast.laborers[col]), V.normalise_date(slow.laborers[col])
+        assert a.values.tolist() == b.values.tolist() and len(a.issues) == len(b.issues) == 0
+    w = fast.wages
+    assert w["pay"].dtype == np.float64
+    assert w["month"].tolist()[:3] == ["2019年3月", "2019年4月", "2019年3月"]
+    assert w["_row"].tolist()[:3] == [2, 2, 3]
+
+
+def test_fast_path_date_column_mixed_with_text_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "in.xlsx"
+    _laborers_two_sheets(f)  # 协议起始日期: a date cell and a text date in one column
+    fast, slow, used = _read_both(monkeypatch, f)
+    assert used == [False, False]
+    _same(fast, slow)
+    assert fast.laborers["start"].tolist()[:2] == [date(2018, 3, 1), "2018-04-01"]
+
+
+def test_head_copy_keeps_merges_after_many_rows(tmp_path: Path) -> None:
+    import python_calamine as pc
+
+    from fupin_cli.sources.fast import head_workbook
+
+    f = tmp_path / "m.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    ws["A2"] = "标题"
+    ws.merge_cells("A2:C2")
+    for r in range(3, 200):
+        ws.append([r, f"x{r}", r * 1.5])
+    wb.save(f)
+    head = pc.CalamineWorkbook.from_filelike(head_workbook(f, "xl/worksheets/sheet1.xml", 5)).get_sheet_by_name("数据")
+    full = pc.CalamineWorkbook.from_path(str(f)).get_sheet_by_name("数据")
+    rows = head.to_python(skip_empty_area=False)
+    # five <row> elements: rows 2-6 (row 1 has none), the rest of the 199 rows left out
+    assert rows == full.to_python(skip_empty_area=False)[:6] and len(rows) == 6
+    assert head.merged_cell_ranges == full.merged_cell_ranges == [((1, 0), (1, 2))]

@@ -128,7 +128,7 @@ def head_workbook(path: Path, member: str, rows: int) -> io.BytesIO:
 class FastColumns:
     """Cells of the data rows: absolute column index → array (float64, datetime64[ms] or object)."""
 
-    cells: dict[int, np.ndarray]
+    cells: dict[int, Any]  # np.ndarray, or pandas' Arrow-backed "str" array for text
     nrows: int
     suspect: dict[int, np.ndarray] = field(default_factory=dict)  # text columns: blank or 计 rows
 
@@ -147,20 +147,23 @@ class LazyBody:
 _SPACES = r"^[\p{Z}\t\n\x{0b}\f\r\x{1c}-\x{1f}\x{85}]*$"
 
 
-def _strings(col: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Text cells as an object array ("" → None) and the rows that are blank or mention 计."""
+def _strings(col: Any, objects: bool) -> tuple[Any, np.ndarray]:
+    """Text cells ("" → empty, as in the calamine read) and the rows that are blank or mention 计.
+
+    As pandas' Arrow-backed "str" array (no Python object per cell; validation's text checks run
+    in Arrow), or as an object array where `objects` (month columns of a wide sheet, see wide.melt).
+    """
+    import pandas as pd
+    import pyarrow as pa
     import pyarrow.compute as pac
 
-    arr = col.to_numpy(zero_copy_only=False)
-    if arr.dtype != object:
-        arr = arr.astype(object)
-    # "" is an empty cell, as in the calamine read
-    empty = pac.fill_null(pac.equal(col, ""), False).to_numpy(zero_copy_only=False)
-    if empty.any():
-        arr[empty] = None
+    col = pac.if_else(pac.equal(col, ""), pa.scalar(None, pa.string()), col)
     suspect = pac.fill_null(pac.or_(pac.match_substring_regex(col, _SPACES), pac.match_substring(col, "计")),
                             True).to_numpy(zero_copy_only=False)
-    return arr, suspect
+    if objects:
+        arr = col.to_numpy(zero_copy_only=False)
+        return (arr if arr.dtype == object else arr.astype(object)), suspect
+    return pd.array(col, dtype="str"), suspect
 
 
 def _dates(col: Any, native: bool) -> np.ndarray | None:
@@ -179,8 +182,11 @@ def _dates(col: Any, native: bool) -> np.ndarray | None:
     return out
 
 
-def load_body(body: LazyBody, start: int, data: dict[int, bool], look: list[int]) -> FastColumns | None:
+def load_body(body: LazyBody, start: int, data: dict[int, bool], look: list[int],
+              objects: frozenset[int] = frozenset()) -> FastColumns | None:
     """Data rows from sheet row `start` (0-based) of the columns in `data` (→ date-typed?) and `look`.
+
+    Columns in `objects` come back as object arrays (Python values, as calamine gives them).
 
     Returns None whenever the result might differ from calamine's (the caller falls back).
     """
@@ -209,7 +215,7 @@ def load_body(body: LazyBody, start: int, data: dict[int, bool], look: list[int]
         if dtype == "null":
             cells[j] = np.full(n, None, dtype=object)
         elif dtype == "string":
-            cells[j], suspect[j] = _strings(col)
+            cells[j], suspect[j] = _strings(col, j in objects)
         elif dtype == "float":
             arr = col.to_numpy(zero_copy_only=False).astype(np.float64)
             if col.null_count != int(np.isnan(arr).sum()):

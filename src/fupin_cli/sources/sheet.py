@@ -85,9 +85,9 @@ def _body(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, look: list[int])
     start = match.row + 1
     if grid.lazy is not None:
         dated = {j: spec.column(key).type in ("date", "month") for key, j in match.columns.items()}
-        if match.wide:
-            dated.update({mc.index: False for mc in match.months})
-        fc = load_body(grid.lazy, start, dated, look)
+        months = frozenset(mc.index for mc in match.months) if match.wide else frozenset()
+        dated.update({j: False for j in months})
+        fc = load_body(grid.lazy, start, dated, look, months)
         if fc is not None:
             empty = np.full(fc.nrows, None, dtype=object)
             return _Body(lambda j: fc.cells.get(j, empty), fc.nrows, fc.suspect.get)
