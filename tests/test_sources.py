@@ -474,17 +474,35 @@ def test_head_copy_keeps_merges_after_many_rows(tmp_path: Path) -> None:
     from fupin_cli.sources.fast import head_workbook
 
     f = tmp_path / "m.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "数据"
-    ws["A2"] = "标题"
-    ws.merge_cells("A2:C2")
-    for r in range(3, 200):
-        ws.append([r, f"x{r}", r * 1.5])
-    wb.save(f)
-    head = pc.CalamineWorkbook.from_filelike(head_workbook(f, "xl/worksheets/sheet1.xml", 5)).get_sheet_by_name("数据")
+    wb = xlsxwriter.Workbook(f)  # shared strings; merges are written after all rows
+    ws = wb.add_worksheet("数据")
+    ws.merge_range(1, 0, 1, 2, "标题")
+    for r in range(2, 199):
+        ws.write_row(r, 0, [r + 1, f"x{r + 1}", (r + 1) * 1.5])
+    wb.close()
+    copy = head_workbook(f, "xl/worksheets/sheet1.xml", 5)
+    with zipfile.ZipFile(copy) as z:  # shared strings cut to those the head uses ("标题", "x3".."x6")
+        assert z.read("xl/sharedStrings.xml").count(b"<si>") == 5
+    copy.seek(0)
+    head = pc.CalamineWorkbook.from_filelike(copy).get_sheet_by_name("数据")
     full = pc.CalamineWorkbook.from_path(str(f)).get_sheet_by_name("数据")
     rows = head.to_python(skip_empty_area=False)
     # five <row> elements: rows 2-6 (row 1 has none), the rest of the 199 rows left out
     assert rows == full.to_python(skip_empty_area=False)[:6] and len(rows) == 6
     assert head.merged_cell_ranges == full.merged_cell_ranges == [((1, 0), (1, 2))]
+
+
+def test_fast_path_sheet_with_empty_head_reads_whole_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "late.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "工资"
+    ws["A18"] = "身份证号"
+    wb.save(f)
+    messages = []
+    for size in (0, 1 << 62):
+        monkeypatch.setattr(workbook_mod, "FAST_MIN_BYTES", size)
+        with pytest.raises(InputError) as exc:
+            _read(f)
+        messages.append((exc.value.code, exc.value.message))
+    assert messages[0] == messages[1] and messages[0][0] == "input.no_header"

@@ -108,14 +108,67 @@ def head_xml(zf: zipfile.ZipFile, member: str, rows: int) -> bytes:
             window = window[-len(close):] + chunk
 
 
+_SI_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?si>")
+_SST_OPEN = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sst(?:\s[^>]*)?>")
+_SST_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sst>")
+
+
+def head_strings(zf: zipfile.ZipFile, member: str, used: int) -> bytes:
+    """The shared-strings part cut after its first `used` strings (all a sheet head refers to).
+
+    A workbook saved by Excel lists ~every distinct text of a 1,000,000-row sheet here; the head
+    needs the first few only, which come first (strings are numbered in order of appearance).
+    """
+    data = bytearray()
+    opening: re.Match[bytes] | None = None
+    count, pos = 0, 0
+    with zf.open(member) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            data += chunk
+            if opening is None:
+                opening = _SST_OPEN.search(data)
+                pos = opening.end() if opening is not None else 0
+            if opening is not None:
+                for m in _SI_END.finditer(data, pos):
+                    if count >= used:
+                        break
+                    count, pos = count + 1, m.end()
+                if count >= used:
+                    return bytes(data[:pos]) + b"</" + opening.group(1) + b"sst>"
+            if not chunk or _SST_END.search(data, max(0, len(data) - len(chunk) - 16)):
+                return bytes(data)  # fewer strings than referred to: the part as it is
+
+
+def _strings_used(sheet: bytes) -> int:
+    """1 + the highest shared-string index the (small) head XML refers to; all strings if unsure."""
+    try:
+        root = ET.fromstring(sheet)
+    except ET.ParseError:
+        return 1 << 62
+    top = -1
+    for c in root.iter():
+        if c.tag.rpartition("}")[2] == "c" and c.get("t") == "s":
+            v = next((x for x in c if x.tag.rpartition("}")[2] == "v"), None)
+            try:
+                top = max(top, int((v.text or "").strip())) if v is not None else top
+            except ValueError:
+                return 1 << 62
+    return top + 1
+
+
 def head_workbook(path: Path, member: str, rows: int) -> io.BytesIO:
     """An in-memory copy of the workbook whose sheet `member` holds only its first `rows` rows."""
     buf = io.BytesIO()
     with zipfile.ZipFile(path) as zf, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
         others = set(sheet_members(zf).values()) - {member}
+        sheet = head_xml(zf, member, rows)
+        used = _strings_used(sheet)
         for info in zf.infolist():
             if info.filename == member:
-                out.writestr(info.filename, head_xml(zf, member, rows))
+                out.writestr(info.filename, sheet)
+            elif info.filename.lower() == "xl/sharedstrings.xml":
+                out.writestr(info.filename, head_strings(zf, info.filename, used))
             elif info.filename in others:
                 out.writestr(info.filename, _EMPTY_SHEET)  # other sheets are read on their own
             else:
