@@ -167,9 +167,6 @@ def test_report_writes_problem_list_and_marked_copy(messy: Fixture, tmp_path: Pa
     assert wb["人员"][f"C{r['人员.p1']}"].value == ID["p1"]
 
 
-@pytest.mark.xfail(strict=True, reason="sources: SheetInfo.letters has no entry for wide month columns (needs "
-                   "letters[month_column.header] = letter(month_column.index)), so the marked copy marks column A "
-                   "of the row instead of the month cell")
 def test_report_marks_the_wide_month_cell(messy: Fixture, tmp_path: Path) -> None:
     _invoke("check", *messy.paths, "--report", tmp_path / "问题清单.xlsx")
     wb = openpyxl.load_workbook(tmp_path / f"{messy.xlsx.stem}_问题标注.xlsx")

@@ -160,7 +160,10 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
             sheets.append(SheetInfo(
                 file=shown, sheet=sheet_name,
                 table=match.table, header_row=match.row + 1, headers=dict(match.headers),
-                letters={k: letter(j) for k, j in match.columns.items()}, wide=match.wide,
+                letters={**{k: letter(j) for k, j in match.columns.items()},
+                         # wide wage sheets: each month column's letter under its header text
+                         **({mc.header: letter(mc.index) for mc in match.months} if match.wide else {})},
+                wide=match.wide,
                 rows=sf.rows, ignored=sf.ignored))
             parts[match.table].append(sf.frame)
             if match.unused:
