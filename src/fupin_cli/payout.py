@@ -103,6 +103,9 @@ def build_roster(
     rest["status_label"] = rest["status"].map(STATUS_LABELS)
     not_paid = rest[NOT_PAID_COLUMNS].reset_index(drop=True)
 
+    if county_code is not None and "county_code" in problems:
+        # A county's roster carries its own data problems (and those no county could be found for).
+        problems = problems.loc[problems["county_code"].isna() | (problems["county_code"] == county_code)]
     cname = names.get(county_code) if county_code else None
     return Roster(
         month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,

@@ -309,6 +309,10 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     lab["invalid_reason"] = reason.where(lab_err, None)
     lab["poor"] = lab["poor"].fillna(False).astype(bool)
     lab["relocated"] = lab["relocated"].fillna(False).astype(bool)
+    problems = concat_problems(out.frames)
+    # A wide wage sheet repeats the laborer's cells for every month: report each cell once.
+    problems = problems.drop_duplicates(["file", "sheet", "row", "column", "code"]).reset_index(drop=True)
+    problems["county_code"] = _problem_counties(problems, raw.sheets, ws, lab, wg)
     # Rows whose laborer key is unreadable cannot form a pair; they live on in `problems` only.
     lab = lab.loc[lab["id_number"].notna() & lab["workshop_id"].notna()]
 
@@ -322,13 +326,34 @@ def validate(raw: RawTables, region: Region) -> Dataset:
         workshops=ws.reset_index(drop=True),
         laborers=lab.reset_index(drop=True),
         wages=wages.reset_index(drop=True),
-        # A wide wage sheet repeats the laborer's cells for every month: report each cell once.
-        problems=concat_problems(out.frames).drop_duplicates(["file", "sheet", "row", "column", "code"])
-        .reset_index(drop=True),
+        problems=problems,
         sheets=raw.sheets,
         files=raw.files,
         notes=list(raw.notes),
     )
+
+
+def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.DataFrame, lab: pd.DataFrame,
+                      wg: pd.DataFrame) -> np.ndarray:
+    """The county (code) each problem row belongs to, by its workshop; None when unknown.
+
+    Lets a county's roster carry only that county's data problems.
+    """
+    if problems.empty:
+        return np.array([], dtype=object)
+    src_of = {(sh.file, sh.sheet): i for i, sh in enumerate(sheets)}
+    src = problems[["file", "sheet"]].apply(tuple, axis=1).map(src_of)
+    pkey = src.astype("float").to_numpy() * 1e7 + problems["row"].astype("float").to_numpy()
+    county_by_ws = ws.dropna(subset=["workshop_id"]).drop_duplicates("workshop_id").set_index("workshop_id")["county_code"]
+    parts = []
+    for frame, own in ((ws, True), (lab, False), (wg, False)):
+        k = frame["_src"].to_numpy(dtype="float") * 1e7 + frame["_row"].to_numpy(dtype="float")
+        sub = frame.loc[np.isin(k, pkey)]
+        code = sub["county_code"] if own else sub["workshop_id"].map(county_by_ws)
+        parts.append(pd.DataFrame({"k": sub["_src"].to_numpy(dtype="float") * 1e7 + sub["_row"].to_numpy(dtype="float"),
+                                   "c": code.to_numpy(dtype=object)}))
+    table = pd.concat(parts).dropna(subset=["c"]).drop_duplicates("k").set_index("k")["c"]
+    return pd.Series(pkey).map(table).astype(object).where(lambda x: x.notna(), None).to_numpy()
 
 
 def _pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
