@@ -182,3 +182,38 @@ def test_stats_json_text_and_workbook(data: Path, tmp_path: Path) -> None:
     assert "截至2018年12月底,全市认定就业扶贫车间2家,带动劳动力就业5人,其中贫困劳动力4人" in text.stdout
     wb = openpyxl.load_workbook(out)
     assert wb.worksheets[0]._charts
+
+
+def test_two_concurrent_commits_never_double_pay(data: Path, tmp_path: Path) -> None:
+    """Two `payout --commit` processes for the same month at once: one batch, each person once."""
+    import subprocess
+    import sys
+
+    led = tmp_path / "l.sqlite3"
+    cmd = [sys.executable, "-m", "fupin_cli", "payout", str(data), "--month", "2018-12", "--commit",
+           "--ledger", str(led), "--json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    docs = [json.loads(o[0]) for o in outs]
+    assert sorted(d["batch"]["created"] for d in docs) == [False, True]
+    assert all(d["people"] == 3 for d in docs)  # the second reproduces the same roster
+    from fupin_cli.ledger import Ledger
+
+    with Ledger.open(led, create=False, readonly=True) as ledger:
+        assert len(ledger.batches()) == 1
+        paid = ledger.paid()
+        assert sorted(paid["id_number"]) == sorted([A, B, E])
+
+
+def test_county_roster_carries_only_its_own_problems(tmp_path: Path) -> None:
+    path = build(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    wb["工资"].append([B, "W2", "2018-12", "-5"])  # a 田东 problem
+    wb["工资"].append([A, "W1", "2018-12", "abc"])  # a 田阳 problem
+    wb.save(path)
+    tianyang = run_payout([path], month=month_index(2018, 12), county="田阳县").roster
+    tiandong = run_payout([path], month=month_index(2018, 12), county="田东县").roster
+    assert list(tianyang.problems["code"]) == ["money.unparseable"]
+    assert list(tiandong.problems["code"]) == ["money.negative"]
+    assert len(run_payout([path], month=month_index(2018, 12)).roster.problems) == 2

@@ -301,7 +301,10 @@ def validate(raw: RawTables, region: Region) -> Dataset:
         mism = wname.notna() & nm.notna() & (wname.astype(object) != nm)
         out.add(graw, mism.index[mism.to_numpy()], key="name", code="name.mismatch", severity="warning",
                 message="姓名与人员表(" + nm[mism].astype(str) + ")不一致,请核对")
-    multi = good & key_ok & wg.duplicated(["id_number", "workshop_id", "month"], keep=False) & wg["month"].notna()
+    # Only rows that will be summed count as "several rows a month"; a rejected row is reported on its own.
+    summed = good & key_ok & wg["month"].notna()
+    multi = pd.Series(False, index=wg.index)
+    multi[summed] = wg.loc[summed].duplicated(["id_number", "workshop_id", "month"], keep=False)
     out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
             message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
 
