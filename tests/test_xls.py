@@ -12,7 +12,6 @@ from fupin_cli.pipeline import load_dataset
 from fupin_cli.region import load_region
 
 
-
 def _id(body: str) -> str:
     w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     return body + "10X98765432"[sum(int(c) * k for c, k in zip(body, w, strict=True)) % 11]
