@@ -32,6 +32,7 @@ from fupin_cli.ledger.models import BatchResult
 from fupin_cli.ledger.opening import sqlite_failure
 from fupin_cli.ledger.sql import BATCH_SELECT, batch_info
 from fupin_cli.months import format_month, format_month_cn
+from fupin_cli.privacy import mask_text
 
 ROSTER_COLUMNS = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
                   "qualified_month", "payable_month", "amount"]
@@ -40,7 +41,7 @@ CHUNK_ROWS = 20_000
 
 
 def _mask(id_number: str) -> str:
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:] if len(id_number) > 10 else id_number
+    return mask_text(id_number)
 
 
 def _texts(s: pd.Series) -> list[str | None]:
