@@ -345,8 +345,8 @@ def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.Da
     if problems.empty:
         return np.array([], dtype=object)
     src_of = {(sh.file, sh.sheet): i for i, sh in enumerate(sheets)}
-    src = problems[["file", "sheet"]].apply(tuple, axis=1).map(src_of)
-    pkey = src.astype("float").to_numpy() * 1e7 + problems["row"].astype("float").to_numpy()
+    src = np.array([src_of.get(k, np.nan) for k in zip(problems["file"], problems["sheet"], strict=True)], dtype=float)
+    pkey = src * 1e7 + problems["row"].astype("float").to_numpy()
     county_by_ws = ws.dropna(subset=["workshop_id"]).drop_duplicates("workshop_id").set_index("workshop_id")["county_code"]
     parts = []
     for frame, own in ((ws, True), (lab, False), (wg, False)):
@@ -364,12 +364,24 @@ def _pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndar
 
     Integer keys instead of concatenated strings: a million wage rows are matched in milliseconds.
     """
-    n = len(lab)
-    ic, _ = pd.factorize(pd.concat([lab["id_number"], wg["id_number"]], ignore_index=True).astype(object))
-    wc, wu = pd.factorize(pd.concat([lab["workshop_id"], wg["workshop_id"]], ignore_index=True).astype(object))
-    key = ic.astype(np.int64) * (len(wu) + 1) + wc
-    key[(ic < 0) | (wc < 0)] = -1
-    return key[:n], key[n:]
+    def codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+        ca, uniques = pd.factorize(a.astype(object))
+        cb = pd.Index(uniques).get_indexer(b)  # -1 where b's value is not in a (or missing)
+        # values only in b still need distinct codes: they match no laborer row, but must not collide
+        extra = cb < 0
+        if extra.any():
+            cx, ux = pd.factorize(b[extra].astype(object))
+            cb[extra] = np.where(cx >= 0, cx + len(uniques), -1)
+            return ca, cb, len(uniques) + len(ux)
+        return ca, cb, len(uniques)
+
+    il, iw, _ = codes(lab["id_number"], wg["id_number"])
+    wl, ww, n_ws = codes(lab["workshop_id"], wg["workshop_id"])
+    lk = il.astype(np.int64) * (n_ws + 1) + wl
+    wk = iw.astype(np.int64) * (n_ws + 1) + ww
+    lk[(il < 0) | (wl < 0)] = -1
+    wk[(iw < 0) | (ww < 0)] = -1
+    return lk, wk
 
 
 def _month_idx(dates: pd.Series) -> pd.Series:

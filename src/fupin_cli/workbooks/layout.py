@@ -2,7 +2,8 @@
 
 Title row merged across the table (bold 16pt), header row, data rows, optional 合计 row and signature
 line; frozen header, fitted widths, A4 landscape, 1 page wide, header repeated on every printed page.
-Rows are written strictly top to bottom so that the layout also works in constant_memory mode.
+Rows are written strictly top to bottom so that the layout also works in constant_memory mode; there the
+body rows are streamed as XML by `fastrows` (same cells, ~10x faster than xlsxwriter's per-cell calls).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Literal
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
+from fupin_cli.workbooks import fastrows
 from fupin_cli.workbooks.cells import (
     Formats,
     Kind,
@@ -64,6 +66,31 @@ def setup_print(ws: Worksheet, header_row: int, n_cols: int, footer_note: str | 
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.center_horizontally()
     ws.set_footer(_footer(footer_note))
+
+
+def _write_cells(ws: Worksheet, fmts: Formats, first: int, kinds: list[Kind], values: list[list],
+                 bold_last: bool) -> None:
+    """The body rows cell by cell through xlsxwriter (any worksheet; reference for `fastrows`)."""
+    writers = []
+    for kind, vals in zip(kinds, values, strict=True):
+        fn = {"money": ws.write_number, "int": ws.write_number, "number": ws.write_number,
+              "date": ws.write_datetime, "datetime": ws.write_datetime}.get(kind, ws.write_string)
+        writers.append((fn, fmts.cell(kind), fmts.cell(kind, bold_last), kind == "auto", vals))
+
+    write_blank = ws.write_blank
+    n = len(values[0]) if values else 0
+    last_i = n - 1 if bold_last else -1
+    for i in range(n):
+        row = first + i
+        for j, (fn, fmt, bold_fmt, auto, vals) in enumerate(writers):
+            v = vals[i]
+            f = bold_fmt if i == last_i else fmt
+            if auto:
+                write_value(ws, row, j, v, fmts, i == last_i)
+            elif v is None:
+                write_blank(row, j, None, f)
+            else:
+                fn(row, j, v, f)
 
 
 def write_table(
@@ -129,27 +156,11 @@ def write_table(
         ws.write_string(header_row, j, c.header, fmts.header)
     first = header_row + 1
 
-    writers = []
-    for c, vals in zip(cols, values, strict=True):
-        bold_last = totals == "last_row"
-        fmt = fmts.cell(c.kind)
-        fn = {"money": ws.write_number, "int": ws.write_number, "number": ws.write_number,
-              "date": ws.write_datetime, "datetime": ws.write_datetime}.get(c.kind, ws.write_string)
-        writers.append((fn, fmt, fmts.cell(c.kind, bold_last), c.kind == "auto", vals))
-
-    write_blank = ws.write_blank
-    last_i = n - 1 if totals == "last_row" else -1
-    for i in range(n):
-        row = first + i
-        for j, (fn, fmt, bold_fmt, auto, vals) in enumerate(writers):
-            v = vals[i]
-            f = bold_fmt if i == last_i else fmt
-            if auto:
-                write_value(ws, row, j, v, fmts, i == last_i)
-            elif v is None:
-                write_blank(row, j, None, f)
-            else:
-                fn(row, j, v, f)
+    kinds = [c.kind for c in cols]
+    if fastrows.can_stream(ws, first, n, len(cols)):
+        fastrows.stream_rows(ws, first, kinds, values, fmts, bold_last=totals == "last_row")
+    else:
+        _write_cells(ws, fmts, first, kinds, values, bold_last=totals == "last_row")
 
     r = first + n
     total_row = None
