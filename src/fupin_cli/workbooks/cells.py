@@ -1,7 +1,8 @@
 """Safe cell writing, column-width fitting and the shared formats of every xlsx the tool writes.
 
-Every text goes through `write_string`: a name such as "=1+1" or "@SUM(A1)" must stay text (SPEC §6.1),
-and the workbook is opened with xlsxwriter's string conversions switched off as a second guard.
+Every text goes through `write_string` (or, for long constant_memory tables, `fastrows` writes the same
+inline-string XML): a name such as "=1+1" or "@SUM(A1)" must stay text (SPEC §6.1), and the workbook is
+opened with xlsxwriter's string conversions switched off as a second guard.
 """
 
 from __future__ import annotations
@@ -152,9 +153,10 @@ def column_values(s: pd.Series, kind: Kind) -> list:
                                                                                         strict=True)]
     if kind in ("money", "int", "number"):
         num = pd.to_numeric(s, errors="coerce").astype("float64")
-        num = num.where(np.isfinite(num))
         if kind == "money":
-            num = num.round(2)  # 元 and 分: the 合计 is then the sum of what the reader sees
+            with np.errstate(over="ignore"):
+                num = num.round(2)  # 元 and 分: the 合计 is then the sum of what the reader sees
+        num = num.where(np.isfinite(num))  # after rounding: round(1.8e306, 2) overflows to inf
         vals = num.astype(object).where(num.notna(), None).tolist()
         return [int(v) if kind == "int" and v is not None else v for v in vals]
     if kind in ("date", "datetime"):

@@ -19,6 +19,7 @@ import datetime as dt
 import decimal
 import io
 import math
+import re
 from collections.abc import Callable, Sequence
 from itertools import chain, repeat
 from typing import Any
@@ -34,11 +35,15 @@ from fupin_cli.workbooks.cells import Formats, Kind, is_missing
 ENABLED = True
 CHUNK_ROWS = 4096  # rows joined per write: bounds the memory of one piece of XML (~5 MB)
 
+# A text that xlsxwriter writes unchanged: no control/non-character (_xHHHH_ escapes), no literal
+# _xHHHH_, no XML-special character, no leading/trailing whitespace, far below the 32,767 limit.
+_SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_PLAIN_MAX = 16383
 _NUMBER_KINDS = frozenset({"money", "int", "number"})
 _DATE_KINDS = frozenset({"date", "datetime"})
 _NEEDED = ("row_data_fh", "row_data_fh_closed", "previous_row", "table", "row_info", "comments",
            "_write_single_row", "_write_row", "_check_dimensions", "_convert_date_time",
-           "_escape_control_characters", "_escape_data", "xls_strmax", "xls_rowmax")
+           "_escape_control_characters", "_escape_data", "xls_strmax", "xls_rowmax", "xls_colmax")
 
 
 def can_stream(ws: Worksheet, first_row: int, n_rows: int, n_cols: int) -> bool:
@@ -50,8 +55,10 @@ def can_stream(ws: Worksheet, first_row: int, n_rows: int, n_cols: int) -> bool:
     if ws.row_data_fh is None or ws.row_data_fh_closed or ws.fh is not ws.row_data_fh:
         return False
     last_row = first_row + n_rows - 1
-    if first_row < ws.previous_row or last_row >= ws.xls_rowmax or n_cols > ws.xls_colmax:
-        return False
+    if last_row >= ws.xls_rowmax or n_cols > ws.xls_colmax:
+        return False  # the per-cell path drops such cells (write_* returns -1); keep that behaviour
+    if first_row < ws.previous_row or (first_row == ws.previous_row and ws.table.get(first_row)):
+        return False  # rows already flushed, or cells already pending in the first body row
     # Row heights/formats or comments on a body row would change its <row> element: per-cell path.
     body = range(first_row, last_row + 1)
     return not any(r in body for r in ws.row_info) and not any(r in body for r in ws.comments)
@@ -68,6 +75,8 @@ class _CellXml:
         self.ws = ws
 
     def string(self, text: str, style: str) -> str:
+        if len(text) <= _PLAIN_MAX and not _SPECIAL.search(text) and not (text[:1].isspace() or text[-1:].isspace()):
+            return f'"{style} t="inlineStr"><is><t>{text}</t></is></c>'  # nothing to escape or preserve
         ws = self.ws
         if len(text) > ws.xls_strmax // 2 and _utf16_len(text) > ws.xls_strmax:
             text = _utf16_truncate(text, ws.xls_strmax)  # what `_write_string` stores
@@ -79,6 +88,8 @@ class _CellXml:
 
     @staticmethod
     def number(value: float, style: str) -> str:
+        if not math.isfinite(value):  # as xlsxwriter without nan_inf_to_errors: never write "INF"
+            raise TypeError("NAN/INF not supported in write_number()")
         return f'"{style}><v>{value:.16G}</v></c>'
 
     def datetime(self, value: Any, style: str) -> str:
@@ -117,6 +128,8 @@ class _CellXml:
 
 def _suffixes(cx: _CellXml, kind: Kind, values: Sequence[Any], fmts: Formats, bold: bool) -> list[str]:
     """The cell XML (after the reference) of each value; computed once per distinct value."""
+    if not values:
+        return []  # a format must get its style id only when a cell uses it
     if kind == "auto":  # mixed Python objects: 1, 1.0 and True must not share a cache entry
         return [cx.auto(v, fmts, bold) for v in values]
     style = _xf(fmts.cell(kind, bold))
@@ -129,9 +142,13 @@ def _suffixes(cx: _CellXml, kind: Kind, values: Sequence[Any], fmts: Formats, bo
     blank = cx.blank(style)
     cache: dict[Any, str] = {}
     out = []
+    numeric = kind in _NUMBER_KINDS
     for v in values:
         if v is None:
             out.append(blank)
+            continue
+        if numeric and v == 0:
+            out.append(one(v))  # 0.0 == -0.0 as dict keys, but xlsxwriter writes "0" and "-0"
             continue
         s = cache.get(v)
         if s is None:

@@ -8,6 +8,7 @@ body rows are streamed as XML by `fastrows` (same cells, ~10x faster than xlsxwr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -130,7 +131,9 @@ def write_table(
         for j, c in enumerate(cols):
             if c.total:
                 total = float(sum(v for v in values[j] if v is not None))
-                sums[j] = round(total, 2) if c.kind == "money" else total
+                total = round(total, 2) if c.kind == "money" else total
+                if math.isfinite(total):  # a sum beyond 1.8e308 is left blank rather than crash the writer
+                    sums[j] = total
         total_texts[0] = TOTAL_LABEL
         if count_text is not None:
             j = next(j for j, c in enumerate(cols) if c.key == count_text[0])
