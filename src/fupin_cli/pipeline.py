@@ -24,7 +24,15 @@ def load_dataset(paths: Sequence[str | Path], *, region: Region, progress: Progr
     """Read every file (never modifying it), normalise and validate; data problems are returned, not raised."""
     if not paths:
         raise FupinError("请至少给出一个输入文件或文件夹,例如:fupin check 数据.xlsx", code="usage.no_input")
-    raw = read_sources(list(paths), progress=progress)
+    if progress is None:
+        return validate(read_sources(list(paths)), region)
+
+    def reading(label: str, done: int, total: int) -> None:
+        progress(f"读取 {label}", done - 1, total)  # sources reports a sheet as it starts reading it
+
+    raw = read_sources(list(paths), progress=reading)
+    n = len(raw.sheets)
+    progress("检查数据", n, n)
     return validate(raw, region)
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 import functools
 import json
 import sys
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from fupin_cli.errors import EXIT_USAGE, FupinError
 from fupin_cli.months import parse_month_arg
@@ -85,32 +85,52 @@ def month_option(value: str | None) -> int | None:
 
 
 class LazyProgress:
-    """A progress bar on stderr that only appears when the work has taken more than a second."""
+    """A progress bar on stderr that appears only when the work has taken more than a second.
+
+    A timer shows it even while one long sheet is being read (callbacks come per sheet); rich
+    refreshes it from its own thread. Nothing is shown when stderr is not a terminal (cron, pipes).
+    """
 
     def __init__(self, enabled: bool = True, delay: float = 1.0) -> None:
         self.enabled = enabled and err_console.is_terminal
         self.delay = delay
-        self.t0 = time.monotonic()
+        self.label = "读取输入文件"
+        self.done = 0
+        self.total: int | None = None
         self.progress: Progress | None = None
         self.task = None
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def _show(self) -> None:
+        with self._lock:
+            if self.progress is not None or not self.enabled:
+                return
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                     console=err_console, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(self.label, total=self.total, completed=self.done)
 
     def __call__(self, label: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self.progress is None:
-            if time.monotonic() - self.t0 < self.delay:
-                return
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                                     TimeElapsedColumn(), console=err_console, transient=True)
-            self.progress.start()
-            self.task = self.progress.add_task(label, total=total)
-        self.progress.update(self.task, description=f"读取 {label}", completed=done, total=total)
+        with self._lock:
+            self.label, self.done, self.total = label, done, total
+            if self.progress is not None:
+                self.progress.update(self.task, description=self.label, completed=done, total=total)
 
     def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self.enabled = False
+            if self.progress is not None:
+                self.progress.stop()
 
     def __enter__(self) -> LazyProgress:
+        if self.enabled:
+            self._timer = threading.Timer(self.delay, self._show)
+            self._timer.daemon = True
+            self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
