@@ -26,13 +26,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from fupin_cli.workbooks.cells import Formats, Kind, is_missing
 
-ENABLED = True
+# The streamed XML mirrors xlsxwriter 3.x internals (checked byte for byte by tests/test_fastrows.py);
+# another major version falls back to the per-cell path rather than risk a different file.
+ENABLED = xlsxwriter.__version__.split(".")[0] == "3"
 CHUNK_ROWS = 4096  # rows joined per write: bounds the memory of one piece of XML (~5 MB)
 
 # A text that xlsxwriter writes unchanged: no control/non-character (_xHHHH_ escapes), no literal
