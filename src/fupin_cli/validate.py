@@ -303,8 +303,10 @@ def validate(raw: RawTables, region: Region) -> Dataset:
                 message="姓名与人员表(" + nm[mism].astype(str) + ")不一致,请核对")
     # Only rows that will be summed count as "several rows a month"; a rejected row is reported on its own.
     summed = good & key_ok & wg["month"].notna()
-    multi = pd.Series(False, index=wg.index)
-    multi[summed] = wg.loc[summed].duplicated(["id_number", "workshop_id", "month"], keep=False)
+    # (pair, month) as one int64: month indexes stay below 32768 (dates are checked to 1950–2100)
+    month_key = wk * 32768 + wg["month"].fillna(0).to_numpy(dtype=np.int64)
+    month_key = np.where(summed.to_numpy(), month_key, -1 - np.arange(len(wk)))  # unsummed rows never collide
+    multi = pd.Series(pd.Series(month_key).duplicated(keep=False).to_numpy(), index=wg.index)
     out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
             message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
 
