@@ -49,6 +49,7 @@ class Settlement:
     mismatch: pd.DataFrame | None = None  # recommit: recorded pairs that today's roster no longer has, or vice versa
     outputs: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    ledger_path: Path | None = None
 
 
 def resolve_county(region: Region, county: str | None) -> str | None:
@@ -175,6 +176,7 @@ def run_payout(
                              code="usage.ledger")
         with Ledger.open(ledger_path, create=False, readonly=True) as led:
             s = settle(ds, region=reg, policy=pol, month=month, county=county, ledger=led)
+    s.ledger_path = Path(ledger_path) if ledger_path is not None else None
     if output is not None:
         s.outputs.append(write_roster(output, s.roster))
     return s

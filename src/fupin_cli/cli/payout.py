@@ -93,7 +93,7 @@ def render(s: Settlement, *, show_id: bool) -> None:
         console.print(f"[bold red]注意:按现有数据算出的花名册与已登记批次有 {len(s.mismatch)} 处不同(以已登记为准)。[/]")
     if s.batch is not None:
         state = "新登记" if s.batch_created else "已存在(未重复登记)"
-        console.print(f"账本批次:第 {s.batch.batch_id} 批,{state}。")
+        console.print(f"账本批次:第 {s.batch.batch_id} 批,{state}(账本:{s.ledger_path})。")
     for n in s.notes:
         console.print(f"[dim]{n}[/]")
     for p in s.outputs:
