@@ -324,6 +324,7 @@ def test_every_command_has_chinese_help_with_an_example() -> None:
         res = runner.invoke(app, args)
         assert res.exit_code == 0, args
         assert "示例" in res.stdout, args
+        assert "显示本帮助并退出" in res.stdout, args
         assert any("\u4e00" <= ch <= "\u9fff" for ch in res.stdout.replace("示例", "")), args
     check_help = runner.invoke(app, ["check", "--help"]).stdout
     for opt in ("--json", "--report", "--show-id"):

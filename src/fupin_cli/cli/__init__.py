@@ -9,6 +9,25 @@ import typer
 from fupin_cli import __version__
 from fupin_cli.cli.common import STATE, console
 
+def _chinese_help_option() -> None:
+    """Typer's --help option text is English; clerks read Chinese. Best effort: skip if internals move."""
+    try:
+        from typer._click.core import Command
+    except ImportError:  # pragma: no cover - another typer layout
+        return
+    original = Command.get_help_option
+
+    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
+        opt = original(self, ctx)
+        if opt is not None and getattr(opt, "help", None) == "Show this message and exit.":
+            opt.help = "显示本帮助并退出"
+        return opt
+
+    Command.get_help_option = get_help_option  # type: ignore[method-assign]
+
+
+_chinese_help_option()
+
 app = typer.Typer(
     name="fupin",
     help="就业扶贫车间一次性带动就业奖补核算工具:检查数据、核定奖补、生成花名册、记账、统计。\n\n"
