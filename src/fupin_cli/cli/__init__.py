@@ -9,6 +9,7 @@ import typer
 from fupin_cli import __version__
 from fupin_cli.cli.common import STATE, console
 
+
 def _chinese_help_option() -> None:
     """Typer's --help option text is English; clerks read Chinese. Best effort: skip if internals move."""
     try:
