@@ -367,15 +367,15 @@ def _pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndar
     Integer keys instead of concatenated strings: a million wage rows are matched in milliseconds.
     """
     def codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
-        ca, uniques = pd.factorize(a.astype(object))
-        cb = pd.Index(uniques).get_indexer(b)  # -1 where b's value is not in a (or missing)
-        # values only in b still need distinct codes: they match no laborer row, but must not collide
-        extra = cb < 0
-        if extra.any():
-            cx, ux = pd.factorize(b[extra].astype(object))
-            cb[extra] = np.where(cx >= 0, cx + len(uniques), -1)
-            return ca, cb, len(uniques) + len(ux)
-        return ca, cb, len(uniques)
+        ca, ua = pd.factorize(a.astype(object))
+        # Factorize the long column in its own (Arrow) dtype, then translate its few distinct values.
+        cb_local, ub = pd.factorize(b)
+        to_a = pd.Index(ua).get_indexer(np.asarray(ub, dtype=object))  # -1: value not in `a`
+        # values only in `b` still need distinct codes: they match no laborer row, but must not collide
+        only_b = np.flatnonzero(to_a < 0)
+        to_a[only_b] = len(ua) + np.arange(len(only_b))
+        cb = np.where(cb_local >= 0, to_a[np.maximum(cb_local, 0)], -1)
+        return ca, cb, len(ua) + len(only_b)
 
     il, iw, _ = codes(lab["id_number"], wg["id_number"])
     wl, ww, n_ws = codes(lab["workshop_id"], wg["workshop_id"])
