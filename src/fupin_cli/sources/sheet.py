@@ -124,7 +124,8 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
         long = melt(fixed, match.months, [m[keep_idx] for m in months], rows)
         cols = {k: long[k] for k in long.columns}
     else:
-        cols = {k: pd.Series(v[keep_idx], dtype=v.dtype, copy=False) for k, v in data.items()}
+        every = len(keep_idx) == n  # nothing dropped: no copy of a million cells
+        cols = {k: pd.Series(v if every else v[keep_idx], dtype=v.dtype, copy=False) for k, v in data.items()}
         cols["_row"] = pd.Series(rows, dtype="int64")
         if spec.title == "工资":
             cols["_pay_header"] = pd.Series(np.full(len(rows), match.headers["pay"], dtype=object), dtype=object)
