@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fupin_cli.batch import BatchResult, run_batch
 from fupin_cli.cli.common import JsonOpt, MonthOpt, console, handle_errors, money, month_option, print_json
-from fupin_cli.config import find_config, load_config
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
 from fupin_cli.status import STATUS_LABELS
+
+if TYPE_CHECKING:
+    from fupin_cli.batch import BatchResult
+
 
 SHOW_AUDIT = 30
 
@@ -30,6 +32,9 @@ def batch(
 
     示例:fupin batch --config /srv/fupin/fupin.toml --month 2019-05
     """
+    from fupin_cli.batch import run_batch
+    from fupin_cli.config import find_config, load_config
+
     cfg = load_config(find_config(config))
     result = run_batch(cfg, month_option(month))
     if json_out:
@@ -40,6 +45,7 @@ def batch(
 
 
 def render(r: BatchResult) -> None:
+
     s, doc = r.settlement, r.summary
     console.print(f"核算月份:{format_month(r.month)}" + ("(未指定 --month,取上一个自然月)" if r.month_defaulted else ""))
     console.print(f"本月应发 [bold]{doc['people']}[/] 人,共 [bold]{money(doc['amount'])}[/] 元,"

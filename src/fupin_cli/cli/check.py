@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,10 +19,11 @@ from fupin_cli.cli.common import (
     print_json,
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
-from fupin_cli.pipeline import CheckResult, run_check, summary_frame
 from fupin_cli.privacy import mask_text
-from fupin_cli.region import load_region
-from fupin_cli.reports import write_check_report
+
+if TYPE_CHECKING:
+    from fupin_cli.pipeline import CheckResult
+
 
 SHOW_PER_SHEET = 20
 TABLE_LABEL = {"workshops": "车间", "laborers": "人员", "wages": "工资"}
@@ -40,11 +41,18 @@ def check(
 
     示例:fupin check 田阳县车间数据.xlsx --report 问题清单.xlsx
     """
+    from fupin_cli.pipeline import run_check
+    from fupin_cli.region import load_region
+
     reg = load_region(region)
     with LazyProgress(enabled=not json_out) as prog:
         result = run_check(paths, region=reg, progress=prog)
     written: list[Path] = []
     if report is not None:
+        from fupin_cli.reports import (
+            write_check_report,  # openpyxl/xlsxwriter only when a report is asked for
+        )
+
         written = write_check_report(result.dataset, report)
     if json_out:
         print_json(result.to_json(mask=not show_id))
@@ -56,6 +64,8 @@ def check(
 
 
 def render(result: CheckResult, *, show_id: bool) -> None:
+    from fupin_cli.pipeline import summary_frame
+
     ds = result.dataset
     t = Table(title="读取情况", show_lines=False)
     for c in ("文件", "工作表", "表", "表头行", "数据行", "忽略行(合计/空行)"):

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from fupin_cli.cli.common import console, handle_errors
-from fupin_cli.demo import write_demo
 
 
 @handle_errors
@@ -23,6 +22,8 @@ def demo(
 
     示例:fupin demo 演示数据/ && fupin check 演示数据/
     """
+    from fupin_cli.demo import write_demo
+
     paths = write_demo(folder, seed=seed)
     for p in paths:
         console.print(f"已写出:{p}")

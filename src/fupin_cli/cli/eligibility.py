@@ -28,11 +28,8 @@ from fupin_cli.cli.common import (
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
 from fupin_cli.months import format_month
-from fupin_cli.payout import eligibility_json
-from fupin_cli.pipeline import describe_month
 from fupin_cli.privacy import mask_text
 from fupin_cli.status import STATUS_LABELS
-from fupin_cli.views import run_eligibility
 
 SHOW_ROWS = 40
 
@@ -54,6 +51,10 @@ def eligibility(
 
     示例:fupin eligibility 数据.xlsx --month 2019-02 --county 田阳县 --status pending
     """
+    from fupin_cli.payout import eligibility_json
+    from fupin_cli.pipeline import describe_month
+    from fupin_cli.views import run_eligibility
+
     with LazyProgress(enabled=not json_out) as prog:
         res = run_eligibility(paths, month=month_option(month), county=county, statuses=status or [],
                               policy=policy, region=region, ledger_path=ledger, output=output, progress=prog)

@@ -23,7 +23,6 @@ from fupin_cli.cli.common import (
     print_json,
 )
 from fupin_cli.privacy import mask_text
-from fupin_cli.views import run_explain
 
 
 @handle_errors
@@ -41,6 +40,8 @@ def explain(
 
     示例:fupin explain 数据.xlsx --id 452122199001011234 --month 2019-02
     """
+    from fupin_cli.views import run_explain
+
     with LazyProgress(enabled=not json_out) as prog:
         ex = run_explain(paths, who=who, month=month_option(month), policy=policy, region=region,
                          ledger_path=ledger, progress=prog)

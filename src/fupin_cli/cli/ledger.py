@@ -10,15 +10,6 @@ from rich import box
 from rich.table import Table
 
 from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, money, print_json
-from fupin_cli.ledger_views import (
-    batch_json,
-    batches_json,
-    export_ledger,
-    ledger_path_for,
-    list_batches,
-    masked_payouts,
-    show_batch,
-)
 from fupin_cli.months import format_month
 
 ConfigOpt = Annotated[Path | None, typer.Option(
@@ -41,6 +32,8 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
 
     示例:fupin ledger list --ledger 账本.sqlite3
     """
+    from fupin_cli.ledger_views import batches_json, ledger_path_for, list_batches
+
     path = ledger_path_for(ledger, config)
     batches = list_batches(path)
     if json_out:
@@ -69,6 +62,8 @@ def show_cmd(
 
     示例:fupin ledger show 3 --ledger 账本.sqlite3 --show-id
     """
+    from fupin_cli.ledger_views import batch_json, ledger_path_for, masked_payouts, show_batch
+
     view = show_batch(ledger_path_for(ledger, config), batch_id)
     if json_out:
         print_json(batch_json(view, mask=not show_id))
@@ -99,6 +94,8 @@ def export_cmd(
 
     示例:fupin ledger export 账本导出.xlsx --ledger 账本.sqlite3
     """
+    from fupin_cli.ledger_views import export_ledger, ledger_path_for
+
     path = export_ledger(ledger_path_for(ledger, config), output)
     console.print(f"已写出:{path}")
 

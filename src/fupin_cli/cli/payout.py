@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -27,9 +27,11 @@ from fupin_cli.cli.common import (
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
 from fupin_cli.months import format_month
-from fupin_cli.payrun import Settlement, run_payout, settlement_json
-from fupin_cli.pipeline import describe_month
 from fupin_cli.privacy import mask_text
+
+if TYPE_CHECKING:
+    from fupin_cli.payrun import Settlement
+
 
 SHOW_ROWS = 30
 
@@ -52,6 +54,8 @@ def payout(
 
     示例:fupin payout 数据/ --county 田阳县 --month 2019-05 --output 花名册.xlsx --commit
     """
+    from fupin_cli.payrun import run_payout, settlement_json
+
     with LazyProgress(enabled=not json_out) as prog:
         s = run_payout(paths, month=month_option(month), county=county, policy=policy, region=region,
                        ledger_path=ledger, commit=commit, output=output, lock_timeout=lock_timeout, progress=prog)
@@ -63,6 +67,8 @@ def payout(
 
 
 def render(s: Settlement, *, show_id: bool) -> None:
+    from fupin_cli.pipeline import describe_month
+
     r = s.roster
     err_console.print(describe_month(s.month, s.month_defaulted))
     where = r.county or r.region_name

@@ -23,8 +23,6 @@ from fupin_cli.cli.common import (
     month_option,
     print_json,
 )
-from fupin_cli.pipeline import describe_month
-from fupin_cli.views import run_stats, stats_json
 
 HEADERS = ("县(市、区)", "认定车间数", "带动就业人数", "其中贫困劳动力", "其中易地搬迁", "达标人数", "已兑现人数",
            "已兑现金额(元)", "兑现车间数")
@@ -45,6 +43,9 @@ def stats(
 
     示例:fupin stats 数据/ --month 2019-02 --ledger 账本.sqlite3 --text --output 统计.xlsx
     """
+    from fupin_cli.pipeline import describe_month
+    from fupin_cli.views import run_stats, stats_json
+
     with LazyProgress(enabled=not json_out) as prog:
         view = run_stats(paths, month=month_option(month), policy=policy, region=region, ledger_path=ledger,
                          output=output, progress=prog)
