@@ -113,51 +113,53 @@ def build_roster(
     )
 
 
-def _month_or_none(v: object) -> str | None:
-    return None if v is None or pd.isna(v) else format_month(int(v))
+def _months_text(s: pd.Series) -> list:
+    """Month indexes → "YYYY-MM" (None where missing), formatting each distinct month once."""
+    cache = {int(m): format_month(int(m)) for m in pd.unique(s.dropna())}
+    return [None if pd.isna(v) else cache[int(v)] for v in s.tolist()]
+
+
+def _ids(s: pd.Series, mask: bool) -> list:
+    if not mask:
+        return s.astype(object).tolist()
+    return [mask_text(v) for v in s.astype(object).tolist()]
 
 
 def roster_json(roster: Roster, *, mask: bool = True) -> dict:
     """The §6.3 `payout` document. IDs are masked unless the caller asked for them (--show-id)."""
-    rows = []
-    for r in roster.rows.itertuples(index=False):
-        rows.append(
-            {
-                "id_number": mask_text(r.id_number) if mask else r.id_number,
-                "name": r.name,
-                "workshop_id": r.workshop_id,
-                "workshop_name": r.workshop_name,
-                "county": r.county,
-                "qualified_month": _month_or_none(r.qualified_month),
-                "payable_month": _month_or_none(r.payable_month),
-                "months": int(r.months),
-                "wages": round(float(r.wages), 2),
-                "amount": round(float(r.amount), 2),
-            }
-        )
+    r = roster.rows
+    frame = pd.DataFrame({
+        "id_number": _ids(r["id_number"], mask),
+        "name": r["name"].astype(object).tolist(),
+        "workshop_id": r["workshop_id"].astype(object).tolist(),
+        "workshop_name": r["workshop_name"].astype(object).tolist(),
+        "county": r["county"].astype(object).tolist(),
+        "qualified_month": _months_text(r["qualified_month"]),
+        "payable_month": _months_text(r["payable_month"]),
+        "months": r["months"].astype("int64").tolist(),
+        "wages": r["wages"].astype("float64").round(2).tolist(),
+        "amount": r["amount"].astype("float64").round(2).tolist(),
+    }, dtype=object)
     return {
         "month": format_month(roster.month),
         "county": roster.county,
         "policy": roster.policy,
         "people": roster.people,
         "amount": round(roster.amount, 2),
-        "rows": rows,
+        "rows": frame.to_dict("records"),
     }
 
 
 def eligibility_json(decisions: pd.DataFrame, month: int, *, mask: bool = True) -> dict:
     """The §6.3 `eligibility` document."""
-    rows = []
-    for r in decisions.itertuples(index=False):
-        rows.append(
-            {
-                "id_number": mask_text(r.id_number) if mask else r.id_number,
-                "workshop_id": r.workshop_id,
-                "status": r.status,
-                "qualified_month": _month_or_none(r.qualified_month),
-                "months": int(r.months),
-                "wages": round(float(r.wages), 2),
-                "reason": r.reason,
-            }
-        )
-    return {"month": format_month(month), "rows": rows}
+    d = decisions
+    frame = pd.DataFrame({
+        "id_number": _ids(d["id_number"], mask),
+        "workshop_id": d["workshop_id"].astype(object).tolist(),
+        "status": d["status"].astype(object).tolist(),
+        "qualified_month": _months_text(d["qualified_month"]),
+        "months": d["months"].astype("int64").tolist(),
+        "wages": d["wages"].astype("float64").round(2).tolist(),
+        "reason": d["reason"].astype(object).tolist(),
+    }, dtype=object)
+    return {"month": format_month(month), "rows": frame.to_dict("records")}

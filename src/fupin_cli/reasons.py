@@ -47,14 +47,14 @@ def _isnan(x: float) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def _ws_label(ws: str, names: pd.Series) -> str:
-    name = names.get(ws) if ws in names.index else None
+def _ws_label(ws: str, names: dict) -> str:
+    name = names.get(ws)
     return f"车间{ws}({name})" if name is not None and not pd.isna(name) else f"车间{ws}"
 
 
 def _dup_sources(ctx: dict) -> dict[str, str]:
     """id_number → where the laborer already had (or has) the subsidy, as a phrase."""
-    names: pd.Series = ctx["ws_names"]
+    names = ctx["ws_names"].to_dict()  # a plain dict: one lookup per winner, tens of thousands of them
     out: dict[str, str] = {}
     for r in ctx["winners"].itertuples(index=False):
         out[r.id_number] = f"已于{mcn(r.P)}在{_ws_label(r.workshop_id, names)}享受"

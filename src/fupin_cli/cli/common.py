@@ -76,7 +76,7 @@ def handle_errors(fn: F) -> F:
 
 
 def print_json(doc: dict) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str))
     sys.stdout.write("\n")
 
 

@@ -191,15 +191,20 @@ def infer_kind(s: pd.Series, key: str = "") -> Kind:
 
 def text_width(texts: Iterable[object]) -> int:
     """Display width of the widest text; characters beyond Latin-1 (CJK, full-width) count double."""
-    texts = list(texts)
-    if len(texts) < 64:  # headers and short columns: plain Python beats building a Series
-        shown = [str(t) for t in texts if t is not None and not (isinstance(t, float) and t != t)]
-        return max((len(t) + sum(ord(c) > 0xFF for c in t) for t in shown), default=0)
-    s = pd.Series(texts, dtype=object).dropna().astype(str)
-    if s.empty:
+    shown = [t if type(t) is str else str(t) for t in texts
+             if t is not None and not (isinstance(t, float) and t != t)]
+    if not shown:
         return 0
-    w = s.str.len() + s.str.count(r"[^\x00-\xff]")
-    return int(w.max())
+    # A text is between len and 2*len wide: only the longest texts can be the widest, so measure
+    # them exactly in order of length and stop once no shorter text can win.
+    lens = np.fromiter(map(len, shown), dtype=np.int64, count=len(shown))
+    best = 0
+    for i in np.argsort(-lens, kind="stable"):
+        if 2 * lens[i] <= best:
+            break
+        t = shown[i]
+        best = max(best, len(t) + sum(ord(c) > 0xFF for c in t))
+    return best
 
 
 def values_width(values: list, kind: Kind) -> int:
