@@ -506,3 +506,22 @@ def test_fast_path_sheet_with_empty_head_reads_whole_sheet(tmp_path: Path, monke
             _read(f)
         messages.append((exc.value.code, exc.value.message))
     assert messages[0] == messages[1] and messages[0][0] == "input.no_header"
+
+
+def test_merged_data_cells_fill_every_row_with_a_note(tmp_path: Path) -> None:
+    """A 车间编号 merged down over a workshop's laborers counts for every row, and the note says so."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "人员"
+    ws.append(["人员花名册"])
+    ws.append(["车间编号", "身份证号", "姓名", "是否建档立卡贫困劳动力", "协议类型", "协议起始日期"])
+    for i in range(3):
+        ws.append(["W1" if i == 0 else None, f"ID{i}", f"人{i}", "是", "劳务协议", "2018-01-01"])
+    ws.append(["W2", "ID9", "人9", "否", "劳务协议", "2018-01-01"])
+    ws.merge_cells("A3:A5")
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    raw = read_sources([path])
+    assert raw.laborers["workshop_id"].tolist() == ["W1", "W1", "W1", "W2"]
+    assert raw.laborers["_row"].tolist() == [3, 4, 5, 6]
+    assert any("合并单元格第3–5行“车间编号”" in n for n in raw.notes)

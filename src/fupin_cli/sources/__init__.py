@@ -170,6 +170,9 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
                 notes.append(f"{where}中以下列未使用:{'、'.join(dict.fromkeys(match.unused))}。")
             for d in match.duplicates:
                 notes.append(f"{where}有同义的列,使用{d}。")
+            if sf.filled:
+                shown_cells = "、".join(sf.filled[:10]) + ("等" if len(sf.filled) > 10 else "")
+                notes.append(f"{where}的合并单元格{shown_cells}已按合并的值填入每一行。")
             if sf.total_rows:
                 rows = "、".join(str(r) for r in sf.total_rows[:10]) + ("等" if len(sf.total_rows) > 10 else "")
                 notes.append(f"{where}的合计行(第{rows}行)已忽略。")

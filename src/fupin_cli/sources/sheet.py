@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,32 @@ class SheetFrame:
     rows: int
     ignored: int
     total_rows: list[int]  # Excel rows of dropped totals
+    filled: list[str] = field(default_factory=list)  # merged data cells spread over their rows
+
+
+def _fill_merged(data: dict[str, Any], match: HeaderMatch, merges: list[Any] | None, start: int,
+                 n: int) -> list[str]:
+    """Township sheets merge e.g. 车间编号 over all rows of one workshop: every row of a merged
+    range in the data area takes the range's value (Excel shows it on each row). Returns what was
+    filled, as "第3–5行“车间编号”", for a note — the change is reported, never silent."""
+    done: list[str] = []
+    if not merges:
+        return done
+    by_col = {j: key for key, j in match.columns.items()}
+    for (r0, c0), (r1, c1) in merges:
+        if r0 < start or r1 <= r0 or r0 - start >= n:
+            continue
+        for j in range(c0, c1 + 1):
+            key = by_col.get(j)
+            if key is None:
+                continue
+            arr = data[key]
+            if not (isinstance(arr, np.ndarray) and arr.dtype == object):
+                arr = data[key] = np.asarray(arr, dtype=object).copy()
+            a, b = r0 - start, min(r1 - start, n - 1)
+            arr[a + 1:b + 1] = arr[a]
+            done.append(f"第{r0 + 1}–{b + start + 1}行“{match.headers.get(key, key)}”")
+    return done
 
 
 def _column(grid: SheetGrid, j: int, start: int) -> np.ndarray:
@@ -102,6 +128,7 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
     body = _body(grid, match, spec, look_cols)
     n = body.n
     data = {key: body.cells(j) for key, j in match.columns.items()}
+    filled = _fill_merged(data, match, grid.merges, start, n)
     months = [body.cells(mc.index) for mc in match.months] if match.wide else []
     values = [*data.values(), *months]
     key_col = match.columns[spec.key[0]]
@@ -140,7 +167,7 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
     ordered["_row"] = cols["_row"]
     frame = pd.DataFrame(ordered, copy=False)
     total_rows = (sus[total_sus] + start + 1).tolist()
-    return SheetFrame(frame, int(len(keep_idx)), ignored, total_rows)
+    return SheetFrame(frame, int(len(keep_idx)), ignored, total_rows, filled)
 
 
 def letter(j: int) -> str:
