@@ -183,7 +183,12 @@ class FastColumns:
 
     cells: dict[int, Any]  # np.ndarray, or pandas' Arrow-backed "str" array for text
     nrows: int
-    suspect: dict[int, np.ndarray] = field(default_factory=dict)  # text columns: blank or 计 rows
+    texts: dict[int, Any] = field(default_factory=dict)  # text columns as Arrow arrays ("" → null)
+
+    def suspect(self, j: int) -> np.ndarray | None:
+        """Blank-or-计 rows of text column j, computed only for the column asked (the key column)."""
+        col = self.texts.get(j)
+        return None if col is None else _suspect_mask(col)
 
 
 @dataclass
@@ -200,8 +205,8 @@ class LazyBody:
 _SPACES = r"^[\p{Z}\t\n\x{0b}\f\r\x{1c}-\x{1f}\x{85}]*$"
 
 
-def _strings(col: Any, objects: bool) -> tuple[Any, np.ndarray]:
-    """Text cells ("" → empty, as in the calamine read) and the rows that are blank or mention 计.
+def _strings(col: Any, objects: bool) -> tuple[Any, Any]:
+    """Text cells ("" → empty, as in the calamine read), and the Arrow column for `_suspect_mask`.
 
     As pandas' Arrow-backed "str" array (no Python object per cell; validation's text checks run
     in Arrow), or as an object array where `objects` (month columns of a wide sheet, see wide.melt).
@@ -211,12 +216,17 @@ def _strings(col: Any, objects: bool) -> tuple[Any, np.ndarray]:
     import pyarrow.compute as pac
 
     col = pac.if_else(pac.equal(col, ""), pa.scalar(None, pa.string()), col)
-    suspect = pac.fill_null(pac.or_(pac.match_substring_regex(col, _SPACES), pac.match_substring(col, "计")),
-                            True).to_numpy(zero_copy_only=False)
     if objects:
         arr = col.to_numpy(zero_copy_only=False)
-        return (arr if arr.dtype == object else arr.astype(object)), suspect
-    return pd.array(col, dtype="str"), suspect
+        return (arr if arr.dtype == object else arr.astype(object)), col
+    return pd.array(col, dtype="str"), col
+
+
+def _suspect_mask(col: Any) -> np.ndarray:
+    import pyarrow.compute as pac
+
+    return pac.fill_null(pac.or_(pac.match_substring_regex(col, _SPACES), pac.match_substring(col, "计")),
+                         True).to_numpy(zero_copy_only=False)
 
 
 def _dates(col: Any, native: bool) -> np.ndarray | None:
@@ -262,13 +272,13 @@ def load_body(body: LazyBody, start: int, data: dict[int, bool], look: list[int]
         return None
     n = batch.num_rows
     cells: dict[int, np.ndarray] = {}
-    suspect: dict[int, np.ndarray] = {}
+    texts: dict[int, Any] = {}
     for pos, (j, dtype) in enumerate(columns.items()):
         col = batch.column(pos)
         if dtype == "null":
             cells[j] = np.full(n, None, dtype=object)
         elif dtype == "string":
-            cells[j], suspect[j] = _strings(col, j in objects)
+            cells[j], texts[j] = _strings(col, j in objects)
         elif dtype == "float":
             arr = col.to_numpy(zero_copy_only=False).astype(np.float64)
             if col.null_count != int(np.isnan(arr).sum()):
@@ -285,4 +295,4 @@ def load_body(body: LazyBody, start: int, data: dict[int, bool], look: list[int]
             return None
         if len(cells[j]) != n:
             return None
-    return FastColumns(cells, n, suspect)
+    return FastColumns(cells, n, texts)

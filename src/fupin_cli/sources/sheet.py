@@ -116,7 +116,7 @@ def _body(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, look: list[int])
         fc = load_body(grid.lazy, start, dated, look, months)
         if fc is not None:
             empty = np.full(fc.nrows, None, dtype=object)
-            return _Body(lambda j: fc.cells.get(j, empty), fc.nrows, fc.suspect.get)
+            return _Body(lambda j: fc.cells.get(j, empty), fc.nrows, fc.suspect)
         grid = grid.lazy.full()  # a mixed column or an odd cell: calamine's exact read
     full = grid
     return _Body(lambda j: _column(full, j, start), max(full.nrows - start, 0), lambda j: None)
