@@ -14,6 +14,7 @@ from fupin_cli.values._base import (
     FULL2HALF,
     STR_DTYPE,
     Issue,
+    Kernel,
     Normalised,
     elementwise,
     error,
@@ -61,9 +62,19 @@ def _text(v: Any) -> str | None:
     return t or None
 
 
+_text_kernel = elementwise(lambda v: (_text(v), None))
+
+
+def _text_or_fast(uniq: np.ndarray) -> Kernel:
+    # A text-only column (the usual case, 100,000 names) needs only the trim: skip the type checks.
+    if all(type(v) is str for v in uniq):
+        return Kernel(np.array([strip_edges(v) or None for v in uniq], dtype=object), {})
+    return _text_kernel(uniq)
+
+
 def normalise_text(s: pd.Series) -> Normalised:
     """Free text → trimmed str (spaces, full-width spaces, line breaks at the ends removed); NA if empty."""
-    return map_unique(s, elementwise(lambda v: (_text(v), None)), STR_DTYPE)
+    return map_unique(s, _text_or_fast, STR_DTYPE)
 
 
 def credit_check_char(first17: str) -> str:
