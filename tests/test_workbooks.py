@@ -469,3 +469,18 @@ def test_ledger_export(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(out)
     assert [c.value for c in wb["输入文件"][2]] == ["序号", "批次号", "输入文件", "SHA-256 校验值"]
     assert [c.value for c in wb["批次"][2]][2] == "发放月份"
+
+
+def test_text_width_long_columns_match_the_plain_definition() -> None:
+    """The Arrow path for long columns measures exactly like the per-character rule (CJK double)."""
+    import random
+
+    from fupin_cli.workbooks.cells import text_width
+
+    rng = random.Random(7)
+    for _ in range(50):
+        texts = ["".join(rng.choice("ab1 中文é—\u3000x😀") for _ in range(rng.randrange(0, 40)))
+                 for _ in range(rng.randrange(64, 400))]
+        texts.append(None)
+        expected = max(len(t) + sum(ord(c) > 0xFF for c in t) for t in texts if t is not None)
+        assert text_width(texts) == expected
