@@ -17,7 +17,7 @@ from fupin_cli.errors import LedgerError
 from fupin_cli.ledger import EXPORT_HEADERS, Ledger, default_ledger_path
 from fupin_cli.ledger.models import BatchInfo
 from fupin_cli.months import format_month
-from fupin_cli.privacy import mask_series
+from fupin_cli.values import mask_ids
 from fupin_cli.workbooks.ledger_export import write_ledger_export
 
 
@@ -80,7 +80,7 @@ def show_batch(path: Path, batch_id: int) -> BatchView:
 
 def masked_payouts(view: BatchView, *, mask: bool = True) -> pd.DataFrame:
     p = view.payouts
-    return p.assign(id_number=mask_series(p["id_number"])) if mask else p
+    return p.assign(id_number=mask_ids(p["id_number"])) if mask else p
 
 
 def batch_json(view: BatchView, *, mask: bool = True) -> dict:

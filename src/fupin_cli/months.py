@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pandas as pd
+
 from fupin_cli.errors import FupinError
 
 _ARG = re.compile(r"^\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?\s*$")
@@ -39,6 +41,12 @@ def parse_month_arg(text: str) -> int:
     if m is None or not 1 <= int(m.group(2)) <= 12:
         raise FupinError(f"月份“{text}”无法识别,请写成 2019-03 这样的格式", code="usage.month")
     return month_index(int(m.group(1)), int(m.group(2)))
+
+
+def month_index_of(dates: pd.Series) -> pd.Series:
+    """A date column → month indexes (Int64, NA where there is no date): the one conversion every stage uses."""
+    d = pd.to_datetime(dates)
+    return (d.dt.year * 12 + d.dt.month - 1).astype("Int64")
 
 
 def previous_month(today: date) -> int:

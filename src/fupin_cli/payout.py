@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from fupin_cli.months import format_month
-from fupin_cli.privacy import mask_text
 from fupin_cli.region import Region
 from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
+from fupin_cli.values import mask_ids
 
 ROW_COLUMNS = [
     "county_code", "county", "workshop_id", "workshop_name", "operator", "name", "id_number",
@@ -120,9 +120,7 @@ def _months_text(s: pd.Series) -> list:
 
 
 def _ids(s: pd.Series, mask: bool) -> list:
-    if not mask:
-        return s.astype(object).tolist()
-    return [mask_text(v) for v in s.astype(object).tolist()]
+    return (mask_ids(s) if mask else s).astype(object).tolist()
 
 
 def roster_json(roster: Roster, *, mask: bool = True) -> dict:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
-
 # 15- or 18-character ID numbers inside free text; keep the region code and the last four.
 _ID_IN_TEXT = re.compile(r"(?<![0-9])(\d{6})(\d{5,8})(\d{3}[0-9Xx]|\d{4})(?![0-9])")
 
@@ -16,6 +14,3 @@ def mask_text(text: object) -> str:
         return ""
     return _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), str(text))
 
-
-def mask_series(s: pd.Series) -> pd.Series:
-    return s.astype("object").map(lambda v: v if v is None or (isinstance(v, float) and pd.isna(v)) else mask_text(v))

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fupin_cli.dataset import Dataset
-from fupin_cli.months import parse_month_arg
+from fupin_cli.dataset import Dataset, pair_keys
+from fupin_cli.months import month_index_of, parse_month_arg
 from fupin_cli.policy import Policy
 from fupin_cli.reasons import build_reasons
 from fupin_cli.values import age_on
@@ -46,9 +46,8 @@ NO_MONTH = _STRIDE - 2  # "never": a missing end date, or a start that cannot be
 
 
 def month_array(s: pd.Series) -> np.ndarray:
-    """datetime64 column → float month indexes (NaN where NaT)."""
-    s = pd.to_datetime(s)
-    return (s.dt.year * 12 + s.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
+    """datetime64 column → float month indexes (NaN where NaT), for numpy arithmetic."""
+    return month_index_of(s).to_numpy(dtype=float, na_value=np.nan)
 
 
 def _ages_at(ids: pd.Series, dates: pd.Series) -> np.ndarray:
@@ -57,22 +56,12 @@ def _ages_at(ids: pd.Series, dates: pd.Series) -> np.ndarray:
     return age_on(ids, dates).to_numpy(dtype=float, na_value=np.nan)
 
 
-def _pair_codes(lab: pd.DataFrame, wages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Integer keys for (id_number, workshop_id) shared by laborer rows and wage rows."""
-    n = len(lab)
-    ic, _ = pd.factorize(pd.concat([lab["id_number"], wages["id_number"]], ignore_index=True))
-    wc, wu = pd.factorize(pd.concat([lab["workshop_id"], wages["workshop_id"]], ignore_index=True))
-    key = ic.astype(np.int64) * (len(wu) + 1) + wc
-    key[(ic < 0) | (wc < 0)] = -1
-    return key[:n], key[n:]
-
-
 def _pay_rows(lab: pd.DataFrame, wages: pd.DataFrame, S: np.ndarray, upper: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted keys (pair*_STRIDE + month) and cents of months with pay > 0 inside [S, upper]."""
     if wages is None or len(wages) == 0 or len(lab) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    lk, wk = _pair_codes(lab, wages)
+    lk, wk = pair_keys(lab, wages)
     month = pd.to_numeric(wages["month"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     pay = pd.to_numeric(wages["pay"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     cents = np.rint(np.nan_to_num(pay) * 100).astype(np.int64)  # exact sums: 5999.99 never becomes 6000

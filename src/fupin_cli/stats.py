@@ -32,7 +32,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from fupin_cli.dataset import Dataset
-from fupin_cli.months import format_month, format_month_cn, parse_month_arg
+from fupin_cli.months import format_month, format_month_cn, month_index_of, parse_month_arg
 from fupin_cli.region import Region
 
 PAID_STATUSES = ("eligible", "paid")
@@ -66,13 +66,7 @@ class StatsResult(BaseModel):
     monthly: list[MonthlyPaid]
 
 
-def _month_index(dates: pd.Series) -> pd.Series:
-    """datetime64 → Int64 month index (NA for NaT)."""
-    d = pd.to_datetime(dates)
-    return (d.dt.year * 12 + d.dt.month - 1).astype("Int64")
-
-
-def _as_month_index(values: pd.Series) -> pd.Series:
+def _asmonth_index_of(values: pd.Series) -> pd.Series:
     """Batch months from the ledger: month indexes already, or "YYYY-MM" text from an export."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("Int64")
@@ -104,15 +98,15 @@ def _per_county(frame: pd.DataFrame, value: str, how: str) -> tuple[pd.Series, f
 
 def _counted_workshops(ds: Dataset, month: int) -> pd.DataFrame:
     ws = ds.workshops
-    cert = _month_index(ws["certified"])
-    withdrawn = _month_index(ws["withdrawn"])
+    cert = month_index_of(ws["certified"])
+    withdrawn = month_index_of(ws["withdrawn"])
     keep = _valid(ws) & (cert <= month).fillna(False) & ~(withdrawn <= month).fillna(False)
     return ws.loc[keep.astype(bool), ["workshop_id", "county_code"]]
 
 
 def _employed(ds: Dataset, workshops: pd.DataFrame, month: int) -> pd.DataFrame:
     lab = ds.laborers
-    started = (_month_index(lab["start"]) <= month).fillna(False).astype(bool)
+    started = (month_index_of(lab["start"]) <= month).fillna(False).astype(bool)
     lab = lab.loc[_valid(lab) & started, ["id_number", "workshop_id", "poor", "relocated"]]
     lab = lab.merge(workshops, on="workshop_id", how="inner")
     lab["poor"] = _flag(lab["poor"])
@@ -129,7 +123,7 @@ def _paid_rows(ds: Dataset, decisions: pd.DataFrame, month: int, paid: pd.DataFr
         rows["month"] = rows["month"].astype("Int64")
         return rows.loc[(rows["month"] <= month).fillna(True).astype(bool)]
     rows = paid[["id_number", "workshop_id", "amount", "batch_month"]].copy()
-    rows["month"] = _as_month_index(rows.pop("batch_month"))
+    rows["month"] = _asmonth_index_of(rows.pop("batch_month"))
     rows = rows.loc[(rows["month"] <= month).fillna(False).astype(bool)]
     # County of the workshop as the data describe it now; a workshop no longer in the data still
     # counts in the total (its county code stays NA and matches no county row).

@@ -32,16 +32,12 @@ from fupin_cli.ledger.models import BatchResult
 from fupin_cli.ledger.opening import sqlite_failure
 from fupin_cli.ledger.sql import BATCH_SELECT, batch_info
 from fupin_cli.months import format_month, format_month_cn
-from fupin_cli.privacy import mask_text
+from fupin_cli.values import mask_id
 
 ROSTER_COLUMNS = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
                   "qualified_month", "payable_month", "amount"]
 _REQUIRED_VALUES = ["id_number", "workshop_id", "qualified_month", "payable_month", "amount"]
 CHUNK_ROWS = 20_000
-
-
-def _mask(id_number: str) -> str:
-    return mask_text(id_number)
 
 
 def _texts(s: pd.Series) -> list[str | None]:
@@ -74,7 +70,7 @@ def _prepare(rows: pd.DataFrame, once_per_person: bool) -> pd.DataFrame:
     key = ["id_number"] if once_per_person else ["id_number", "workshop_id"]
     dup = out.duplicated(key, keep=False)
     if dup.any():
-        shown = "、".join(_mask(i) for i in pd.unique(out.loc[dup, "id_number"])[:5])
+        shown = "、".join(mask_id(i) for i in pd.unique(out.loc[dup, "id_number"])[:5])
         raise LedgerError(f"本批次名单中同一人出现了多次({shown} 等 {int(dup.sum())} 行),为防止重复发放,"
                           "本批次未登记。", code="ledger.double_pay")
     return out
@@ -167,7 +163,7 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
     conflicts = _conflicts(conn, data, once_per_person)
     earlier = conflicts.loc[conflicts["month"] < month_text]
     if len(earlier):
-        shown = "、".join(f"{_mask(r.id_number)}(已于{r.month}批次{r.batch_id}发放)"
+        shown = "、".join(f"{mask_id(r.id_number)}(已于{r.month}批次{r.batch_id}发放)"
                          for r in earlier.drop_duplicates("id_number").head(5).itertuples())
         raise LedgerError(f"名单中有 {earlier['id_number'].nunique()} 人已在以前的批次中发放过奖补:{shown}。"
                           "为防止重复发放,本批次未登记,账本未改动。", code="ledger.double_pay")
