@@ -16,7 +16,7 @@ from fupin_cli.errors import FupinError
 from fupin_cli.explain import Explanation, explain, find_laborer
 from fupin_cli.ledger import Ledger
 from fupin_cli.payrun import Settlement, resolve_county, settle
-from fupin_cli.pipeline import Progress, load_dataset
+from fupin_cli.pipeline import Progress, default_month, load_dataset
 from fupin_cli.policy import load_policy
 from fupin_cli.region import load_region
 from fupin_cli.stats import StatsResult, compute_stats, report_paragraph
@@ -87,10 +87,11 @@ def run_explain(
     pol = load_policy(policy)
     ds = load_dataset(paths, region=reg, progress=progress)
     id_number = find_laborer(ds, who)
+    m = default_month(ds) if month is None else month
+    # explain evaluates only this laborer's workshops; no need to settle the whole month first
     with _ledger(ledger_path) as led:
-        s = settle(ds, region=reg, policy=pol, month=month, ledger=led)
-        paid = led.paid(before_month=s.month) if led is not None else None
-    return explain(ds, id_number, s.month, pol, paid if paid is not None and len(paid) else None)
+        paid = led.paid(before_month=m) if led is not None else None
+    return explain(ds, id_number, m, pol, paid if paid is not None and len(paid) else None)
 
 
 @dataclass
