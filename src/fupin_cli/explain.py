@@ -202,7 +202,7 @@ def explain(ds: Dataset, id_number: str, month: int, policy: Policy, paid: pd.Da
     lab = ds.laborers
     mine = lab.loc[lab["id_number"] == id_number]
     if mine.empty:
-        raise FupinError(f"人员表中没有身份证号为 {mask_id(id_number)} 的人员", code="explain.not_found")
+        raise FupinError(f"人员表中没有身份证号为 {mask_id(id_number)} 的人员,请核对号码或人员表", code="explain.not_found")
     # Every pair of the laborer's workshops: enough for once-per-person and for a workshop cap.
     wss = set(mine["workshop_id"])
     sub = Dataset(workshops=ds.workshops, laborers=lab.loc[lab["workshop_id"].isin(wss)],
