@@ -19,10 +19,10 @@ from fupin_cli.errors import FupinError
 from fupin_cli.ledger import Ledger
 from fupin_cli.ledger.models import BatchInfo
 from fupin_cli.months import format_month, format_month_cn
-from fupin_cli.payout import Roster, build_roster
 from fupin_cli.pipeline import Progress, default_month, load_dataset
 from fupin_cli.policy import Policy, load_policy
 from fupin_cli.region import Region, load_region
+from fupin_cli.roster import Roster, build_roster
 from fupin_cli.rules import evaluate
 from fupin_cli.status import STATUS_LABELS
 
@@ -183,8 +183,8 @@ def run_payout(
 
 
 def settlement_json(s: Settlement, *, mask: bool = True) -> dict:
-    from fupin_cli.payout import roster_json
     from fupin_cli.privacy import mask_text
+    from fupin_cli.roster import roster_json
 
     doc = roster_json(s.roster, mask=mask)
     doc["audit"] = [
