@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from fupin_cli.cli import app
 from fupin_cli.months import month_index
-from fupin_cli.payrun import run_payout, settlement_json
+from fupin_cli.settlement import run_payout, settlement_json
 from fupin_cli.views import run_eligibility, run_stats, stats_json
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]

@@ -44,11 +44,11 @@ from fupin_cli.config import BatchConfig
 from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
 from fupin_cli.ledger import Ledger, ledger_lock
 from fupin_cli.months import format_month, previous_month
-from fupin_cli.payrun import Settlement, settle
 from fupin_cli.pipeline import load_dataset
 from fupin_cli.policy import load_policy
 from fupin_cli.privacy import mask_text
 from fupin_cli.region import load_region
+from fupin_cli.settlement import Settlement, settle
 from fupin_cli.stats import StatsResult, compute_stats, report_paragraph
 from fupin_cli.status import STATUS_ORDER
 

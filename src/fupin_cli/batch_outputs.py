@@ -28,8 +28,8 @@ import psutil
 from fupin_cli.errors import FupinError
 from fupin_cli.fsutil import atomic_path
 from fupin_cli.months import format_month, format_month_cn
-from fupin_cli.payrun import Settlement
 from fupin_cli.roster import build_roster
+from fupin_cli.settlement import Settlement
 from fupin_cli.stats import StatsResult
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table

@@ -15,10 +15,10 @@ import pandas as pd
 from fupin_cli.errors import FupinError
 from fupin_cli.explain import Explanation, explain, find_laborer
 from fupin_cli.ledger import Ledger
-from fupin_cli.payrun import Settlement, resolve_county, settle
 from fupin_cli.pipeline import Progress, default_month, load_dataset
 from fupin_cli.policy import load_policy
 from fupin_cli.region import load_region
+from fupin_cli.settlement import Settlement, resolve_county, settle
 from fupin_cli.stats import StatsResult, compute_stats, report_paragraph
 from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
 

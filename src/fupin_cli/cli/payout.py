@@ -30,7 +30,7 @@ from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
 
 if TYPE_CHECKING:
-    from fupin_cli.payrun import Settlement
+    from fupin_cli.settlement import Settlement
 
 
 SHOW_ROWS = 30
@@ -54,7 +54,7 @@ def payout(
 
     示例:fupin payout 数据/ --county 田阳县 --month 2019-05 --output 花名册.xlsx --commit
     """
-    from fupin_cli.payrun import run_payout, settlement_json
+    from fupin_cli.settlement import run_payout, settlement_json
 
     with LazyProgress(enabled=not json_out) as prog:
         s = run_payout(paths, month=month_option(month), county=county, policy=policy, region=region,
