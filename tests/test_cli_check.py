@@ -19,7 +19,7 @@ from fupin_cli.cli import app
 from fupin_cli.cli import common as cli_common
 from fupin_cli.errors import InputError
 from fupin_cli.fsutil import sha256_file
-from fupin_cli.pipeline import run_check
+from fupin_cli.loading import run_check
 from fupin_cli.region import load_region
 from xlsxfixtures import ID, Fixture, mask, write_clean, write_messy
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from fupin_cli.cli import app
 from fupin_cli.demo import write_demo
 from fupin_cli.ledger import Ledger
+from fupin_cli.loading import load_dataset
 from fupin_cli.months import month_index
-from fupin_cli.pipeline import load_dataset
 from fupin_cli.policy import load_policy
 from fupin_cli.region import load_region
 from fupin_cli.settlement import settle

@@ -13,7 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from fupin_cli.cli import app
-from fupin_cli.pipeline import load_dataset
+from fupin_cli.loading import load_dataset
 from fupin_cli.region import load_region
 from fupin_cli.tables import load_tables
 from xlsxfixtures import ID, credit_code

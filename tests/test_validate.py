@@ -16,8 +16,8 @@ import pytest
 
 from fupin_cli.dataset import Dataset
 from fupin_cli.errors import InputError
+from fupin_cli.loading import load_dataset
 from fupin_cli.months import month_index
-from fupin_cli.pipeline import load_dataset
 from fupin_cli.policy import load_policy
 from fupin_cli.region import load_region
 from fupin_cli.rules import evaluate

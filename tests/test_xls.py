@@ -7,8 +7,8 @@ from pathlib import Path
 
 import xlwt
 
+from fupin_cli.loading import load_dataset
 from fupin_cli.months import month_index
-from fupin_cli.pipeline import load_dataset
 from fupin_cli.region import load_region
 
 

@@ -43,8 +43,8 @@ from fupin_cli.batch_outputs import (
 from fupin_cli.config import BatchConfig
 from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
 from fupin_cli.ledger import Ledger, ledger_lock
+from fupin_cli.loading import load_dataset
 from fupin_cli.months import format_month, previous_month
-from fupin_cli.pipeline import load_dataset
 from fupin_cli.policy import load_policy
 from fupin_cli.privacy import mask_text
 from fupin_cli.region import load_region

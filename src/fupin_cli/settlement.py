@@ -18,8 +18,8 @@ from fupin_cli.dataset import Dataset
 from fupin_cli.errors import FupinError
 from fupin_cli.ledger import Ledger
 from fupin_cli.ledger.models import BatchInfo
+from fupin_cli.loading import Progress, default_month, load_dataset
 from fupin_cli.months import format_month, format_month_cn
-from fupin_cli.pipeline import Progress, default_month, load_dataset
 from fupin_cli.policy import Policy, load_policy
 from fupin_cli.region import Region, load_region
 from fupin_cli.roster import Roster, build_roster

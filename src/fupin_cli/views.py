@@ -15,7 +15,7 @@ import pandas as pd
 from fupin_cli.errors import FupinError
 from fupin_cli.explain import Explanation, explain, find_laborer
 from fupin_cli.ledger import Ledger
-from fupin_cli.pipeline import Progress, default_month, load_dataset
+from fupin_cli.loading import Progress, default_month, load_dataset
 from fupin_cli.policy import load_policy
 from fupin_cli.region import load_region
 from fupin_cli.settlement import Settlement, resolve_county, settle

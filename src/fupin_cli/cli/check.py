@@ -22,7 +22,7 @@ from fupin_cli.errors import EXIT_DATA, EXIT_OK
 from fupin_cli.privacy import mask_text
 
 if TYPE_CHECKING:
-    from fupin_cli.pipeline import CheckResult
+    from fupin_cli.loading import CheckResult
 
 
 SHOW_PER_SHEET = 20
@@ -41,7 +41,7 @@ def check(
 
     示例:fupin check 田阳县车间数据.xlsx --report 问题清单.xlsx
     """
-    from fupin_cli.pipeline import run_check
+    from fupin_cli.loading import run_check
     from fupin_cli.region import load_region
 
     reg = load_region(region)
@@ -64,7 +64,7 @@ def check(
 
 
 def render(result: CheckResult, *, show_id: bool) -> None:
-    from fupin_cli.pipeline import summary_frame
+    from fupin_cli.loading import summary_frame
 
     ds = result.dataset
     t = Table(title="读取情况", show_lines=False)

@@ -51,7 +51,7 @@ def eligibility(
 
     示例:fupin eligibility 数据.xlsx --month 2019-02 --county 田阳县 --status pending
     """
-    from fupin_cli.pipeline import describe_month
+    from fupin_cli.loading import describe_month
     from fupin_cli.roster import eligibility_json
     from fupin_cli.views import run_eligibility
 

@@ -67,7 +67,7 @@ def payout(
 
 
 def render(s: Settlement, *, show_id: bool) -> None:
-    from fupin_cli.pipeline import describe_month
+    from fupin_cli.loading import describe_month
 
     r = s.roster
     err_console.print(describe_month(s.month, s.month_defaulted))
