@@ -471,7 +471,7 @@ def test_fast_path_date_column_mixed_with_text_dates(tmp_path: Path, monkeypatch
 def test_head_copy_keeps_merges_after_many_rows(tmp_path: Path) -> None:
     import python_calamine as pc
 
-    from fupin_cli.sources.fast import head_workbook
+    from fupin_cli.sources.arrow_body import head_workbook
 
     f = tmp_path / "m.xlsx"
     wb = xlsxwriter.Workbook(f)  # shared strings; merges are written after all rows

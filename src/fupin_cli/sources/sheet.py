@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupin_cli.sources.fast import load_body
+from fupin_cli.sources.arrow_body import load_body
 from fupin_cli.sources.headers import HeaderMatch
 from fupin_cli.sources.wide import melt
 from fupin_cli.sources.workbook import SheetGrid

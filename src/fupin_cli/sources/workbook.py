@@ -19,7 +19,7 @@ from typing import Any
 import python_calamine as pc
 
 from fupin_cli.errors import InputError
-from fupin_cli.sources.fast import FAST_MIN_BYTES, LazyBody, head_workbook, sheet_members
+from fupin_cli.sources.arrow_body import FAST_MIN_BYTES, LazyBody, head_workbook, sheet_members
 
 HEAD_ROWS = 15  # header rows are looked for in the first rows only
 
