@@ -308,7 +308,7 @@ def test_unreadable_inputs(tmp_path: Path, case: str, pattern: str) -> None:
         assert f.name in exc.value.message
 
 
-# --- fast path: large sheets read by fastexcel below a calamine-read head (sources/fast.py) ---
+# --- fast path: large sheets read by fastexcel below a calamine-read head (sources/arrow_body.py) ---
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

@@ -5,7 +5,7 @@ Kept rows carry `_row`, the Excel row number as the user sees it. Dropped, and c
 (合计/小计/总计 in the 序号 column or one of the first three header columns).
 
 Cells come from the calamine grid (object arrays) or, for a large sheet, from fastexcel
-(fast.py): a column holding one kind of cell keeps an efficient dtype (float64 for numbers,
+(arrow_body.py): a column holding one kind of cell keeps an efficient dtype (float64 for numbers,
 datetime64 for dates in date/month columns); the normalisers accept either.
 """
 

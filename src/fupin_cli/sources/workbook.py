@@ -3,7 +3,7 @@
 python-calamine is the reader: it returns each cell with its own type (str, float, int, bool,
 datetime, …; a formula cell's cached value), which validation needs to tell an ID typed as text
 from one Excel turned into a number. Large .xlsx sheets are yielded with only their head read
-(`SheetGrid.lazy`): their data rows are read by fastexcel where that is lossless (see fast.py).
+(`SheetGrid.lazy`): their data rows are read by fastexcel where that is lossless (see arrow_body.py).
 """
 
 from __future__ import annotations
