@@ -1,6 +1,6 @@
 """Safe cell writing, column-width fitting and the shared formats of every xlsx the tool writes.
 
-Every text goes through `write_string` (or, for long constant_memory tables, `fastrows` writes the same
+Every text goes through `write_string` (or, for long constant_memory tables, `row_xml` writes the same
 inline-string XML): a name such as "=1+1" or "@SUM(A1)" must stay text (SPEC §6.1), and the workbook is
 opened with xlsxwriter's string conversions switched off as a second guard.
 """

@@ -3,7 +3,7 @@
 Title row merged across the table (bold 16pt), header row, data rows, optional 合计 row and signature
 line; frozen header, fitted widths, A4 landscape, 1 page wide, header repeated on every printed page.
 Rows are written strictly top to bottom so that the layout also works in constant_memory mode; there the
-body rows are streamed as XML by `fastrows` (same cells, ~10x faster than xlsxwriter's per-cell calls).
+body rows are streamed as XML by `row_xml` (same cells, ~10x faster than xlsxwriter's per-cell calls).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from fupin_cli.workbooks import fastrows
+from fupin_cli.workbooks import row_xml
 from fupin_cli.workbooks.cells import (
     Formats,
     Kind,
@@ -71,7 +71,7 @@ def setup_print(ws: Worksheet, header_row: int, n_cols: int, footer_note: str | 
 
 def _write_cells(ws: Worksheet, fmts: Formats, first: int, kinds: list[Kind], values: list[list],
                  bold_last: bool) -> None:
-    """The body rows cell by cell through xlsxwriter (any worksheet; reference for `fastrows`)."""
+    """The body rows cell by cell through xlsxwriter (any worksheet; reference for `row_xml`)."""
     writers = []
     for kind, vals in zip(kinds, values, strict=True):
         fn = {"money": ws.write_number, "int": ws.write_number, "number": ws.write_number,
@@ -160,8 +160,8 @@ def write_table(
     first = header_row + 1
 
     kinds = [c.kind for c in cols]
-    if fastrows.can_stream(ws, first, n, len(cols)):
-        fastrows.stream_rows(ws, first, kinds, values, fmts, bold_last=totals == "last_row")
+    if row_xml.can_stream(ws, first, n, len(cols)):
+        row_xml.stream_rows(ws, first, kinds, values, fmts, bold_last=totals == "last_row")
     else:
         _write_cells(ws, fmts, first, kinds, values, bold_last=totals == "last_row")
 

@@ -33,7 +33,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from fupin_cli.workbooks.cells import Formats, Kind, is_missing
 
-# The streamed XML mirrors xlsxwriter 3.x internals (checked byte for byte by tests/test_fastrows.py);
+# The streamed XML mirrors xlsxwriter 3.x internals (checked byte for byte by tests/test_row_xml.py);
 # another major version falls back to the per-cell path rather than risk a different file.
 ENABLED = xlsxwriter.__version__.split(".")[0] == "3"
 CHUNK_ROWS = 4096  # rows joined per write: bounds the memory of one piece of XML (~5 MB)

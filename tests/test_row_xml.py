@@ -1,6 +1,6 @@
-"""`fastrows`: body rows streamed as XML must give the same workbook as xlsxwriter's per-cell writes.
+"""`row_xml`: body rows streamed as XML must give the same workbook as xlsxwriter's per-cell writes.
 
-Every table is written twice, with `fastrows.ENABLED` off (the per-cell reference path) and on, then read
+Every table is written twice, with `row_xml.ENABLED` off (the per-cell reference path) and on, then read
 back with openpyxl and compared cell by cell; where no "auto" column is involved the worksheet XML must
 even be byte-identical.
 """
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fupin_cli.months import month_index
-from fupin_cli.workbooks import fastrows
+from fupin_cli.workbooks import row_xml
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table
 
@@ -77,15 +77,15 @@ def _frame(n: int = N) -> pd.DataFrame:
 def _write(path: Path, fast: bool, tables: list[dict], monkeypatch: pytest.MonkeyPatch,
            constant_memory: bool = True) -> list[int]:
     """Write `tables` (write_table kwargs) one below the other; return how often rows were streamed."""
-    monkeypatch.setattr(fastrows, "ENABLED", fast)
+    monkeypatch.setattr(row_xml, "ENABLED", fast)
     calls: list[int] = []
-    real = fastrows.stream_rows
+    real = row_xml.stream_rows
 
     def spy(ws, first_row, kinds, values, fmts, bold_last=False):
         calls.append(len(values[0]))
         return real(ws, first_row, kinds, values, fmts, bold_last)
 
-    monkeypatch.setattr(fastrows, "stream_rows", spy)
+    monkeypatch.setattr(row_xml, "stream_rows", spy)
     wb = new_workbook(path, constant_memory=constant_memory)
     fmts = Formats(wb)
     ws = wb.add_worksheet("表")
@@ -196,15 +196,15 @@ def test_not_constant_memory_keeps_per_cell_path(tmp_path: Path, monkeypatch: py
 def test_row_with_height_keeps_per_cell_path(tmp_path: Path) -> None:
     wb = new_workbook(tmp_path / "x.xlsx", constant_memory=True)
     ws = wb.add_worksheet("表")
-    assert fastrows.can_stream(ws, 2, 5, 3)
+    assert row_xml.can_stream(ws, 2, 5, 3)
     ws.set_row(4, 40)
-    assert not fastrows.can_stream(ws, 2, 5, 3)
-    assert fastrows.can_stream(ws, 5, 5, 3)
+    assert not row_xml.can_stream(ws, 2, 5, 3)
+    assert row_xml.can_stream(ws, 5, 5, 3)
     ws.write_string(6, 0, "x")  # rows above the pending row cannot be written any more
-    assert not fastrows.can_stream(ws, 5, 5, 3)
-    assert not fastrows.can_stream(ws, 6, 5, 3)  # row 6 already has a pending cell
-    assert fastrows.can_stream(ws, 7, 5, 3)
-    assert not fastrows.can_stream(ws, 7, 2**20, 3)  # beyond Excel's last row
+    assert not row_xml.can_stream(ws, 5, 5, 3)
+    assert not row_xml.can_stream(ws, 6, 5, 3)  # row 6 already has a pending cell
+    assert row_xml.can_stream(ws, 7, 5, 3)
+    assert not row_xml.can_stream(ws, 7, 2**20, 3)  # beyond Excel's last row
     wb.close()
 
 
