@@ -7,9 +7,9 @@ are Chinese and carry no location — the validator adds file, sheet, row and co
 Empty cells give NA and no issue; `validate` reports missing required values.
 """
 
-from fupin_cli.values._base import ISSUE_COLUMNS, Normalised
 from fupin_cli.values.dates import normalise_date, normalise_month
 from fupin_cli.values.ids import age_on, birth_dates, id_check_digit, mask_id, mask_ids, normalise_id
+from fupin_cli.values.normaliser import ISSUE_COLUMNS, Normalised
 from fupin_cli.values.numbers import normalise_digits, normalise_int, normalise_money
 from fupin_cli.values.text import (
     credit_check_char,

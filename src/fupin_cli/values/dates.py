@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from fupin_cli.months import month_index
-from fupin_cli.values._base import (
+from fupin_cli.values.normaliser import (
     FULL2HALF,
     Issue,
     Normalised,

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupin_cli.values._base import (
+from fupin_cli.values.normaliser import (
     FULL2HALF,
     STR_DTYPE,
     Issue,

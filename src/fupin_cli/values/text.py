@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fupin_cli.region import Region
-from fupin_cli.values._base import (
+from fupin_cli.values.normaliser import (
     FULL2HALF,
     STR_DTYPE,
     Issue,
