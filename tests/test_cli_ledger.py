@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from fupin_cli.cli import app
+from fupin_cli.commands.ledger import batch_json, batches_json, list_batches, show_batch
 from fupin_cli.dataset import InputFile
 from fupin_cli.errors import EXIT_USAGE
 from fupin_cli.fsutil import sha256_file
 from fupin_cli.ledger import Ledger
-from fupin_cli.ledger_views import batch_json, batches_json, list_batches, show_batch
 from fupin_cli.months import month_index
 
 runner = CliRunner()

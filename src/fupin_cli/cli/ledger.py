@@ -32,7 +32,7 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
 
     示例:fupin ledger list --ledger 账本.sqlite3
     """
-    from fupin_cli.ledger_views import batches_json, ledger_path_for, list_batches
+    from fupin_cli.commands.ledger import batches_json, ledger_path_for, list_batches
 
     path = ledger_path_for(ledger, config)
     batches = list_batches(path)
@@ -62,7 +62,7 @@ def show_cmd(
 
     示例:fupin ledger show 3 --ledger 账本.sqlite3 --show-id
     """
-    from fupin_cli.ledger_views import batch_json, ledger_path_for, masked_payouts, show_batch
+    from fupin_cli.commands.ledger import batch_json, ledger_path_for, masked_payouts, show_batch
 
     view = show_batch(ledger_path_for(ledger, config), batch_id)
     if json_out:
@@ -94,7 +94,7 @@ def export_cmd(
 
     示例:fupin ledger export 账本导出.xlsx --ledger 账本.sqlite3
     """
-    from fupin_cli.ledger_views import export_ledger, ledger_path_for
+    from fupin_cli.commands.ledger import export_ledger, ledger_path_for
 
     path = export_ledger(ledger_path_for(ledger, config), output)
     console.print(f"已写出:{path}")
