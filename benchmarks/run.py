@@ -114,8 +114,8 @@ def raw_child(path: str) -> int:
 
 def batch_available() -> str | None:
     """None when `fupin batch` can run, else why not."""
-    if importlib.util.find_spec("fupin_cli.batch") is None:
-        return "fupin_cli.batch 尚未实现"
+    if importlib.util.find_spec("fupin_cli.commands.batch") is None:
+        return "fupin_cli.commands.batch 尚未实现"
     if importlib.util.find_spec("fupin_cli.cli.batch") is None:
         return "fupin batch 命令尚未注册(fupin_cli.cli.batch 不存在)"
     return None

@@ -19,8 +19,8 @@ import pytest
 import xlsxwriter
 from typer.testing import CliRunner
 
-from fupin_cli.batch import run_batch
 from fupin_cli.cli import app
+from fupin_cli.commands.batch import run_batch
 from fupin_cli.config import BatchConfig, load_config
 from fupin_cli.errors import EXIT_DATA, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, FupinError, LedgerError, LockBusy
 from fupin_cli.ledger import Ledger

@@ -1,4 +1,4 @@
-"""`fupin batch`: the unattended monthly run (see fupin_cli.batch)."""
+"""`fupin batch`: the unattended monthly run (see fupin_cli.commands.batch)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fupin_cli.privacy import mask_text
 from fupin_cli.status import STATUS_LABELS
 
 if TYPE_CHECKING:
-    from fupin_cli.batch import BatchResult
+    from fupin_cli.commands.batch import BatchResult
 
 
 SHOW_AUDIT = 30
@@ -32,7 +32,7 @@ def batch(
 
     示例:fupin batch --config /srv/fupin/fupin.toml --month 2019-05
     """
-    from fupin_cli.batch import run_batch
+    from fupin_cli.commands.batch import run_batch
     from fupin_cli.config import find_config, load_config
 
     cfg = load_config(find_config(config))
