@@ -384,7 +384,7 @@ def test_interrupted_fallback_swap_is_restored(conf: Path, tmp_path: Path) -> No
     os.rename(done.folder, out / f".2018-06.old-{dead.pid}")
     (out / f".2018-06.tmp-{dead.pid}").mkdir()
     (out / f".2018-06.tmp-{dead.pid}" / "花名册_全市_2018-06.xlsx").write_bytes(b"half")
-    from fupin_cli.batch_outputs import recover
+    from fupin_cli.month_folder import recover
 
     notes = recover(out, month_index(2018, 6))
     assert any("已恢复" in n for n in notes)

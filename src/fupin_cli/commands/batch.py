@@ -9,7 +9,7 @@ Order, chosen so that "nothing done" (exit 2) really means nothing was done:
    leftovers of a killed run cleaned up, month M settled and committed (one transaction; a month
    already recorded is not recorded again, its roster is reproduced);
 4. every output written into a staging folder that replaces OUTPUT/YYYY-MM/ in one rename
-   (`batch_outputs`), still under the lock.
+   (`month_folder`), still under the lock.
 Exit codes: 0 done, 1 done but rows with data errors were excluded, 2 nothing done, 75 locked.
 
 Test hook (documented, inert unless set): with the environment variable FUPIN_TEST_PAUSE set to a
@@ -31,7 +31,11 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from fupin_cli import __version__
-from fupin_cli.batch_outputs import (
+from fupin_cli.config import BatchConfig
+from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
+from fupin_cli.ledger import Ledger, ledger_lock
+from fupin_cli.loading import load_dataset
+from fupin_cli.month_folder import (
     check_writable,
     month_folder,
     publish,
@@ -40,10 +44,6 @@ from fupin_cli.batch_outputs import (
     write_month_files,
     write_summary,
 )
-from fupin_cli.config import BatchConfig
-from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
-from fupin_cli.ledger import Ledger, ledger_lock
-from fupin_cli.loading import load_dataset
 from fupin_cli.months import format_month, previous_month
 from fupin_cli.policy import load_policy
 from fupin_cli.privacy import mask_text
