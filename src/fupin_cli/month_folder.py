@@ -158,7 +158,7 @@ def county_codes(s: Settlement) -> list[str]:
 def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *, county_rosters: bool,
                       problems_summary: dict, pause: Pause) -> list[str]:
     """Every output file of the month into `folder`; returns their names in writing order."""
-    from fupin_cli.views import write_stats_workbook
+    from fupin_cli.workbooks.stats import write_stats_workbook
 
     ym = format_month(s.month)
     names: list[str] = []

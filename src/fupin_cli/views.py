@@ -21,6 +21,7 @@ from fupin_cli.region import load_region
 from fupin_cli.settlement import Settlement, resolve_county, settle
 from fupin_cli.stats import StatsResult, compute_stats, report_paragraph
 from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
+from fupin_cli.workbooks.stats import write_stats_workbook
 
 
 def _ledger(path: Path | None):
@@ -118,17 +119,6 @@ def run_stats(
     if output is not None:
         view.outputs.append(write_stats_workbook(output, result, s.region.name))
     return view
-
-
-def write_stats_workbook(path: Path, result: StatsResult, region_name: str) -> Path:
-    from fupin_cli.months import format_month_cn, parse_month_arg
-    from fupin_cli.workbooks.stats import write_stats
-
-    table = pd.DataFrame([r.model_dump() for r in [*result.counties, result.total]])
-    table.loc[table.index[-1], "county"] = "合计"
-    monthly = pd.DataFrame([m.model_dump() for m in result.monthly], columns=["month", "people", "amount"])
-    title = f"{region_name}就业扶贫车间建设情况统计表(截至{format_month_cn(parse_month_arg(result.month))}底)"
-    return write_stats(path, table, monthly, title)
 
 
 def stats_json(view: StatsView) -> dict:

@@ -8,6 +8,8 @@ import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from fupin_cli.fsutil import atomic_path
+from fupin_cli.months import format_month_cn, parse_month_arg
+from fupin_cli.stats import StatsResult
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import TOTAL_LABEL, Col, TableInfo, write_table
 
@@ -93,3 +95,12 @@ def write_stats(path: Path, table: pd.DataFrame, monthly: pd.DataFrame, title: s
             wm.insert_chart(xl_rowcol_to_cell(minfo.header_row, len(MONTHLY_COLS) + 2), chart)
         wb.close()
     return path
+
+
+def write_stats_workbook(path: Path, result: StatsResult, region_name: str) -> Path:
+    """The statistics workbook of a `compute_stats` result (统计表 + 按月兑现), titled for the region."""
+    table = pd.DataFrame([r.model_dump() for r in [*result.counties, result.total]])
+    table.loc[table.index[-1], "county"] = "合计"
+    monthly = pd.DataFrame([m.model_dump() for m in result.monthly], columns=["month", "people", "amount"])
+    title = f"{region_name}就业扶贫车间建设情况统计表(截至{format_month_cn(parse_month_arg(result.month))}底)"
+    return write_stats(path, table, monthly, title)
