@@ -49,7 +49,7 @@ def check(
         result = run_check(paths, region=reg, progress=prog)
     written: list[Path] = []
     if report is not None:
-        from fupin_cli.reports import (
+        from fupin_cli.workbooks.check_report import (
             write_check_report,  # openpyxl/xlsxwriter only when a report is asked for
         )
 
