@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from fupin_cli import __version__
 from fupin_cli.cli import app
 from fupin_cli.cli import common as cli_common
+from fupin_cli.commands.check import run_check
 from fupin_cli.errors import InputError
 from fupin_cli.fsutil import sha256_file
-from fupin_cli.loading import run_check
 from fupin_cli.region import load_region
 from xlsxfixtures import ID, Fixture, mask, write_clean, write_messy
 

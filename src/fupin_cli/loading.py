@@ -1,18 +1,14 @@
-"""Loading the inputs once for every command: read → normalise/validate → Dataset; and `check`."""
+"""Loading the inputs once for every command: read → normalise/validate → Dataset; the default month."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
 
 from fupin_cli.dataset import Dataset
 from fupin_cli.errors import FupinError
 from fupin_cli.months import format_month, month_of
-from fupin_cli.problems import problems_to_records
 from fupin_cli.region import Region
 from fupin_cli.sources import read_sources
 from fupin_cli.validate import validate
@@ -36,41 +32,6 @@ def load_dataset(paths: Sequence[str | Path], *, region: Region, progress: Progr
     return validate(raw, region)
 
 
-@dataclass
-class CheckResult:
-    dataset: Dataset
-
-    @property
-    def valid(self) -> bool:
-        return self.dataset.errors == 0
-
-    def table_counts(self) -> dict[str, int]:
-        ds = self.dataset
-        per: dict[str, int] = {"workshops": 0, "laborers": 0, "wages": 0}
-        for s in ds.sheets:
-            per[s.table] = per.get(s.table, 0) + s.rows
-        return per
-
-    def to_json(self, *, mask: bool = True) -> dict:
-        recs = problems_to_records(self.dataset.problems)
-        if mask:
-            from fupin_cli.privacy import mask_text
-
-            for r in recs:
-                r["value"] = mask_text(r["value"])
-                r["message"] = mask_text(r["message"])
-        return {
-            "valid": self.valid,
-            "errors": self.dataset.errors,
-            "warnings": self.dataset.warnings,
-            "issues": recs,
-        }
-
-
-def run_check(paths: Sequence[str | Path], *, region: Region, progress: Progress | None = None) -> CheckResult:
-    return CheckResult(load_dataset(paths, region=region, progress=progress))
-
-
 def default_month(ds: Dataset, today: date | None = None) -> int:
     """The last complete month present in the data: the latest wage month before the current month."""
     current = month_of(today or date.today())
@@ -84,12 +45,3 @@ def default_month(ds: Dataset, today: date | None = None) -> int:
 
 def describe_month(month: int, defaulted: bool) -> str:
     return f"核算月份:{format_month(month)}" + ("(未指定 --month,取数据中最后一个完整月份)" if defaulted else "")
-
-
-def summary_frame(ds: Dataset) -> pd.DataFrame:
-    """Problems per file/sheet/severity for the terminal summary."""
-    p = ds.problems
-    if p.empty:
-        return pd.DataFrame(columns=["file", "sheet", "errors", "warnings"])
-    g = p.assign(e=p["severity"].eq("error"), w=p["severity"].eq("warning")).groupby(["file", "sheet"], sort=False)
-    return g.agg(errors=("e", "sum"), warnings=("w", "sum")).reset_index()

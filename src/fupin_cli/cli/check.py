@@ -22,7 +22,7 @@ from fupin_cli.errors import EXIT_DATA, EXIT_OK
 from fupin_cli.privacy import mask_text
 
 if TYPE_CHECKING:
-    from fupin_cli.loading import CheckResult
+    from fupin_cli.commands.check import CheckResult
 
 
 SHOW_PER_SHEET = 20
@@ -41,30 +41,23 @@ def check(
 
     示例:fupin check 田阳县车间数据.xlsx --report 问题清单.xlsx
     """
-    from fupin_cli.loading import run_check
+    from fupin_cli.commands.check import run_check
     from fupin_cli.region import load_region
 
     reg = load_region(region)
     with LazyProgress(enabled=not json_out) as prog:
-        result = run_check(paths, region=reg, progress=prog)
-    written: list[Path] = []
-    if report is not None:
-        from fupin_cli.workbooks.check_report import (
-            write_check_report,  # openpyxl/xlsxwriter only when a report is asked for
-        )
-
-        written = write_check_report(result.dataset, report)
+        result = run_check(paths, region=reg, report=report, progress=prog)
     if json_out:
         print_json(result.to_json(mask=not show_id))
     else:
         render(result, show_id=show_id)
-        for p in written:
+        for p in result.outputs:
             console.print(f"已写出:{p}")
     raise typer.Exit(EXIT_OK if result.valid else EXIT_DATA)
 
 
 def render(result: CheckResult, *, show_id: bool) -> None:
-    from fupin_cli.loading import summary_frame
+    from fupin_cli.commands.check import summary_frame
 
     ds = result.dataset
     t = Table(title="读取情况", show_lines=False)
