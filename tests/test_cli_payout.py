@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from fupin_cli.cli import app
+from fupin_cli.commands.eligibility import run_eligibility
+from fupin_cli.commands.payout import run_payout, settlement_json
+from fupin_cli.commands.stats import run_stats, stats_json
 from fupin_cli.months import month_index
-from fupin_cli.settlement import run_payout, settlement_json
-from fupin_cli.views import run_eligibility, run_stats, stats_json
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 

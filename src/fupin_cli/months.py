@@ -35,6 +35,12 @@ def format_month_cn(idx: int) -> str:
     return f"{y}年{m + 1}月"
 
 
+def format_months(s: pd.Series) -> list:
+    """Month indexes → "YYYY-MM" (None where missing), formatting each distinct month once."""
+    cache = {int(m): format_month(int(m)) for m in pd.unique(s.dropna())}
+    return [None if pd.isna(v) else cache[int(v)] for v in s.tolist()]
+
+
 def parse_month_arg(text: str) -> int:
     """Parse a --month option (2019-03, 2019/3, 201903, 2019年3月); raise a usage error otherwise."""
     m = _ARG.match(str(text))

@@ -1,7 +1,7 @@
 """The payout roster (SPEC §5, §6.1): who is paid this month, per workshop and county, and why not.
 
-`build_roster` cuts the decisions of `rules.evaluate` into the sheets finance pays from;
-`roster_json` is the §6.3 `payout` document.
+`build_roster` cuts the decisions of `rules.evaluate` into the sheets finance pays from (written by
+`workbooks.roster`; the `payout` JSON document is `commands.payout.roster_json`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from fupin_cli.months import format_month
 from fupin_cli.region import Region
 from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
-from fupin_cli.values import mask_ids
 
 ROW_COLUMNS = [
     "county_code", "county", "workshop_id", "workshop_name", "operator", "name", "id_number",
@@ -111,53 +109,3 @@ def build_roster(
         month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
         rows=rows, workshops=ws, counties=counties, not_paid=not_paid, problems=problems,
     )
-
-
-def _months_text(s: pd.Series) -> list:
-    """Month indexes → "YYYY-MM" (None where missing), formatting each distinct month once."""
-    cache = {int(m): format_month(int(m)) for m in pd.unique(s.dropna())}
-    return [None if pd.isna(v) else cache[int(v)] for v in s.tolist()]
-
-
-def _ids(s: pd.Series, mask: bool) -> list:
-    return (mask_ids(s) if mask else s).astype(object).tolist()
-
-
-def roster_json(roster: Roster, *, mask: bool = True) -> dict:
-    """The §6.3 `payout` document. IDs are masked unless the caller asked for them (--show-id)."""
-    r = roster.rows
-    frame = pd.DataFrame({
-        "id_number": _ids(r["id_number"], mask),
-        "name": r["name"].astype(object).tolist(),
-        "workshop_id": r["workshop_id"].astype(object).tolist(),
-        "workshop_name": r["workshop_name"].astype(object).tolist(),
-        "county": r["county"].astype(object).tolist(),
-        "qualified_month": _months_text(r["qualified_month"]),
-        "payable_month": _months_text(r["payable_month"]),
-        "months": r["months"].astype("int64").tolist(),
-        "wages": r["wages"].astype("float64").round(2).tolist(),
-        "amount": r["amount"].astype("float64").round(2).tolist(),
-    }, dtype=object)
-    return {
-        "month": format_month(roster.month),
-        "county": roster.county,
-        "policy": roster.policy,
-        "people": roster.people,
-        "amount": round(roster.amount, 2),
-        "rows": frame.to_dict("records"),
-    }
-
-
-def eligibility_json(decisions: pd.DataFrame, month: int, *, mask: bool = True) -> dict:
-    """The §6.3 `eligibility` document."""
-    d = decisions
-    frame = pd.DataFrame({
-        "id_number": _ids(d["id_number"], mask),
-        "workshop_id": d["workshop_id"].astype(object).tolist(),
-        "status": d["status"].astype(object).tolist(),
-        "qualified_month": _months_text(d["qualified_month"]),
-        "months": d["months"].astype("int64").tolist(),
-        "wages": d["wages"].astype("float64").round(2).tolist(),
-        "reason": d["reason"].astype(object).tolist(),
-    }, dtype=object)
-    return {"month": format_month(month), "rows": frame.to_dict("records")}

@@ -8,6 +8,7 @@ twice (SPEC §5).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from fupin_cli.errors import FupinError
 from fupin_cli.ledger import Ledger
 from fupin_cli.ledger.models import BatchInfo
 from fupin_cli.loading import Progress, default_month, load_dataset
-from fupin_cli.months import format_month, format_month_cn
+from fupin_cli.months import format_month_cn
 from fupin_cli.policy import Policy, load_policy
 from fupin_cli.region import Region, load_region
 from fupin_cli.roster import Roster, build_roster
@@ -142,56 +143,20 @@ def settle(
     return s
 
 
-def run_payout(
-    paths: Sequence[str | Path],
-    *,
-    month: int | None = None,
-    county: str | None = None,
-    policy: str | None = None,
-    region: str | None = None,
-    ledger_path: Path | None = None,
-    commit: bool = False,
-    output: Path | None = None,
-    lock_timeout: float = 30.0,
-    progress: Progress | None = None,
-) -> Settlement:
-    """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`."""
-    from fupin_cli.workbooks.roster import write_roster
+def existing_ledger(path: Path | None) -> AbstractContextManager[Ledger | None]:
+    """The ledger at `path` opened read-only (None without a path); a missing file is a usage error."""
+    if path is None:
+        return nullcontext(None)
+    if not Path(path).exists():
+        raise FupinError(f"账本文件“{path}”不存在,请检查 --ledger 路径。", code="usage.ledger")
+    return Ledger.open(path, create=False, readonly=True)
 
+
+def settle_inputs(paths: Sequence[str | Path], *, month: int | None, county: str | None, policy: str | None,
+                  region: str | None, ledger_path: Path | None, progress: Progress | None) -> Settlement:
+    """Load the inputs and settle month M against an existing ledger, read-only (eligibility, stats)."""
     reg = load_region(region)
     pol = load_policy(policy)
     ds = load_dataset(paths, region=reg, progress=progress)
-    if commit and ledger_path is None:
-        from fupin_cli.ledger import default_ledger_path
-
-        ledger_path = default_ledger_path()
-    if ledger_path is None:
-        s = settle(ds, region=reg, policy=pol, month=month, county=county)
-    elif commit:
-        with Ledger.open(ledger_path, create=True) as led, led.lock(lock_timeout):
-            s = settle(ds, region=reg, policy=pol, month=month, county=county, ledger=led, commit=True)
-    else:
-        if not Path(ledger_path).exists():
-            raise FupinError(f"账本文件“{ledger_path}”不存在。预览时请给出已有的账本,或加 --commit 新建。",
-                             code="usage.ledger")
-        with Ledger.open(ledger_path, create=False, readonly=True) as led:
-            s = settle(ds, region=reg, policy=pol, month=month, county=county, ledger=led)
-    s.ledger_path = Path(ledger_path) if ledger_path is not None else None
-    if output is not None:
-        s.outputs.append(write_roster(output, s.roster))
-    return s
-
-
-def settlement_json(s: Settlement, *, mask: bool = True) -> dict:
-    from fupin_cli.privacy import mask_text
-    from fupin_cli.roster import roster_json
-
-    doc = roster_json(s.roster, mask=mask)
-    doc["audit"] = [
-        {"id_number": mask_text(r.id_number) if mask else r.id_number, "workshop_id": r.workshop_id,
-         "batch_month": format_month(int(r.batch_month)), "status": r.status, "reason": r.reason}
-        for r in s.audit.itertuples(index=False)
-    ]
-    doc["batch"] = None if s.batch is None else {"batch_id": s.batch.batch_id, "created": s.batch_created,
-                                                 "recorded": s.recorded}
-    return doc
+    with existing_ledger(ledger_path) as led:
+        return settle(ds, region=reg, policy=pol, month=month, county=county, ledger=led)

@@ -51,9 +51,8 @@ def eligibility(
 
     示例:fupin eligibility 数据.xlsx --month 2019-02 --county 田阳县 --status pending
     """
+    from fupin_cli.commands.eligibility import eligibility_json, run_eligibility
     from fupin_cli.loading import describe_month
-    from fupin_cli.roster import eligibility_json
-    from fupin_cli.views import run_eligibility
 
     with LazyProgress(enabled=not json_out) as prog:
         res = run_eligibility(paths, month=month_option(month), county=county, statuses=status or [],

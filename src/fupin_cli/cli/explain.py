@@ -40,14 +40,12 @@ def explain(
 
     示例:fupin explain 数据.xlsx --id 452122199001011234 --month 2019-02
     """
-    from fupin_cli.views import run_explain
+    from fupin_cli.commands.explain import explain_json, run_explain
 
     with LazyProgress(enabled=not json_out) as prog:
         ex = run_explain(paths, who=who, month=month_option(month), policy=policy, region=region,
                          ledger_path=ledger, progress=prog)
-    doc = ex.model_dump()
-    if not show_id:
-        doc["id_number"] = mask_text(doc["id_number"])
+    doc = explain_json(ex, mask=not show_id)
     if json_out:
         print_json(doc)
         return

@@ -54,7 +54,7 @@ def payout(
 
     示例:fupin payout 数据/ --county 田阳县 --month 2019-05 --output 花名册.xlsx --commit
     """
-    from fupin_cli.settlement import run_payout, settlement_json
+    from fupin_cli.commands.payout import run_payout, settlement_json
 
     with LazyProgress(enabled=not json_out) as prog:
         s = run_payout(paths, month=month_option(month), county=county, policy=policy, region=region,

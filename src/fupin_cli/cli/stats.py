@@ -43,8 +43,8 @@ def stats(
 
     示例:fupin stats 数据/ --month 2019-02 --ledger 账本.sqlite3 --text --output 统计.xlsx
     """
+    from fupin_cli.commands.stats import run_stats, stats_json
     from fupin_cli.loading import describe_month
-    from fupin_cli.views import run_stats, stats_json
 
     with LazyProgress(enabled=not json_out) as prog:
         view = run_stats(paths, month=month_option(month), policy=policy, region=region, ledger_path=ledger,
