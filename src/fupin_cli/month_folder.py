@@ -27,12 +27,6 @@ import psutil
 from fupin_cli.errors import FupinError
 from fupin_cli.fsutil import atomic_path
 from fupin_cli.months import format_month
-from fupin_cli.roster import build_roster
-from fupin_cli.settlement import Settlement
-from fupin_cli.stats import StatsResult
-from fupin_cli.workbooks.audit import write_audit
-from fupin_cli.workbooks.problems import write_problems
-from fupin_cli.workbooks.roster import write_roster
 
 Pause = Callable[[str], None]
 
@@ -147,39 +141,6 @@ def publish(tmp: Path, final: Path, pause: Pause) -> None:
             raise
         shutil.rmtree(aside)
     _fsync_dir(final.parent)
-
-
-def county_codes(s: Settlement) -> list[str]:
-    """Counties that get their own roster: those with at least one workshop in the data, in region order."""
-    present = set(s.dataset.workshops["county_code"].dropna().astype(str))
-    return [c.code for c in s.region.counties if c.code in present]
-
-
-def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *, county_rosters: bool,
-                      problems_summary: dict, pause: Pause) -> list[str]:
-    """Every output file of the month into `folder`; returns their names in writing order."""
-    from fupin_cli.workbooks.stats import write_stats_workbook
-
-    ym = format_month(s.month)
-    names: list[str] = []
-
-    def out(name: str) -> Path:
-        names.append(name)
-        return folder / name
-
-    write_roster(out(f"花名册_全市_{ym}.xlsx"), s.roster)
-    pause("outputs")
-    if county_rosters:
-        for code in county_codes(s):
-            r = build_roster(s.decisions, s.dataset.problems, s.month, policy=s.policy.label, region=s.region,
-                             county_code=code)
-            write_roster(out(f"花名册_{r.county}_{ym}.xlsx"), r)
-    if stats is not None:
-        write_stats_workbook(out(f"统计_{ym}.xlsx"), stats, s.region.name)
-    write_problems(out(f"数据问题_{ym}.xlsx"), s.dataset.problems, problems_summary)
-    if len(s.audit):
-        write_audit(out(f"审计清单_{ym}.xlsx"), s.audit, s.month, s.region.name)
-    return names
 
 
 def write_summary(path: Path, doc: dict) -> None:

@@ -36,21 +36,26 @@ from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
 from fupin_cli.ledger import Ledger, ledger_lock
 from fupin_cli.loading import load_dataset
 from fupin_cli.month_folder import (
+    Pause,
     check_writable,
     month_folder,
     publish,
     recover,
     staging,
-    write_month_files,
     write_summary,
 )
 from fupin_cli.months import format_month, previous_month
 from fupin_cli.policy import load_policy
 from fupin_cli.privacy import mask_text
 from fupin_cli.region import load_region
+from fupin_cli.roster import build_roster
 from fupin_cli.settlement import Settlement, settle
 from fupin_cli.stats import StatsResult, compute_stats, report_paragraph
 from fupin_cli.status import STATUS_ORDER
+from fupin_cli.workbooks.audit import write_audit
+from fupin_cli.workbooks.problems import write_problems
+from fupin_cli.workbooks.roster import write_roster
+from fupin_cli.workbooks.stats import write_stats_workbook
 
 LOGGER_NAME = "fupin.batch"
 LOG_MAX_BYTES = 1_000_000
@@ -219,6 +224,37 @@ def _output_failure(exc: FupinError | OSError, s: Settlement, final: Path) -> Fu
     if s.batch is not None:
         msg += f"。账本中第{s.batch.batch_id}批已登记;排除问题后重新运行同一月份即可补写输出,不会重复登记。"
     return FupinError(msg, code="output.unwritable")
+
+
+def county_codes(s: Settlement) -> list[str]:
+    """Counties that get their own roster: those with at least one workshop in the data, in region order."""
+    present = set(s.dataset.workshops["county_code"].dropna().astype(str))
+    return [c.code for c in s.region.counties if c.code in present]
+
+
+def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *, county_rosters: bool,
+                      problems_summary: dict, pause: Pause) -> list[str]:
+    """Every output file of the month into `folder`; returns their names in writing order."""
+    ym = format_month(s.month)
+    names: list[str] = []
+
+    def out(name: str) -> Path:
+        names.append(name)
+        return folder / name
+
+    write_roster(out(f"花名册_全市_{ym}.xlsx"), s.roster)
+    pause("outputs")
+    if county_rosters:
+        for code in county_codes(s):
+            r = build_roster(s.decisions, s.dataset.problems, s.month, policy=s.policy.label, region=s.region,
+                             county_code=code)
+            write_roster(out(f"花名册_{r.county}_{ym}.xlsx"), r)
+    if stats is not None:
+        write_stats_workbook(out(f"统计_{ym}.xlsx"), stats, s.region.name)
+    write_problems(out(f"数据问题_{ym}.xlsx"), s.dataset.problems, problems_summary)
+    if len(s.audit):
+        write_audit(out(f"审计清单_{ym}.xlsx"), s.audit, s.month, s.region.name)
+    return names
 
 
 def _problems_summary(s: Settlement) -> dict:
