@@ -11,7 +11,7 @@ transaction), store (the Ledger object and its queries), lock (the inter-process
 """
 
 from fupin_cli.ledger.lock import ledger_lock, lock_path
-from fupin_cli.ledger.models import BatchInfo, BatchResult
+from fupin_cli.ledger.models import BatchInfo, RecordResult
 from fupin_cli.ledger.record import ROSTER_COLUMNS
 from fupin_cli.ledger.schema import LATEST_VERSION, MIGRATIONS
 from fupin_cli.ledger.store import (
@@ -26,6 +26,6 @@ from fupin_cli.ledger.store import (
 
 __all__ = [
     "BATCH_COLUMNS", "EXPORT_HEADERS", "FILE_COLUMNS", "LATEST_VERSION", "MIGRATIONS", "PAID_COLUMNS",
-    "PAYOUT_COLUMNS", "ROSTER_COLUMNS", "BatchInfo", "BatchResult", "Ledger", "default_ledger_path",
+    "PAYOUT_COLUMNS", "ROSTER_COLUMNS", "BatchInfo", "RecordResult", "Ledger", "default_ledger_path",
     "ledger_lock", "lock_path",
 ]

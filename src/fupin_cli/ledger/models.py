@@ -25,7 +25,7 @@ class BatchInfo(BaseModel):
     note: str | None = None
 
 
-class BatchResult(BaseModel):
+class RecordResult(BaseModel):
     """What `Ledger.record_batch` did.
 
     `created` is False when a batch for that month (and county, or a region-wide one) already

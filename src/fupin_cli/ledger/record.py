@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from fupin_cli.errors import FupinError, LedgerError
-from fupin_cli.ledger.models import BatchResult
+from fupin_cli.ledger.models import RecordResult
 from fupin_cli.ledger.opening import sqlite_failure
 from fupin_cli.ledger.sql import BATCH_SELECT, batch_info
 from fupin_cli.months import format_month, format_month_cn
@@ -115,7 +115,7 @@ def _files(files: Iterable[Any]) -> list[tuple[str, str, int]]:
 def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.DataFrame, *, policy: str,
                  policy_version: str, files: Iterable[Any], tool_version: str, county: str | None,
                  once_per_person: bool, note: str | None,
-                 after_chunk: Callable[[int], None] | None = None) -> BatchResult:
+                 after_chunk: Callable[[int], None] | None = None) -> RecordResult:
     """See the module docstring. `files` are fupin_cli.dataset.InputFile (path, sha256, size)."""
     data = _prepare(rows, once_per_person)
     file_rows = _files(files)
@@ -148,12 +148,12 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame, *, policy: str,
             policy_version: str, file_rows: list[tuple[str, str, int]], tool_version: str, county: str | None,
-            once_per_person: bool, note: str | None, after_chunk: Callable[[int], None] | None) -> BatchResult:
+            once_per_person: bool, note: str | None, after_chunk: Callable[[int], None] | None) -> RecordResult:
     month_text = format_month(month)
     existing = conn.execute(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
                             "ORDER BY county IS NULL LIMIT 1", (month_text, county)).fetchone()
     if existing is not None:
-        return BatchResult(batch=batch_info(existing), created=False, recorded=0)
+        return RecordResult(batch=batch_info(existing), created=False, recorded=0)
     later = conn.execute("SELECT max(month) FROM batches WHERE month > ?", (month_text,)).fetchone()[0]
     if later is not None:
         y, m = later.split("-")
@@ -181,4 +181,4 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
                      ((batch_id, *f) for f in file_rows))
     _insert_payouts(conn, batch_id, data, int(once_per_person), after_chunk)
     info = batch_info(conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (batch_id,)).fetchone())
-    return BatchResult(batch=info, created=True, recorded=len(data), skipped=skipped)
+    return RecordResult(batch=info, created=True, recorded=len(data), skipped=skipped)

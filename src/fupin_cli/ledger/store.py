@@ -16,7 +16,7 @@ import platformdirs
 from fupin_cli import __version__
 from fupin_cli.errors import LedgerError
 from fupin_cli.ledger.lock import ledger_lock
-from fupin_cli.ledger.models import BatchInfo, BatchResult
+from fupin_cli.ledger.models import BatchInfo, RecordResult
 from fupin_cli.ledger.opening import open_connection, sqlite_failure
 from fupin_cli.ledger.record import record_batch
 from fupin_cli.ledger.sql import BATCH_SELECT, batch_info, month_index_sql
@@ -211,7 +211,7 @@ class Ledger(AbstractContextManager["Ledger"]):
 
     def record_batch(self, month: int, rows: pd.DataFrame, *, policy: str, policy_version: str,
                      files: list[Any], tool_version: str = __version__, county: str | None = None,
-                     once_per_person: bool = True, note: str | None = None) -> BatchResult:
+                     once_per_person: bool = True, note: str | None = None) -> RecordResult:
         """Record month `month`'s roster (ROSTER_COLUMNS) as one batch, in one transaction.
 
         `county` is the county code when only that county's roster is committed (None: the whole
