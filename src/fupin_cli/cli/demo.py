@@ -22,9 +22,9 @@ def demo(
 
     示例:fupin demo 演示数据/ && fupin check 演示数据/
     """
-    from fupin_cli.demo import write_demo
+    from fupin_cli.commands.demo import run_demo
 
-    paths = write_demo(folder, seed=seed)
+    paths = run_demo(folder, seed=seed)
     for p in paths:
         console.print(f"已写出:{p}")
     console.print(f"共 {len(paths)} 个文件。下一步:fupin check {folder}")

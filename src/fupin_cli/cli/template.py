@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from fupin_cli.cli.common import console, handle_errors
-from fupin_cli.errors import FupinError
 
 
 @handle_errors
@@ -19,9 +18,7 @@ def template(
 
     示例:fupin template 模板/
     """
-    from fupin_cli.workbooks.template import write_templates
+    from fupin_cli.commands.template import run_template
 
-    if folder.exists() and not folder.is_dir():
-        raise FupinError(f"“{folder}”是一个文件,不是文件夹。请给出模板要写入的文件夹,如 模板/", code="usage.not_a_folder")
-    for p in write_templates(folder):
+    for p in run_template(folder):
         console.print(f"已写出:{p}")
