@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from fupin_cli.errors import ConfigError
+from fupin_cli.errors import LOCK_TIMEOUT, ConfigError
 from fupin_cli.ledger import default_ledger_path
 from fupin_cli.policy import builtin_policies
 
@@ -46,7 +46,7 @@ class ConfigFile(BaseModel):
     policy: str | None = None
     region: str | None = None
     log: str | None = None
-    lock_timeout: float = Field(default=30.0, ge=0)
+    lock_timeout: float = Field(default=LOCK_TIMEOUT, ge=0)
     county_rosters: bool = True
 
 
@@ -61,13 +61,13 @@ class BatchConfig(BaseModel):
     policy: str | None = None
     region: str | None = None
     log: Path
-    lock_timeout: float = 30.0
+    lock_timeout: float = LOCK_TIMEOUT
     county_rosters: bool = True
     source: Path | None = None  # the config file it came from
 
     @classmethod
     def build(cls, *, input: Path, output: Path, ledger: Path | None = None, policy: str | None = None,
-              region: str | None = None, log: Path | None = None, lock_timeout: float = 30.0,
+              region: str | None = None, log: Path | None = None, lock_timeout: float = LOCK_TIMEOUT,
               county_rosters: bool = True) -> BatchConfig:
         """A config made in code (tests, other front ends); same defaults as the file."""
         output = Path(output)

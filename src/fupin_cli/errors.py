@@ -10,6 +10,9 @@ EXIT_DATA = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 75  # EX_TEMPFAIL: cron may simply retry later
 
+# Seconds a run waits for the ledger lock before LockBusy (`--lock-timeout`, config `lock_timeout`).
+LOCK_TIMEOUT = 30.0
+
 
 class FupinError(Exception):
     """A problem the user can fix; `message` is Chinese and names file/sheet/column where known."""

@@ -25,7 +25,7 @@ from fupin_cli.cli.common import (
     month_option,
     print_json,
 )
-from fupin_cli.errors import EXIT_DATA, EXIT_OK
+from fupin_cli.errors import EXIT_DATA, EXIT_OK, LOCK_TIMEOUT
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
 
@@ -44,7 +44,7 @@ def payout(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="花名册 xlsx 写入路径")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="把本月花名册登记到账本(同一月份重复登记不会重复发放)")] = False,
     ledger: LedgerOpt = None,
-    lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="等待其他任务释放账本的秒数")] = 30.0,
+    lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
     policy: PolicyOpt = None,
     region: RegionOpt = None,
     json_out: JsonOpt = False,

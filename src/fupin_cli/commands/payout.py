@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fupin_cli.errors import FupinError
+from fupin_cli.errors import LOCK_TIMEOUT, FupinError
 from fupin_cli.ledger import Ledger
 from fupin_cli.loading import Progress, load_dataset
 from fupin_cli.months import format_month, format_months
@@ -29,7 +29,7 @@ def run_payout(
     ledger_path: Path | None = None,
     commit: bool = False,
     output: Path | None = None,
-    lock_timeout: float = 30.0,
+    lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
 ) -> Settlement:
     """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from fupin_cli.errors import LedgerError, LockBusy
+from fupin_cli.errors import LOCK_TIMEOUT, LedgerError, LockBusy
 
 
 def lock_path(ledger_path: Path) -> Path:
@@ -16,7 +16,7 @@ def lock_path(ledger_path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def ledger_lock(ledger_path: Path, timeout: float = 30.0) -> Iterator[None]:
+def ledger_lock(ledger_path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold `<ledger>.lock` for the body; wait at most `timeout` seconds, then raise LockBusy (exit 75).
 
     An OS file lock (flock/LockFileEx) is released by the kernel when the holder dies, so a killed

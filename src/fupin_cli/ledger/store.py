@@ -14,7 +14,7 @@ import pandas as pd
 import platformdirs
 
 from fupin_cli import __version__
-from fupin_cli.errors import LedgerError
+from fupin_cli.errors import LOCK_TIMEOUT, LedgerError
 from fupin_cli.ledger.lock import ledger_lock
 from fupin_cli.ledger.models import BatchInfo, RecordResult
 from fupin_cli.ledger.opening import open_connection, sqlite_failure
@@ -100,7 +100,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                  tb: TracebackType | None) -> None:
         self.close()
 
-    def lock(self, timeout: float = 30.0) -> AbstractContextManager[None]:
+    def lock(self, timeout: float = LOCK_TIMEOUT) -> AbstractContextManager[None]:
         """Context manager holding `<ledger>.lock` (see `ledger_lock`); LockBusy after `timeout` s.
 
         Hold it around the whole run (read `paid`, compute, `record_batch`, write outputs) so a
