@@ -73,6 +73,22 @@ class Dataset:
         return int((self.problems["severity"] == "warning").sum())
 
 
+ROW_STRIDE = 1 << 32  # (sheet, row) keys: any CSV or sheet row number stays below 2**32
+
+
+def pack_keys(major: np.ndarray, minor: np.ndarray, stride: int) -> np.ndarray:
+    """One int64 key per (major, minor) pair: major * stride + minor; -1 where either part is negative.
+
+    The one packing of two small integers (pair codes, source sheet and row) into a sortable,
+    hashable key; `minor` must stay below `stride`.
+    """
+    major = np.asarray(major, dtype=np.int64)
+    minor = np.asarray(minor, dtype=np.int64)
+    keys = major * np.int64(stride) + minor
+    keys[(major < 0) | (minor < 0)] = -1
+    return keys
+
+
 def pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """int64 (ID, workshop) keys shared by both tables; -1 where either part is missing.
 
@@ -91,8 +107,4 @@ def pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndarr
 
     il, iw, _ = codes(lab["id_number"], wg["id_number"])
     wl, ww, n_ws = codes(lab["workshop_id"], wg["workshop_id"])
-    lk = il.astype(np.int64) * (n_ws + 1) + wl
-    wk = iw.astype(np.int64) * (n_ws + 1) + ww
-    lk[(il < 0) | (wl < 0)] = -1
-    wk[(iw < 0) | (ww < 0)] = -1
-    return lk, wk
+    return pack_keys(il, wl, n_ws + 1), pack_keys(iw, ww, n_ws + 1)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fupin_cli import values as V
-from fupin_cli.dataset import Dataset, RawTables, SheetInfo, pair_keys
+from fupin_cli.dataset import ROW_STRIDE, Dataset, RawTables, SheetInfo, pack_keys, pair_keys
 from fupin_cli.errors import InputError
 from fupin_cli.months import month_index_of
 from fupin_cli.problems import concat_problems
@@ -348,15 +348,16 @@ def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.Da
     if problems.empty:
         return np.array([], dtype=object)
     src_of = {(sh.file, sh.sheet): i for i, sh in enumerate(sheets)}
-    src = np.array([src_of.get(k, np.nan) for k in zip(problems["file"], problems["sheet"], strict=True)], dtype=float)
-    pkey = src * 1e7 + problems["row"].astype("float").to_numpy()
+    src = np.array([src_of.get(k, -1) for k in zip(problems["file"], problems["sheet"], strict=True)], dtype=np.int64)
+    pkey = pack_keys(src, problems["row"].astype("float").fillna(-1).to_numpy(dtype=np.int64), ROW_STRIDE)
+    pkey[pkey < 0] = -2  # a problem without sheet or row matches no data row (whose keys are ≥ 0)
     county_by_ws = ws.dropna(subset=["workshop_id"]).drop_duplicates("workshop_id").set_index("workshop_id")["county_code"]
     parts = []
     for frame, own in ((ws, True), (lab, False), (wg, False)):
-        k = frame["_src"].to_numpy(dtype="float") * 1e7 + frame["_row"].to_numpy(dtype="float")
-        sub = frame.loc[np.isin(k, pkey)]
+        k = pack_keys(frame["_src"].to_numpy(dtype=np.int64), frame["_row"].to_numpy(dtype=np.int64), ROW_STRIDE)
+        hit = np.isin(k, pkey)
+        sub = frame.loc[hit]
         code = sub["county_code"] if own else sub["workshop_id"].map(county_by_ws)
-        parts.append(pd.DataFrame({"k": sub["_src"].to_numpy(dtype="float") * 1e7 + sub["_row"].to_numpy(dtype="float"),
-                                   "c": code.to_numpy(dtype=object)}))
+        parts.append(pd.DataFrame({"k": k[hit], "c": code.to_numpy(dtype=object)}))
     table = pd.concat(parts).dropna(subset=["c"]).drop_duplicates("k").set_index("k")["c"]
     return pd.Series(pkey).map(table).astype(object).where(lambda x: x.notna(), None).to_numpy()
