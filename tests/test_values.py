@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from fupin_cli import values as V
 from fupin_cli.months import month_index
+from fupin_cli.privacy import mask_id, mask_ids
 from fupin_cli.region import load_region
 from fupin_cli.values import ids as ids_module
 
@@ -192,8 +193,8 @@ def test_birth_dates_age_and_masks():
     assert V.age_on(ids, on2).tolist() == [26, 16, pd.NA]
     assert V.age_on(ids, dt.date(2017, 3, 1)).tolist() == [27, 17, pd.NA]
     assert V.age_on(ids, dt.date(2017, 3, 1)).dtype == "Int64"
-    assert V.mask_id("452122199001011234") == "452122********1234"
-    masked = V.mask_ids(ids)
+    assert mask_id("452122199001011234") == "452122********1234"
+    masked = mask_ids(ids)
     assert masked[3] == a[:6] + "********" + a[-4:] and pd.isna(masked[5])
 
 

@@ -19,10 +19,11 @@ from fupin_cli.dataset import Dataset
 from fupin_cli.errors import FupinError
 from fupin_cli.months import format_month, format_month_cn
 from fupin_cli.policy import ANCHOR_LABELS, PARAM_LABELS, Policy, format_param_value
+from fupin_cli.privacy import mask_id
 from fupin_cli.reasons import yuan
 from fupin_cli.rules import evaluate
 from fupin_cli.status import STATUS_LABELS
-from fupin_cli.values import mask_id, normalise_id
+from fupin_cli.values import normalise_id
 
 _ID_LIKE = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 # Parameters fixing the window's shape are read at the start month S; the others at Q (rules.py).

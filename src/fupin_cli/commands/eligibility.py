@@ -11,9 +11,9 @@ import pandas as pd
 from fupin_cli.errors import FupinError
 from fupin_cli.loading import Progress
 from fupin_cli.months import format_month, format_months
+from fupin_cli.privacy import ids_list
 from fupin_cli.settlement import Settlement, resolve_county, settle_inputs
 from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
-from fupin_cli.values import mask_ids
 
 
 @dataclass
@@ -55,15 +55,11 @@ def run_eligibility(
     return res
 
 
-def _ids(s: pd.Series, mask: bool) -> list:
-    return (mask_ids(s) if mask else s).astype(object).tolist()
-
-
 def eligibility_json(decisions: pd.DataFrame, month: int, *, mask: bool = True) -> dict:
     """The §6.3 `eligibility` document."""
     d = decisions
     frame = pd.DataFrame({
-        "id_number": _ids(d["id_number"], mask),
+        "id_number": ids_list(d["id_number"], mask),
         "workshop_id": d["workshop_id"].astype(object).tolist(),
         "status": d["status"].astype(object).tolist(),
         "qualified_month": format_months(d["qualified_month"]),

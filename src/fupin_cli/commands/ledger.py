@@ -17,7 +17,7 @@ from fupin_cli.errors import LedgerError
 from fupin_cli.ledger import EXPORT_HEADERS, Ledger, default_ledger_path
 from fupin_cli.ledger.models import BatchInfo
 from fupin_cli.months import format_month
-from fupin_cli.values import mask_ids
+from fupin_cli.privacy import mask_ids
 from fupin_cli.workbooks.ledger_export import write_ledger_export
 
 

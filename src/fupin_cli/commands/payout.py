@@ -12,11 +12,10 @@ from fupin_cli.ledger import Ledger
 from fupin_cli.loading import Progress, load_dataset
 from fupin_cli.months import format_month, format_months
 from fupin_cli.policy import load_policy
-from fupin_cli.privacy import mask_text
+from fupin_cli.privacy import ids_list, mask_text
 from fupin_cli.region import load_region
 from fupin_cli.roster import Roster
 from fupin_cli.settlement import Settlement, settle
-from fupin_cli.values import mask_ids
 
 
 def run_payout(
@@ -71,15 +70,11 @@ def settlement_json(s: Settlement, *, mask: bool = True) -> dict:
     return doc
 
 
-def _ids(s: pd.Series, mask: bool) -> list:
-    return (mask_ids(s) if mask else s).astype(object).tolist()
-
-
 def roster_json(roster: Roster, *, mask: bool = True) -> dict:
     """The §6.3 `payout` document. IDs are masked unless the caller asked for them (--show-id)."""
     r = roster.rows
     frame = pd.DataFrame({
-        "id_number": _ids(r["id_number"], mask),
+        "id_number": ids_list(r["id_number"], mask),
         "name": r["name"].astype(object).tolist(),
         "workshop_id": r["workshop_id"].astype(object).tolist(),
         "workshop_name": r["workshop_name"].astype(object).tolist(),

@@ -32,7 +32,7 @@ from fupin_cli.ledger.models import RecordResult
 from fupin_cli.ledger.opening import sqlite_failure
 from fupin_cli.ledger.sql import BATCH_SELECT, batch_info
 from fupin_cli.months import format_month, format_month_cn
-from fupin_cli.values import mask_id
+from fupin_cli.privacy import mask_id
 
 ROSTER_COLUMNS = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
                   "qualified_month", "payable_month", "amount"]

@@ -8,7 +8,7 @@ Empty cells give NA and no issue; `validate` reports missing required values.
 """
 
 from fupin_cli.values.dates import normalise_date, normalise_month
-from fupin_cli.values.ids import age_on, birth_dates, id_check_digit, mask_id, mask_ids, normalise_id
+from fupin_cli.values.ids import age_on, birth_dates, id_check_digit, normalise_id
 from fupin_cli.values.normaliser import ISSUE_COLUMNS, Normalised
 from fupin_cli.values.numbers import normalise_digits, normalise_int, normalise_money
 from fupin_cli.values.text import (
@@ -27,8 +27,6 @@ __all__ = [
     "birth_dates",
     "credit_check_char",
     "id_check_digit",
-    "mask_id",
-    "mask_ids",
     "normalise_bool",
     "normalise_county",
     "normalise_credit_code",

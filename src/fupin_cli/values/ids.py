@@ -1,4 +1,6 @@
-"""居民身份证号 (GB 11643-1999): normalisation, check digit, birth date, age and masking (SPEC §3.4)."""
+"""居民身份证号 (GB 11643-1999): normalisation, check digit, birth date and age (SPEC §3.4).
+
+Masking lives in `fupin_cli.privacy`."""
 
 from __future__ import annotations
 
@@ -190,18 +192,3 @@ def age_on(ids: pd.Series, dates: pd.Series | Any) -> pd.Series:
     before_birthday = (on.dt.month * 100 + on.dt.day) < (born.dt.month * 100 + born.dt.day)
     age = (years - before_birthday.astype("int64")).astype("Int64")
     return age.where(born.notna() & on.notna()).astype("Int64")
-
-
-def mask_id(text: str) -> str:
-    """452122199001011234 → 452122********1234: region and last four digits stay for recognition."""
-    t = str(text)
-    if len(t) >= 11:
-        return t[:6] + "*" * (len(t) - 10) + t[-4:]
-    return "*" * len(t)
-
-
-def mask_ids(s: pd.Series) -> pd.Series:
-    """mask_id over a series (distinct values only); missing stays missing."""
-    codes, uniq = _factorize(s)
-    masked = [mask_id(v if isinstance(v, str) else str(v)) for v in uniq]
-    return take(masked, codes, STR_DTYPE, s.index, s.name)
