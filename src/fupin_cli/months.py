@@ -1,6 +1,8 @@
-"""Month arithmetic on integer month indexes (year * 12 + month - 1).
+"""Months: integer month indexes (year * 12 + month - 1) and every conversion to and from text.
 
-Every stage passes months as these integers so that windows and comparisons stay vectorised.
+Every stage passes months as these integers so that windows and comparisons stay vectorised; this
+module is the one place that turns them into text ("2019-03" keys, "2019年3月" for people) and back.
+(The ledger's SQL has its own `ledger.sql.month_index_sql`, the same formula in SQLite.)
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ def format_months(s: pd.Series) -> list:
     """Month indexes → "YYYY-MM" (None where missing), formatting each distinct month once."""
     cache = {int(m): format_month(int(m)) for m in pd.unique(s.dropna())}
     return [None if pd.isna(v) else cache[int(v)] for v in s.tolist()]
+
+
+def parse_month_key(text: str) -> int:
+    """A stored "YYYY-MM" key (ledger, JSON) → month index; the inverse of `format_month`."""
+    y, m = str(text).split("-")
+    return month_index(int(y), int(m))
 
 
 def parse_month_arg(text: str) -> int:

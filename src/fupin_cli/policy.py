@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fupin_cli.errors import ConfigError, FupinError
-from fupin_cli.months import format_month, month_index, parse_month_arg
+from fupin_cli.months import format_month, format_month_cn, month_index, parse_month_arg
 
 DEFAULT_POLICY = "gx-2018"
 
@@ -204,8 +204,7 @@ def format_param_value(param: str, value: Any) -> str:
     if value is None:
         return "不限"
     if param in ("valid_from", "valid_to"):
-        y, m = divmod(int(value), 12)
-        return f"{y}年{m + 1}月"
+        return format_month_cn(int(value))
     if param == "window_anchor":
         return ANCHOR_LABELS.get(value, str(value))
     if param == "contract_types":

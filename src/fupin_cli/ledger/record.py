@@ -31,7 +31,7 @@ from fupin_cli.errors import FupinError, LedgerError
 from fupin_cli.ledger.models import RecordResult
 from fupin_cli.ledger.opening import sqlite_failure
 from fupin_cli.ledger.sql import BATCH_SELECT, batch_info
-from fupin_cli.months import format_month, format_month_cn
+from fupin_cli.months import format_month, format_month_cn, format_months, parse_month_key
 from fupin_cli.privacy import mask_id
 
 ROSTER_COLUMNS = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
@@ -46,9 +46,7 @@ def _texts(s: pd.Series) -> list[str | None]:
 
 
 def _months(s: pd.Series) -> list[str]:
-    m = pd.to_numeric(s).astype("int64")
-    labels = {int(v): format_month(int(v)) for v in pd.unique(m)}
-    return [labels[v] for v in m.tolist()]
+    return format_months(pd.to_numeric(s).astype("int64"))
 
 
 def _prepare(rows: pd.DataFrame, once_per_person: bool) -> pd.DataFrame:
@@ -156,8 +154,7 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
         return RecordResult(batch=batch_info(existing), created=False, recorded=0)
     later = conn.execute("SELECT max(month) FROM batches WHERE month > ?", (month_text,)).fetchone()[0]
     if later is not None:
-        y, m = later.split("-")
-        raise FupinError(f"账本“{path}”中已登记了{format_month_cn(int(y) * 12 + int(m) - 1)}的发放批次,"
+        raise FupinError(f"账本“{path}”中已登记了{format_month_cn(parse_month_key(later))}的发放批次,"
                          f"不能再登记更早的{format_month_cn(month)}。各月须按时间先后登记;未登记月份中应发的人员"
                          "会自动计入下一次登记的名单。", code="ledger.month_order")
     conflicts = _conflicts(conn, data, once_per_person)

@@ -20,7 +20,7 @@ from fupin_cli.ledger.models import BatchInfo, RecordResult
 from fupin_cli.ledger.opening import open_connection, sqlite_failure
 from fupin_cli.ledger.record import record_batch
 from fupin_cli.ledger.sql import BATCH_SELECT, batch_info, month_index_sql
-from fupin_cli.months import format_month
+from fupin_cli.months import format_month, format_months
 
 BATCH_COLUMNS = ["batch_id", "month", "county", "created_at", "policy", "policy_version", "tool_version",
                  "people", "workshops", "amount", "once_per_person", "status", "note", "files"]
@@ -57,7 +57,7 @@ def _frame(rows: list[tuple[Any, ...]], columns: list[str], dtypes: dict[str, st
 def _months_text(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = df.copy()
     for c in columns:
-        out[c] = out[c].map(format_month).astype(_TEXT)
+        out[c] = pd.Series(format_months(out[c]), index=out.index, dtype=_TEXT)
     return out
 
 

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fupin_cli.months import format_month, month_index
+
 _YM = re.compile(r"^(\d{4})[-/.年](\d{1,2})(?:月份?)?$")
 _YM6 = re.compile(r"^(\d{4})(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})(?:年度?|年份)?$")
@@ -44,7 +46,7 @@ def cell_text(value: Any) -> str:
 def month_header(value: Any) -> str | None:
     """The month text of a header that is a month by itself, else None."""
     if isinstance(value, (datetime, date)):
-        return f"{value.year:04d}-{value.month:02d}"
+        return format_month(month_index(value.year, value.month))
     if isinstance(value, bool):
         return None
     if isinstance(value, float) and not value.is_integer():
@@ -64,7 +66,7 @@ def group_month(group: Any, sub: Any) -> str | None:
     g = _YEAR.match(_WS.sub("", cell_text(group)))
     s = _MON.match(_WS.sub("", cell_text(sub)))
     if g and s and _ok(int(g.group(1)), int(s.group(1))):
-        return f"{int(g.group(1)):04d}-{int(s.group(1)):02d}"
+        return format_month(month_index(int(g.group(1)), int(s.group(1))))
     return None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupin_cli.months import month_index
+from fupin_cli.months import month_index, month_index_of
 from fupin_cli.values.normaliser import (
     FULL2HALF,
     Issue,
@@ -193,7 +193,7 @@ def normalise_month(s: pd.Series) -> Normalised:
     """Months → Int64 month index (year*12 + month - 1, see fupin_cli.months)."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         d = normalise_date(s)
-        idx = (d.values.dt.year * 12 + d.values.dt.month - 1).astype("Int64")
+        idx = month_index_of(d.values)
         issues = d.issues.copy()
         issues["code"] = issues["code"].str.replace("date.", "month.", regex=False)
         return Normalised(idx, issues)
