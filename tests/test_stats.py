@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from fupin_cli.dataset import Dataset
+from fupin_cli.money import format_wan
 from fupin_cli.months import month_index
 from fupin_cli.problems import empty_problems
 from fupin_cli.region import load_region
-from fupin_cli.stats import MonthlyPaid, StatsResult, StatsRow, compute_stats, format_wan, report_paragraph
+from fupin_cli.stats import MonthlyPaid, StatsResult, StatsRow, compute_stats, report_paragraph
 
 M = month_index(2019, 2)
 YJ, TY, TD = "451002", "451003", "451022"  # 右江区, 田阳区, 田东县

@@ -17,10 +17,10 @@ from pydantic import BaseModel
 
 from fupin_cli.dataset import Dataset
 from fupin_cli.errors import FupinError
+from fupin_cli.money import yuan
 from fupin_cli.months import format_month, format_month_cn
 from fupin_cli.policy import ANCHOR_LABELS, PARAM_LABELS, Policy, format_param_value
 from fupin_cli.privacy import mask_id
-from fupin_cli.reasons import yuan
 from fupin_cli.rules import evaluate
 from fupin_cli.status import STATUS_LABELS
 from fupin_cli.values import normalise_id

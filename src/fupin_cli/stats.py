@@ -26,12 +26,11 @@ ledger batches by batch month, or without a ledger the payable month of the pair
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 import pandas as pd
 from pydantic import BaseModel
 
 from fupin_cli.dataset import Dataset
+from fupin_cli.money import format_wan
 from fupin_cli.months import format_month, format_month_cn, month_index_of, parse_month_arg
 from fupin_cli.region import Region
 
@@ -179,20 +178,6 @@ def compute_stats(ds: Dataset, decisions: pd.DataFrame, month: int, region: Regi
                      **{k: cast(k, whole) for k, (_, whole) in figures.items()})
     return StatsResult(month=format_month(month), counties=counties, total=total,
                        monthly=_monthly(paid_rows, month))
-
-
-def format_wan(amount: float) -> str:
-    """An amount in 元 as the seed report writes it: 323000 → "32.3万元"; under 1万 in 元: "3000元"."""
-    value = Decimal(str(amount))
-    if abs(value) < 10000:
-        text = format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
-        unit = "元"
-    else:
-        text = format((value / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
-        unit = "万元"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}{unit}"
 
 
 def report_paragraph(result: StatsResult, region: Region) -> str:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fupin_cli.cli.common import JsonOpt, MonthOpt, console, handle_errors, money, month_option, print_json
+from fupin_cli.cli.common import JsonOpt, MonthOpt, console, handle_errors, month_option, print_json
+from fupin_cli.money import money
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
 from fupin_cli.status import STATUS_LABELS

@@ -136,6 +136,3 @@ class LazyProgress:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def money(v: float) -> str:
-    return f"{v:,.2f}"

@@ -18,10 +18,10 @@ from fupin_cli.cli.common import (
     ShowId,
     console,
     handle_errors,
-    money,
     month_option,
     print_json,
 )
+from fupin_cli.money import money
 from fupin_cli.privacy import mask_text
 
 

@@ -9,7 +9,8 @@ import typer
 from rich import box
 from rich.table import Table
 
-from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, money, print_json
+from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, print_json
+from fupin_cli.money import money
 from fupin_cli.months import format_month
 
 ConfigOpt = Annotated[Path | None, typer.Option(

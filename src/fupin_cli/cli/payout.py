@@ -21,11 +21,11 @@ from fupin_cli.cli.common import (
     console,
     err_console,
     handle_errors,
-    money,
     month_option,
     print_json,
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK, LOCK_TIMEOUT
+from fupin_cli.money import money
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
 

@@ -19,10 +19,10 @@ from fupin_cli.cli.common import (
     console,
     err_console,
     handle_errors,
-    money,
     month_option,
     print_json,
 )
+from fupin_cli.money import money
 
 HEADERS = ("县(市、区)", "认定车间数", "带动就业人数", "其中贫困劳动力", "其中易地搬迁", "达标人数", "已兑现人数",
            "已兑现金额(元)", "兑现车间数")

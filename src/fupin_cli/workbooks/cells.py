@@ -20,6 +20,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from fupin_cli.money import money
 from fupin_cli.months import format_month
 
 # How a column's values are written: text (write_string), numbers with a number format, dates, or
@@ -208,7 +209,7 @@ def values_width(values: list, kind: Kind) -> int:
     if not present:
         return 0
     if kind == "money":
-        return len(f"{max(abs(v) for v in present):,.2f}") + 1
+        return len(money(max(abs(v) for v in present))) + 1
     if kind in ("int", "number"):
         return max(len(f"{v:g}") if isinstance(v, float) else len(str(v)) for v in (max(present), min(present)))
     if kind == "date":
