@@ -60,6 +60,26 @@ def test_list_table_and_json(ledger: Path) -> None:
         ("2018-06", 1, 1000.0, 1), ("2018-08", 2, 3000.0, 1)]
 
 
+def test_list_and_show_name_the_county_not_its_code(ledger: Path) -> None:
+    """A one-county batch shows the county's name under 范围 (issue 8: it showed the code 451022)."""
+    with Ledger.open(ledger) as led:
+        led.record_batch(month_index(2018, 9), roster([("451022199104040046", "陆小平", "W3", "451022", "田东县", 500.0)],
+                                                      month_index(2018, 9)),
+                         policy="gx-2018", policy_version="2018.1", files=[], county_code="451022")
+    res = runner.invoke(app, ["ledger", "list", "--ledger", str(ledger)])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.stdout.splitlines() if "2018-09" in ln)
+    assert "田东县" in line and "451022" not in line
+    assert "全市" in next(ln for ln in res.stdout.splitlines() if "2018-06" in ln)
+    doc = json.loads(runner.invoke(app, ["ledger", "list", "--ledger", str(ledger), "--json"]).stdout)
+    assert [(b["county_code"], b["county"]) for b in doc["batches"]] == [
+        (None, None), (None, None), ("451022", "田东县")]
+    shown = runner.invoke(app, ["ledger", "show", "3", "--ledger", str(ledger)])
+    assert "2018-09,田东县," in shown.stdout
+    assert json.loads(runner.invoke(app, ["ledger", "show", "3", "--ledger", str(ledger), "--json"]).stdout)[
+        "batch"]["county"] == "田东县"
+
+
 def test_show_masks_ids_unless_asked(ledger: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["ledger", "show", "2", "--ledger", str(ledger)])
     assert res.exit_code == 0, res.output

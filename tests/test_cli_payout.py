@@ -108,7 +108,7 @@ def test_payout_roster_values(data: Path, tmp_path: Path) -> None:
 
 
 def test_payout_county_filter_keeps_once_per_person(data: Path) -> None:
-    s = run_payout([data], month=month_index(2018, 12), county="田阳县")
+    s = run_payout([data], month=month_index(2018, 12), county_arg="田阳县")
     assert list(s.roster.rows["id_number"]) == [A]  # B is paid via W2 in 田东, not W1 in 田阳
     assert s.roster.county == "田阳区"
 
@@ -213,8 +213,8 @@ def test_county_roster_carries_only_its_own_problems(tmp_path: Path) -> None:
     wb["工资"].append([B, "W2", "2018-12", "-5"])  # a 田东 problem
     wb["工资"].append([A, "W1", "2018-12", "abc"])  # a 田阳 problem
     wb.save(path)
-    tianyang = run_payout([path], month=month_index(2018, 12), county="田阳县").roster
-    tiandong = run_payout([path], month=month_index(2018, 12), county="田东县").roster
+    tianyang = run_payout([path], month=month_index(2018, 12), county_arg="田阳县").roster
+    tiandong = run_payout([path], month=month_index(2018, 12), county_arg="田东县").roster
     assert list(tianyang.problems["code"]) == ["money.unparseable"]
     assert list(tiandong.problems["code"]) == ["money.negative"]
     assert len(run_payout([path], month=month_index(2018, 12)).roster.problems) == 2

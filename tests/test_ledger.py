@@ -159,10 +159,10 @@ def test_record_batch_and_read_back(ledger_path: Path, tmp_path: Path) -> None:
     rows.loc[1, "amount"] = 2000.0
     files = input_files(tmp_path)
     with Ledger.open(ledger_path) as ledger:
-        result = record(ledger, M, rows, files=files + files[:1], county="451003", note="payout --commit")
+        result = record(ledger, M, rows, files=files + files[:1], county_code="451003", note="payout --commit")
         info = result.batch
         assert result.created and result.recorded == 4 and result.skipped == []
-        assert (info.month, info.county, info.people, info.workshops, info.amount) == (M, "451003", 4, 2, 5000.0)
+        assert (info.month, info.county_code, info.people, info.workshops, info.amount) == (M, "451003", 4, 2, 5000.0)
         assert (info.policy, info.policy_version, info.note, info.once_per_person) == (
             "gx-2018", "2018-01", "payout --commit", True)
         assert ledger.batch(info.batch_id) == info
@@ -301,8 +301,8 @@ def test_county_batches_then_region_wide_batch(ledger_path: Path) -> None:
     b = make_roster(3, county_code="451022", county="田东县")
     c = make_roster(1, county_code="451024", county="德保县")
     with Ledger.open(ledger_path) as ledger:
-        ra = record(ledger, M, a, county="451003")
-        rb = record(ledger, M, b, county="451022")
+        ra = record(ledger, M, a, county_code="451003")
+        rb = record(ledger, M, b, county_code="451022")
         assert ra.created and rb.created and ra.batch.batch_id != rb.batch.batch_id
         assert ledger.batch_for_month(M) is None
         assert ledger.batch_for_month(M, "451022") == rb.batch
@@ -314,7 +314,7 @@ def test_county_batches_then_region_wide_batch(ledger_path: Path) -> None:
         assert city.batch.people == 1 and city.batch.amount == 1000.0
 
         # A county without its own batch is covered by the region-wide one.
-        rc = record(ledger, M, c, county="451024")
+        rc = record(ledger, M, c, county_code="451024")
         assert not rc.created and rc.batch == city.batch
         assert ledger.batch_for_month(M, "451024") == city.batch
         assert ledger.batch_for_month(M, "451003") == ra.batch

@@ -53,13 +53,14 @@ class Settlement:
     ledger_path: Path | None = None
 
 
-def resolve_county(region: Region, county: str | None) -> str | None:
-    if county is None:
+def resolve_county(region: Region, county_arg: str | None) -> str | None:
+    """The county code for what the user typed after --county (old or new name, or code); None = all."""
+    if county_arg is None:
         return None
-    c = region.resolve(county)
+    c = region.resolve(county_arg)
     if c is None:
         names = "、".join(x.name for x in region.counties)
-        raise FupinError(f"不认识的县(市、区)“{county}”。{region.name}的县(市、区)有:{names}", code="usage.county")
+        raise FupinError(f"不认识的县(市、区)“{county_arg}”。{region.name}的县(市、区)有:{names}", code="usage.county")
     return c.code
 
 
@@ -94,7 +95,7 @@ def settle(
     region: Region,
     policy: Policy,
     month: int | None = None,
-    county: str | None = None,
+    county_arg: str | None = None,
     ledger: Ledger | None = None,
     commit: bool = False,
 ) -> Settlement:
@@ -104,7 +105,7 @@ def settle(
     """
     defaulted = month is None
     m = default_month(ds) if month is None else month
-    code = resolve_county(region, county)
+    code = resolve_county(region, county_arg)
     notes: list[str] = []
     if ledger is not None:
         latest = ledger.latest_month()
@@ -134,7 +135,7 @@ def settle(
         rows = roster.rows.assign(qualified_month=roster.rows["qualified_month"].astype("int64"),
                                   payable_month=roster.rows["payable_month"].astype("int64"))
         res = ledger.record_batch(m, rows, policy=policy.name, policy_version=policy.version, files=ds.files,
-                                  tool_version=__version__, county=code,
+                                  tool_version=__version__, county_code=code,
                                   once_per_person=bool(policy.at("once_per_person", m).value))
         s.batch, s.batch_created, s.recorded = res.batch, res.created, res.recorded
         if res.skipped:
@@ -152,11 +153,11 @@ def existing_ledger(path: Path | None) -> AbstractContextManager[Ledger | None]:
     return Ledger.open(path, create=False, readonly=True)
 
 
-def settle_inputs(paths: Sequence[str | Path], *, month: int | None, county: str | None, policy: str | None,
+def settle_inputs(paths: Sequence[str | Path], *, month: int | None, county_arg: str | None, policy: str | None,
                   region: str | None, ledger_path: Path | None, progress: Progress | None) -> Settlement:
     """Load the inputs and settle month M against an existing ledger, read-only (eligibility, stats)."""
     reg = load_region(region)
     pol = load_policy(policy)
     ds = load_dataset(paths, region=reg, progress=progress)
     with existing_ledger(ledger_path) as led:
-        return settle(ds, region=reg, policy=pol, month=month, county=county, ledger=led)
+        return settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)

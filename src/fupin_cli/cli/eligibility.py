@@ -55,7 +55,7 @@ def eligibility(
     from fupin_cli.loading import describe_month
 
     with LazyProgress(enabled=not json_out) as prog:
-        res = run_eligibility(paths, month=month_option(month), county=county, statuses=status or [],
+        res = run_eligibility(paths, month=month_option(month), county_arg=county, statuses=status or [],
                               policy=policy, region=region, ledger_path=ledger, output=output, progress=prog)
     s = res.settlement
     if json_out:

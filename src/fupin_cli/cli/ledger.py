@@ -44,7 +44,7 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
     for h in ("批次号", "月份", "范围", "人数", "车间数", "金额(元)", "登记时间"):
         t.add_column(h, no_wrap=True)
     for b in batches.itertuples(index=False):
-        t.add_row(str(b.batch_id), format_month(b.month), b.county if isinstance(b.county, str) else "全市",
+        t.add_row(str(b.batch_id), format_month(b.month), b.county or "全市",
                   str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:16].replace("T", " "))
     console.print(t)
     console.print(f"共 {len(batches)} 批,{int(batches['people'].sum())} 人次,{money(float(batches['amount'].sum()))} 元。")
@@ -70,7 +70,7 @@ def show_cmd(
         print_json(batch_json(view, mask=not show_id))
         return
     i = view.info
-    console.print(f"第 {i.batch_id} 批:{format_month(i.month)},{i.county or '全市'},{i.people} 人,"
+    console.print(f"第 {i.batch_id} 批:{format_month(i.month)},{view.county or '全市'},{i.people} 人,"
                   f"{money(i.amount)} 元,登记于 {i.created_at[:19]},政策 {i.policy} {i.policy_version}")
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for h in ("县区", "车间", "姓名", "身份证号", "达标月份", "可发放月份", "金额(元)"):

@@ -57,7 +57,7 @@ def payout(
     from fupin_cli.commands.payout import run_payout, settlement_json
 
     with LazyProgress(enabled=not json_out) as prog:
-        s = run_payout(paths, month=month_option(month), county=county, policy=policy, region=region,
+        s = run_payout(paths, month=month_option(month), county_arg=county, policy=policy, region=region,
                        ledger_path=ledger, commit=commit, output=output, lock_timeout=lock_timeout, progress=prog)
     if json_out:
         print_json(settlement_json(s, mask=not show_id))

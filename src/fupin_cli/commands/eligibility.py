@@ -28,7 +28,7 @@ class EligibilityResult:
 
 
 def run_eligibility(
-    paths: Sequence[str | Path], *, month: int | None = None, county: str | None = None,
+    paths: Sequence[str | Path], *, month: int | None = None, county_arg: str | None = None,
     statuses: Sequence[str] = (), policy: str | None = None, region: str | None = None,
     ledger_path: Path | None = None, output: Path | None = None, progress: Progress | None = None,
 ) -> EligibilityResult:
@@ -37,10 +37,10 @@ def run_eligibility(
     if bad:
         allowed = "、".join(f"{k}({v})" for k, v in STATUS_LABELS.items())
         raise FupinError(f"不认识的状态:{'、'.join(bad)}。可用的状态:{allowed}", code="usage.status")
-    s = settle_inputs(paths, month=month, county=None, policy=policy, region=region, ledger_path=ledger_path,
+    s = settle_inputs(paths, month=month, county_arg=None, policy=policy, region=region, ledger_path=ledger_path,
                 progress=progress)
     d = s.decisions
-    code = resolve_county(s.region, county)
+    code = resolve_county(s.region, county_arg)
     if code is not None:
         d = d.loc[d["county_code"] == code]
     if statuses:

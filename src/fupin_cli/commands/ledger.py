@@ -18,6 +18,7 @@ from fupin_cli.ledger import EXPORT_HEADERS, Ledger, default_ledger_path
 from fupin_cli.ledger.models import BatchInfo
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_ids
+from fupin_cli.region import load_region
 from fupin_cli.workbooks.ledger_export import write_ledger_export
 
 
@@ -39,14 +40,25 @@ def _open(path: Path) -> Ledger:
 
 
 def list_batches(path: Path) -> pd.DataFrame:
-    """Every batch (fupin_cli.ledger.BATCH_COLUMNS), oldest month first."""
+    """Every batch (fupin_cli.ledger.BATCH_COLUMNS plus `county`, the county's name; None = the whole
+    region), oldest month first."""
     with _open(path) as led:
-        return led.batches()
+        batches = led.batches()
+        recorded = led.county_names()
+    return batches.assign(county=pd.Series(_county_names(batches, recorded), index=batches.index, dtype=object))
+
+
+def _county_names(batches: pd.DataFrame, recorded: dict[int, str]) -> list[str | None]:
+    """The name a county batch's payouts recorded; else the default region's name for the code."""
+    current = load_region().names_by_code()
+    return [None if not isinstance(code, str) else recorded.get(int(bid)) or current.get(code, code)
+            for bid, code in zip(batches["batch_id"], batches["county_code"], strict=True)]
 
 
 def _batch_dict(row: dict) -> dict:
     return {
-        "batch_id": int(row["batch_id"]), "month": format_month(int(row["month"])), "county": row["county"],
+        "batch_id": int(row["batch_id"]), "month": format_month(int(row["month"])),
+        "county_code": row["county_code"], "county": row["county"],
         "created_at": row["created_at"], "policy": row["policy"], "policy_version": row["policy_version"],
         "tool_version": row["tool_version"], "people": int(row["people"]), "workshops": int(row["workshops"]),
         "amount": float(row["amount"]), "status": row["status"], "note": row["note"],
@@ -67,6 +79,7 @@ class BatchView:
     info: BatchInfo
     payouts: pd.DataFrame  # PAYOUT_COLUMNS, months as indexes
     files: pd.DataFrame  # path, sha256, size
+    county: str | None = None  # the county's name for a one-county batch; None = the whole region
 
 
 def show_batch(path: Path, batch_id: int) -> BatchView:
@@ -75,7 +88,9 @@ def show_batch(path: Path, batch_id: int) -> BatchView:
         info = led.batch(batch_id)
         files = led.batch_files(batch_id)
     assert info is not None
-    return BatchView(info=info, payouts=payouts, files=files)
+    names = _county_names(pd.DataFrame({"batch_id": [info.batch_id], "county_code": [info.county_code]}),
+                          {info.batch_id: str(payouts["county"].iloc[0])} if len(payouts) else {})
+    return BatchView(info=info, payouts=payouts, files=files, county=names[0])
 
 
 def masked_payouts(view: BatchView, *, mask: bool = True) -> pd.DataFrame:
@@ -86,6 +101,7 @@ def masked_payouts(view: BatchView, *, mask: bool = True) -> pd.DataFrame:
 def batch_json(view: BatchView, *, mask: bool = True) -> dict:
     info = view.info.model_dump()
     info["month"] = format_month(view.info.month)
+    info["county"] = view.county
     p = masked_payouts(view, mask=mask)
     payouts = [
         {"id_number": r.id_number, "name": r.name, "workshop_id": r.workshop_id, "workshop_name": r.workshop_name,

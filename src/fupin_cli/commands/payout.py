@@ -22,7 +22,7 @@ def run_payout(
     paths: Sequence[str | Path],
     *,
     month: int | None = None,
-    county: str | None = None,
+    county_arg: str | None = None,
     policy: str | None = None,
     region: str | None = None,
     ledger_path: Path | None = None,
@@ -42,16 +42,16 @@ def run_payout(
 
         ledger_path = default_ledger_path()
     if ledger_path is None:
-        s = settle(ds, region=reg, policy=pol, month=month, county=county)
+        s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg)
     elif commit:
         with Ledger.open(ledger_path, create=True) as led, led.lock(lock_timeout):
-            s = settle(ds, region=reg, policy=pol, month=month, county=county, ledger=led, commit=True)
+            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True)
     else:
         if not Path(ledger_path).exists():
             raise FupinError(f"账本文件“{ledger_path}”不存在。预览时请给出已有的账本,或加 --commit 新建。",
                              code="usage.ledger")
         with Ledger.open(ledger_path, create=False, readonly=True) as led:
-            s = settle(ds, region=reg, policy=pol, month=month, county=county, ledger=led)
+            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)
     s.ledger_path = Path(ledger_path) if ledger_path is not None else None
     if output is not None:
         s.outputs.append(write_roster(output, s.roster))

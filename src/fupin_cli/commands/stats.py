@@ -27,7 +27,7 @@ def run_stats(
     progress: Progress | None = None,
 ) -> StatsView:
     """SPEC §6.2 figures as of M; paid figures from the ledger when one is given, else from the rule."""
-    s = settle_inputs(paths, month=month, county=None, policy=policy, region=region, ledger_path=ledger_path,
+    s = settle_inputs(paths, month=month, county_arg=None, policy=policy, region=region, ledger_path=ledger_path,
                 progress=progress)
     paid = s.paid_all if ledger_path is not None else None
     result = compute_stats(s.dataset, s.decisions, s.month, s.region, paid)

@@ -12,7 +12,7 @@ class BatchInfo(BaseModel):
 
     batch_id: int
     month: int  # month index (fupin_cli.months)
-    county: str | None  # county code the batch was restricted to; None = every county
+    county_code: str | None  # county code the batch was restricted to; None = every county
     created_at: str  # ISO 8601, local time with UTC offset
     policy: str
     policy_version: str

@@ -111,7 +111,7 @@ def _files(files: Iterable[Any]) -> list[tuple[str, str, int]]:
 
 
 def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.DataFrame, *, policy: str,
-                 policy_version: str, files: Iterable[Any], tool_version: str, county: str | None,
+                 policy_version: str, files: Iterable[Any], tool_version: str, county_code: str | None,
                  once_per_person: bool, note: str | None,
                  after_chunk: Callable[[int], None] | None = None) -> RecordResult:
     """See the module docstring. `files` are fupin_cli.dataset.InputFile (path, sha256, size)."""
@@ -123,7 +123,7 @@ def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.Data
         raise sqlite_failure(path, exc, "写入") from exc
     try:
         result = _record(conn, path, month, data, policy=policy, policy_version=policy_version,
-                         file_rows=file_rows, tool_version=tool_version, county=county,
+                         file_rows=file_rows, tool_version=tool_version, county_code=county_code,
                          once_per_person=once_per_person, note=note, after_chunk=after_chunk)
         conn.execute("COMMIT")
         return result
@@ -145,11 +145,11 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 
 def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame, *, policy: str,
-            policy_version: str, file_rows: list[tuple[str, str, int]], tool_version: str, county: str | None,
+            policy_version: str, file_rows: list[tuple[str, str, int]], tool_version: str, county_code: str | None,
             once_per_person: bool, note: str | None, after_chunk: Callable[[int], None] | None) -> RecordResult:
     month_text = format_month(month)
     existing = conn.execute(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
-                            "ORDER BY county IS NULL LIMIT 1", (month_text, county)).fetchone()
+                            "ORDER BY county IS NULL LIMIT 1", (month_text, county_code)).fetchone()
     if existing is not None:
         return RecordResult(batch=batch_info(existing), created=False, recorded=0)
     later = conn.execute("SELECT max(month) FROM batches WHERE month > ?", (month_text,)).fetchone()[0]
@@ -171,7 +171,7 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
     cur = conn.execute(
         "INSERT INTO batches (month, county, created_at, policy, policy_version, tool_version, people, workshops, "
         "amount_cents, once_per_person, status, note) VALUES (?,?,?,?,?,?,?,?,?,?,'committed',?)",
-        (month_text, county, created_at, policy, policy_version, tool_version, len(data),
+        (month_text, county_code, created_at, policy, policy_version, tool_version, len(data),
          int(data["workshop_id"].nunique()), int(data["amount_cents"].sum()), int(once_per_person), note))
     batch_id = int(cur.lastrowid or 0)
     conn.executemany("INSERT INTO batch_files (batch_id, path, sha256, size) VALUES (?,?,?,?)",

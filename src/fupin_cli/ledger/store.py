@@ -22,7 +22,7 @@ from fupin_cli.ledger.record import record_batch
 from fupin_cli.ledger.sql import BATCH_SELECT, batch_info, month_index_sql
 from fupin_cli.months import format_month, format_months
 
-BATCH_COLUMNS = ["batch_id", "month", "county", "created_at", "policy", "policy_version", "tool_version",
+BATCH_COLUMNS = ["batch_id", "month", "county_code", "created_at", "policy", "policy_version", "tool_version",
                  "people", "workshops", "amount", "once_per_person", "status", "note", "files"]
 PAID_COLUMNS = ["id_number", "workshop_id", "county_code", "qualified_month", "payable_month", "amount",
                 "batch_id", "batch_month"]
@@ -120,14 +120,14 @@ class Ledger(AbstractContextManager["Ledger"]):
         rows = self._rows(f"{BATCH_SELECT} WHERE batch_id = ?", (int(batch_id),))
         return batch_info(rows[0]) if rows else None
 
-    def batch_for_month(self, month: int, county: str | None = None) -> BatchInfo | None:
+    def batch_for_month(self, month: int, county_code: str | None = None) -> BatchInfo | None:
         """The batch that recorded month `month`'s roster for `county` (a county code).
 
         With a county: that county's own batch, else the region-wide batch of the month (which
         covers every county). Without: the region-wide batch of the month. None if neither exists.
         """
         rows = self._rows(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
-                          "ORDER BY county IS NULL", (format_month(month), county))
+                          "ORDER BY county IS NULL", (format_month(month), county_code))
         return batch_info(rows[0]) if rows else None
 
     def month_batches(self, month: int) -> list[BatchInfo]:
@@ -148,9 +148,15 @@ class Ledger(AbstractContextManager["Ledger"]):
             "b.note, (SELECT count(*) FROM batch_files f WHERE f.batch_id = b.batch_id) "
             "FROM batches b ORDER BY b.month, b.batch_id")
         return _frame(rows, BATCH_COLUMNS, {
-            "batch_id": _INT, "month": _INT, "county": _TEXT, "created_at": _TEXT, "policy": _TEXT,
+            "batch_id": _INT, "month": _INT, "county_code": _TEXT, "created_at": _TEXT, "policy": _TEXT,
             "policy_version": _TEXT, "tool_version": _TEXT, "people": _INT, "workshops": _INT,
             "amount": "float64", "once_per_person": "bool", "status": _TEXT, "note": _TEXT, "files": _INT})
+
+    def county_names(self) -> dict[int, str]:
+        """Batch id → the county name its payouts recorded, for batches restricted to one county."""
+        rows = self._rows("SELECT b.batch_id, min(p.county) FROM batches b JOIN payouts p ON p.batch_id = b.batch_id "
+                          "WHERE b.county IS NOT NULL GROUP BY b.batch_id")
+        return {int(b): str(n) for b, n in rows if n is not None}
 
     def _payouts(self, where: str, params: tuple[Any, ...]) -> pd.DataFrame:
         rows = self._rows(
@@ -210,11 +216,11 @@ class Ledger(AbstractContextManager["Ledger"]):
     # --- writing -------------------------------------------------------------------------------
 
     def record_batch(self, month: int, rows: pd.DataFrame, *, policy: str, policy_version: str,
-                     files: list[Any], tool_version: str = __version__, county: str | None = None,
+                     files: list[Any], tool_version: str = __version__, county_code: str | None = None,
                      once_per_person: bool = True, note: str | None = None) -> RecordResult:
         """Record month `month`'s roster (ROSTER_COLUMNS) as one batch, in one transaction.
 
-        `county` is the county code when only that county's roster is committed (None: the whole
+        `county_code` is the county code when only that county's roster is committed (None: the whole
         region). Returns `created=False` and records nothing when the month is already recorded
         (for this county, or region-wide); raises FupinError when a later month is already
         recorded and LedgerError when a row would pay someone a second time — then nothing is
@@ -223,7 +229,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         if self.readonly:
             raise LedgerError(f"账本“{self.path}”以只读方式打开,不能登记发放批次。", code="ledger.readonly")
         return record_batch(self._conn, self.path, month, rows, after_chunk=self._after_chunk, policy=policy,
-                            policy_version=policy_version, files=files, tool_version=tool_version, county=county,
+                            policy_version=policy_version, files=files, tool_version=tool_version, county_code=county_code,
                             once_per_person=once_per_person, note=note)
 
 
@@ -231,7 +237,7 @@ _COMMON_HEADERS = {"batch_id": "批次号", "amount": "金额(元)"}
 
 # Chinese headers for the ledger export (fupin_cli.workbooks.ledger_export), per frame of export_rows().
 EXPORT_HEADERS: dict[str, dict[str, str]] = {
-    "batches": {**_COMMON_HEADERS, "month": "发放月份", "county": "县(市、区)代码(空=全市)",
+    "batches": {**_COMMON_HEADERS, "month": "发放月份", "county_code": "县(市、区)代码(空=全市)",
                 "created_at": "登记时间", "policy": "政策", "policy_version": "政策版本", "tool_version": "程序版本",
                 "people": "人数", "workshops": "车间数", "once_per_person": "每人限享一次", "status": "状态",
                 "note": "备注", "files": "输入文件数"},
