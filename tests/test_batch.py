@@ -127,7 +127,7 @@ def roster_rows(path: Path) -> list[tuple[str, float]]:
     ws = openpyxl.load_workbook(path, read_only=True)["奖补名单"]
     rows = list(ws.iter_rows(values_only=True))
     hdr = next(i for i, r in enumerate(rows) if "身份证号" in r)
-    c_id, c_amt = rows[hdr].index("身份证号"), rows[hdr].index("奖补金额(元)")
+    c_id, c_amt = rows[hdr].index("身份证号"), rows[hdr].index("奖补金额")
     out = []
     for r in rows[hdr + 1:]:
         if r[0] == "合计":

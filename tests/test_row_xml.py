@@ -33,16 +33,16 @@ N = len(TEXTS)
 M2019_03 = month_index(2019, 3)
 
 COLS = [
-    Col("text", "文本"),
-    Col("id", "身份证号", "id"),
-    Col("month", "月份", "month"),
-    Col("money", "金额(元)", "money", total=True),
-    Col("int", "整数", "int", total=True),
-    Col("number", "数值", "number"),
-    Col("date", "日期", "date"),
-    Col("datetime", "时间", "datetime"),
+    Col("text", text="文本"),
+    Col("id", "id", text="身份证号"),
+    Col("month", "month", text="月份"),
+    Col("money", "money", total=True, text="金额(元)"),
+    Col("int", "int", total=True, text="整数"),
+    Col("number", "number", text="数值"),
+    Col("date", "date", text="日期"),
+    Col("datetime", "datetime", text="时间"),
 ]
-AUTO = Col("auto", "混合", "auto")
+AUTO = Col("auto", "auto", text="混合")
 AUTO_VALUES = ["文本", "=1+1", True, False, 7, np.int64(-3), 1.5, np.float64(0.1) + 0.2, float("inf"),
                decimal.Decimal("12.30"), pd.Timestamp("2019-03-01"), pd.Timestamp("2019-03-01 08:30:15"),
                pd.Timestamp("2019-03-01 08:30", tz="Asia/Shanghai"), dt.date(2018, 9, 1),

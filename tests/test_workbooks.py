@@ -114,19 +114,19 @@ def test_roster_sheets_title_header_and_totals(tmp_path: Path) -> None:
     assert ws["A1"].font.b and ws["A1"].font.sz == 16
     header, body = _table(ws)
     assert header == ["序号", "县(市、区)", "车间编号", "车间名称", "经营主体", "姓名", "身份证号", "协议类型",
-                      "协议起始日期", "达标月份", "可发放月份", "累计月数", "累计报酬(元)", "奖补金额(元)"]
+                      "协议起始日期", "达标月份", "可发放月份", "累计月数", "累计报酬", "奖补金额"]
     assert f"A1:{openpyxl.utils.get_column_letter(len(header))}1" in {str(r) for r in ws.merged_cells.ranges}
     data, total = body[:-1], body[-1]
     rows = _rows()
     assert len(data) == len(rows)
     assert [r[0].value for r in data] == [1, 2, 3]
-    assert total[_col(header, "累计报酬(元)")].value == pytest.approx(rows["wages"].sum())
-    assert total[_col(header, "奖补金额(元)")].value == pytest.approx(rows["amount"].sum())
+    assert total[_col(header, "累计报酬")].value == pytest.approx(rows["wages"].sum())
+    assert total[_col(header, "奖补金额")].value == pytest.approx(rows["amount"].sum())
     assert total[_col(header, "姓名")].value == "共3人"
     for r, expected in zip(data, rows.itertuples(), strict=True):
         idc = r[_col(header, "身份证号")]
         assert idc.data_type == "s" and idc.value == expected.id_number and len(idc.value) == 18
-        money = r[_col(header, "奖补金额(元)")]
+        money = r[_col(header, "奖补金额")]
         assert money.data_type == "n" and money.value == expected.amount and money.number_format == "#,##0.00"
         d = r[_col(header, "协议起始日期")]
         assert d.is_date and d.value == expected.start.to_pydatetime() and d.number_format == "yyyy-mm-dd"
@@ -156,7 +156,7 @@ def test_roster_other_sheets(tmp_path: Path) -> None:
     assert body[0][_col(header, "区划代码")].value == "451003"
     assert body[-1][_col(header, "车间数")].value == 2
     header, body = _table(wb["未达标名单"])
-    for h in ("状态", "原因", "累计月数", "累计报酬(元)"):
+    for h in ("状态", "原因", "累计月数", "累计报酬"):
         assert h in header
     assert body[0][_col(header, "状态")].value == "未满期"
     assert body[0][_col(header, "原因")].value == "还差2个月、1,350元"
@@ -239,7 +239,7 @@ def test_empty_roster_still_has_every_sheet_with_zero_totals(tmp_path: Path) -> 
     assert wb.sheetnames == list(roster_mod.SHEETS)
     header, body = _table(wb["奖补名单"])
     assert len(body) == 1 and body[0][0].value == "合计"
-    assert body[0][_col(header, "奖补金额(元)")].value == 0
+    assert body[0][_col(header, "奖补金额")].value == 0
     header, body = _table(wb["车间汇总"])
     assert "银行账号" in header and body[0][_col(header, "金额(元)")].value == 0
     _, body = _table(wb["数据问题"])
@@ -414,7 +414,7 @@ def test_stats_workbook_with_charts(tmp_path: Path) -> None:
     assert ws["A1"].value == "百色市就业扶贫车间统计表(截至2019年2月)"
     header = [c.value for c in ws[2]]
     assert header == ["县(市、区)", "区划代码", "认定车间数", "带动就业人数", "其中贫困劳动力", "其中易地搬迁",
-                      "达标人数", "已兑现人数", "已兑现金额(元)", "兑现车间数"]
+                      "达标人数", "已兑现人数", "已兑现金额", "兑现车间数"]
     assert [c.value for c in ws[5]][:3] == ["合计", None, 30] and ws["C5"].font.b
     assert ws["B3"].data_type == "s" and ws["I5"].number_format == "#,##0.00"
     mh, mb = _table(wb["按月兑现"])

@@ -19,6 +19,7 @@ from fupin_cli.cli.common import (
     print_json,
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
+from fupin_cli.labels import label
 from fupin_cli.privacy import mask_text
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def render(result: CheckResult, *, show_id: bool) -> None:
 
     ds = result.dataset
     t = Table(title="读取情况", show_lines=False)
-    for c in ("文件", "工作表", "表", "表头行", "数据行", "忽略行(合计/空行)"):
+    for c in [label(k) for k in ("file", "sheet", "table", "header_row", "data_rows", "ignored_rows")]:
         t.add_column(c)
     for s in ds.sheets:
         t.add_row(Path(s.file).name, s.sheet, TABLE_LABEL.get(s.table, s.table) + ("(按月分列)" if s.wide else ""),
@@ -79,7 +80,7 @@ def render(result: CheckResult, *, show_id: bool) -> None:
         return
     for (file, sheet), grp in ds.problems.groupby(["file", "sheet"], sort=False):
         pt = Table(title=f"{Path(file).name} / {sheet}", title_justify="left")
-        for c in ("行", "列", "内容", "级别", "代码", "说明"):
+        for c in [label(k) for k in ("row", "column", "value", "severity_label", "code", "message")]:
             pt.add_column(c, overflow="fold")
         for r in grp.head(SHOW_PER_SHEET).itertuples(index=False):
             value = r.value if show_id else mask_text(r.value)

@@ -26,6 +26,7 @@ from fupin_cli.cli.common import (
     print_json,
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
+from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
@@ -63,7 +64,7 @@ def eligibility(
     else:
         err_console.print(describe_month(s.month, s.month_defaulted))
         t = Table(title=f"核定结果({format_month(s.month)})", title_justify="left")
-        for c in ("县(市、区)", "车间", "姓名", "身份证号", "状态", "达标月份", "月数", "累计报酬", "说明"):
+        for c in [label(k) for k in ("county", "workshop_id", "name", "id_number", "status_label", "qualified_month", "months", "wages", "reason_note")]:
             t.add_column(c, overflow="fold")
         for r in res.rows.head(SHOW_ROWS).itertuples(index=False):
             q = "" if pd.isna(r.qualified_month) else format_month(r.qualified_month)
@@ -73,9 +74,9 @@ def eligibility(
         if len(res.rows) > SHOW_ROWS:
             console.print(f"[dim]……另有 {len(res.rows) - SHOW_ROWS} 条未显示,完整结果请用 --output 或 --json。[/]")
         counts = Table(title="各状态人数", title_justify="left")
-        counts.add_column("状态")
-        counts.add_column("代码")
-        counts.add_column("条数", justify="right")
+        counts.add_column(label("status_label"))
+        counts.add_column(label("status_code"))
+        counts.add_column(label("count_rows"), justify="right")
         for k, n in res.counts().items():
             counts.add_row(STATUS_LABELS[k], k, str(n))
         console.print(counts)

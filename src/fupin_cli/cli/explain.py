@@ -21,6 +21,7 @@ from fupin_cli.cli.common import (
     month_option,
     print_json,
 )
+from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.privacy import mask_text
 
@@ -56,14 +57,14 @@ def explain(
         console.print(f"协议:{p.contract_type or ''},{p.start or ''} 至 {p.end or '无固定期限'};"
                       f"窗口期:{p.window_start or ''} 至 {p.window_end or '不限'}({p.anchor_label})")
         t = Table(show_header=True)
-        for c in ("月份", "工资", "计入", "累计月数", "累计报酬", "说明"):
+        for c in [label(k) for k in ("month", "pay", "counted", "months", "wages", "reason_note")]:
             t.add_column(c)
         for ln in p.lines:
             t.add_row(ln.month, money(ln.pay), "是" if ln.counted else "否",
                       "" if ln.months is None else str(ln.months), "" if ln.wages is None else money(ln.wages), ln.note)
         console.print(t)
         pt = Table(title="所用参数", title_justify="left")
-        for c in ("参数", "取值", "适用月份", "起始", "依据"):
+        for c in [label(k) for k in ("param", "param_value", "param_read_at", "param_since", "param_source")]:
             pt.add_column(c, overflow="fold")
         for prm in p.params:
             pt.add_row(prm.label, prm.display, prm.read_at, prm.since or "", prm.source)

@@ -10,6 +10,7 @@ from rich import box
 from rich.table import Table
 
 from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, print_json
+from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.months import format_month
 
@@ -41,7 +42,7 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
         print_json(batches_json(path, batches))
         return
     t = Table(title=f"账本 {path} 的发放批次", title_justify="left", box=box.SIMPLE_HEAD)
-    for h in ("批次号", "月份", "范围", "人数", "车间数", "金额(元)", "登记时间"):
+    for h in [label(k) for k in ("batch_id", "month", "county_scope", "people", "workshops", "amount_sum", "created_at")]:
         t.add_column(h, no_wrap=True)
     for b in batches.itertuples(index=False):
         t.add_row(str(b.batch_id), format_month(b.month), b.county or "全市",
@@ -73,8 +74,9 @@ def show_cmd(
     console.print(f"第 {i.batch_id} 批:{format_month(i.month)},{view.county or '全市'},{i.people} 人,"
                   f"{money(i.amount)} 元,登记于 {i.created_at[:19]},政策 {i.policy} {i.policy_version}")
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for h in ("县区", "车间", "姓名", "身份证号", "达标月份", "可发放月份", "金额(元)"):
-        t.add_column(h, overflow="fold", no_wrap=h in ("身份证号", "达标月份", "可发放月份", "金额(元)"), min_width=4)
+    for k in ("county", "workshop", "name", "id_number", "qualified_month", "payable_month", "amount_sum"):
+        t.add_column(label(k), overflow="fold", min_width=4,
+                     no_wrap=k in ("name", "id_number", "qualified_month", "payable_month", "amount_sum"))
     for r in masked_payouts(view, mask=not show_id).itertuples(index=False):
         t.add_row(r.county, r.workshop_id, r.name, r.id_number,
                   format_month(r.qualified_month), format_month(r.payable_month), money(r.amount))

@@ -25,6 +25,7 @@ from fupin_cli.cli.common import (
     print_json,
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK, LOCK_TIMEOUT
+from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
@@ -73,7 +74,7 @@ def render(s: Settlement, *, show_id: bool) -> None:
     err_console.print(describe_month(s.month, s.month_defaulted))
     where = r.county or r.region_name
     t = Table(title=f"{where}一次性带动就业奖补花名册({format_month(s.month)})", title_justify="left")
-    for c in ("县(市、区)", "车间", "姓名", "身份证号", "达标月份", "可发放月份", "月数", "累计报酬", "奖补金额"):
+    for c in [label(k) for k in ("county", "workshop", "name", "id_number", "qualified_month", "payable_month", "months", "wages", "amount")]:
         t.add_column(c, overflow="fold")
     for row in r.rows.head(SHOW_ROWS).itertuples(index=False):
         t.add_row(row.county, f"{row.workshop_id} {row.workshop_name}", row.name,

@@ -22,10 +22,11 @@ from fupin_cli.cli.common import (
     month_option,
     print_json,
 )
+from fupin_cli.labels import label
 from fupin_cli.money import money
 
-HEADERS = ("县(市、区)", "认定车间数", "带动就业人数", "其中贫困劳动力", "其中易地搬迁", "达标人数", "已兑现人数",
-           "已兑现金额(元)", "兑现车间数")
+HEADERS = ("county", "stats_workshops", "employed", "poor", "relocated", "eligible", "paid_people", "paid_amount",
+           "paid_workshops")
 
 
 @handle_errors
@@ -62,7 +63,7 @@ def stats(
                       + (";兑现数据来自账本" if view.from_ledger else ";未给出账本,兑现数据按规则计算"))
     t = Table(title=f"就业扶贫车间统计(截至 {view.result.month})", title_justify="left")
     for h in HEADERS:
-        t.add_column(h, justify="right" if h != HEADERS[0] else "left")
+        t.add_column(label(h), justify="right" if h != HEADERS[0] else "left")
     for r in [*view.result.counties, view.result.total]:
         t.add_row(r.county, str(r.workshops), str(r.employed), str(r.poor), str(r.relocated), str(r.eligible),
                   str(r.paid_people), money(r.paid_amount), str(r.paid_workshops),

@@ -12,16 +12,16 @@ from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table
 
 AUDIT_COLS = [
-    Col("county", "县(市、区)"),
-    Col("workshop_id", "车间编号"),
-    Col("workshop_name", "车间名称", max_width=40),
-    Col("name", "姓名"),
-    Col("id_number", "身份证号", "id"),
-    Col("batch_id", "发放批次", "int"),
-    Col("batch_month", "发放月份", "month"),
-    Col("amount", "已发金额(元)", "money", total=True),
-    Col("status_label", "按现有数据的状态"),
-    Col("reason", "原因", max_width=60),
+    Col("county"),
+    Col("workshop_id"),
+    Col("workshop_name", max_width=40),
+    Col("name"),
+    Col("id_number", "id"),
+    Col("batch_id", "int", label="batch_id_paid"),
+    Col("batch_month", "month"),
+    Col("amount", "money", total=True, label="amount_paid"),
+    Col("status_label", label="status_label_now"),
+    Col("reason", max_width=60),
 ]
 
 

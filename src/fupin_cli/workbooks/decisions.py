@@ -12,21 +12,21 @@ from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table
 
 DECISION_COLS = [
-    Col("county", "县(市、区)"),
-    Col("workshop_id", "车间编号"),
-    Col("workshop_name", "车间名称", max_width=40),
-    Col("name", "姓名"),
-    Col("id_number", "身份证号", "id"),
-    Col("poor_label", "建档立卡"),
-    Col("contract_type", "协议类型"),
-    Col("start", "协议起始日期", "date"),
-    Col("status_label", "状态"),
-    Col("qualified_month", "达标月份", "month"),
-    Col("payable_month", "可发放月份", "month"),
-    Col("months", "累计月数", "int"),
-    Col("wages", "累计报酬(元)", "money"),
-    Col("amount", "奖补金额(元)", "money", total=True),
-    Col("reason", "说明", max_width=70),
+    Col("county"),
+    Col("workshop_id"),
+    Col("workshop_name", max_width=40),
+    Col("name"),
+    Col("id_number", "id"),
+    Col("poor_label"),
+    Col("contract_type"),
+    Col("start", "date"),
+    Col("status_label"),
+    Col("qualified_month", "month"),
+    Col("payable_month", "month"),
+    Col("months", "int"),
+    Col("wages", "money"),
+    Col("amount", "money", total=True),
+    Col("reason", max_width=70, label="reason_note"),
 ]
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
+from fupin_cli.labels import label
 from fupin_cli.workbooks import row_xml
 from fupin_cli.workbooks.cells import (
     Formats,
@@ -33,13 +34,23 @@ TOTAL_LABEL = "合计"
 
 @dataclass(frozen=True)
 class Col:
-    """One output column: the frame column `key`, its Chinese header and how values are written."""
+    """One output column: the frame column `key`, how its values are written, and its Chinese header.
+
+    The header is `label(key)` from data/labels.toml, or `label(label)` when this column is labelled
+    differently from others of the same key; `text` is for headers that are not labels (the ledger
+    export's own column names, 序号).
+    """
 
     key: str
-    header: str
     kind: Kind = "text"
     total: bool = False  # summed into the 合计 row
     max_width: int = 50
+    label: str | None = None
+    text: str | None = None
+
+    @property
+    def header(self) -> str:
+        return self.text if self.text is not None else label(self.label or self.key)
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,7 @@ def write_table(
     合计 row) in bold.
     """
     if seq:
-        cols = [Col("__seq__", SEQ_HEADER, "int"), *cols]
+        cols = [Col("__seq__", "int", text=SEQ_HEADER), *cols]
         frame = frame.assign(__seq__=range(1, len(frame) + 1))
     n = len(frame)
     values = []

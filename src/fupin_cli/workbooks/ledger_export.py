@@ -64,7 +64,7 @@ def ledger_columns(frame: pd.DataFrame, labels: Mapping[str, str] | None = None)
     for key in frame.columns:
         k = str(key)
         kind: Kind = "id" if k in TEXT_KEYS else "money" if k in MONEY_KEYS else infer_kind(frame[key], k)
-        cols.append(Col(key, labels.get(k, k), kind, total=k in SUM_KEYS and kind in ("money", "int")))
+        cols.append(Col(key, kind, total=k in SUM_KEYS and kind in ("money", "int"), text=labels.get(k, k)))
     return cols
 
 

@@ -35,23 +35,23 @@ from fupin_cli.workbooks.layout import Col, setup_print, write_table
 SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 
 PROBLEM_COLS = [
-    Col("file", "文件", max_width=40),
-    Col("sheet", "工作表"),
-    Col("row", "行号", "int"),
-    Col("column", "列"),
-    Col("value", "单元格内容", max_width=30),
-    Col("code", "代码"),
-    Col("severity_label", "严重程度"),
-    Col("message", "说明", max_width=70),
+    Col("file", max_width=40),
+    Col("sheet"),
+    Col("row", "int"),
+    Col("column"),
+    Col("value", max_width=30),
+    Col("code"),
+    Col("severity_label"),
+    Col("message", max_width=70),
 ]
 
 COUNT_COLS = [
-    Col("file", "文件", max_width=40),
-    Col("sheet", "工作表"),
-    Col("code", "代码"),
-    Col("severity_label", "严重程度"),
-    Col("count", "条数", "int", total=True),
-    Col("message", "示例说明", max_width=70),
+    Col("file", max_width=40),
+    Col("sheet"),
+    Col("code"),
+    Col("severity_label"),
+    Col("count", "int", total=True, label="count_rows"),
+    Col("message", max_width=70, label="message_example"),
 ]
 
 SUMMARY_LABELS = {
@@ -102,7 +102,7 @@ def write_problems(path: Path, problems: pd.DataFrame, summary: dict | None = No
             items = pd.DataFrame({"item": [SUMMARY_LABELS.get(k, k) for k in summary],
                                   "value": list(summary.values())})
             info = write_table(ws, fmts, title="数据检查汇总", frame=items, seq=False, totals="none",
-                               cols=[Col("item", "项目"), Col("value", "内容", "auto", max_width=60)],
+                               cols=[Col("item"), Col("value", "auto", max_width=60, label="item_value")],
                                print_setup=False)
             start = info.first_row + info.n_rows + 1
         info = write_table(ws, fmts, title="各文件问题条数", cols=COUNT_COLS, frame=counts, start_row=start,

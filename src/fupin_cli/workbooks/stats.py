@@ -14,22 +14,22 @@ from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import TOTAL_LABEL, Col, TableInfo, write_table
 
 STATS_COLS = [
-    Col("county", "县(市、区)"),
-    Col("code", "区划代码", "id"),
-    Col("workshops", "认定车间数", "int", total=True),
-    Col("employed", "带动就业人数", "int", total=True),
-    Col("poor", "其中贫困劳动力", "int", total=True),
-    Col("relocated", "其中易地搬迁", "int", total=True),
-    Col("eligible", "达标人数", "int", total=True),
-    Col("paid_people", "已兑现人数", "int", total=True),
-    Col("paid_amount", "已兑现金额(元)", "money", total=True),
-    Col("paid_workshops", "兑现车间数", "int", total=True),
+    Col("county"),
+    Col("code", "id", label="county_code"),
+    Col("workshops", "int", total=True, label="stats_workshops"),
+    Col("employed", "int", total=True),
+    Col("poor", "int", total=True),
+    Col("relocated", "int", total=True),
+    Col("eligible", "int", total=True),
+    Col("paid_people", "int", total=True),
+    Col("paid_amount", "money", total=True),
+    Col("paid_workshops", "int", total=True),
 ]
 
 MONTHLY_COLS = [
-    Col("month", "月份", "month"),
-    Col("people", "兑现人数", "int", total=True),
-    Col("amount", "兑现金额(元)", "money", total=True),
+    Col("month", "month"),
+    Col("people", "int", total=True, label="monthly_people"),
+    Col("amount", "money", total=True, label="monthly_amount"),
 ]
 
 

@@ -1,0 +1,33 @@
+"""The Chinese labels of output columns, loaded strictly from data/labels.toml (one table for all).
+
+`label("amount")` → "奖补金额". Terminal tables (cli/) and workbooks (workbooks/) take every column
+header from here, so a header is spelled once and the two never drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@cache
+def labels() -> dict[str, str]:
+    """Every label; a malformed file is a packaging bug and fails loudly on first use."""
+    text = resources.files("fupin_cli").joinpath("data/labels.toml").read_text(encoding="utf-8")
+    table = tomllib.loads(text)
+    bad = [k for k, v in table.items() if not _KEY.match(k) or not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise ValueError(f"data/labels.toml: malformed entries {bad} (keys lower_snake_case, values non-empty text)")
+    return table
+
+
+def label(key: str) -> str:
+    """The header of column `key`; an unknown key is a bug (KeyError naming it)."""
+    try:
+        return labels()[key]
+    except KeyError:
+        raise KeyError(f"no label {key!r} in data/labels.toml") from None
