@@ -112,7 +112,7 @@ def settle(
         if commit and latest is not None and latest > m:
             raise FupinError(
                 f"账本中已有{format_month_cn(latest)}的批次,不能再登记更早的{format_month_cn(m)}。"
-                "如需重印该月花名册,请去掉 --commit 预览。", code="ledger.out_of_order")
+                "如需重印该月花名册,请去掉 --commit 预览。", code="ledger.month_order")
         paid_before = ledger.paid(before_month=m)
         paid_all = ledger.paid(before_month=m + 1)
     else:

@@ -35,7 +35,7 @@ def _hidden(rel: Path) -> bool:
 def discover(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
     """(path, name as shown to the user) of every input file, folders expanded recursively and sorted."""
     if not paths:
-        raise InputError("没有指定输入文件。请给出Excel/CSV文件或所在文件夹。", code="input.none")
+        raise InputError("没有指定输入文件。请给出Excel/CSV文件或所在文件夹。", code="usage.no_input")
     out: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for given in paths:
