@@ -318,8 +318,9 @@ def test_county_batches_then_region_wide_batch(ledger_path: Path) -> None:
         assert not rc.created and rc.batch == city.batch
         assert ledger.batch_for_month(M, "451024") == city.batch
         assert ledger.batch_for_month(M, "451003") == ra.batch
-        assert [x.batch_id for x in ledger.month_batches(M)] == [ra.batch.batch_id, rb.batch.batch_id,
-                                                                 city.batch.batch_id]
+        b = ledger.batches()
+        assert b.loc[b["month"] == M, "batch_id"].tolist() == [ra.batch.batch_id, rb.batch.batch_id,
+                                                               city.batch.batch_id]
         assert len(ledger.paid()) == 6
 
 

@@ -1,30 +1,14 @@
 """Validation problems as records (SPEC §3.6).
 
 Problems are collected as small frames while validating (vectorised) and concatenated once into
-one frame with the stable columns below; `Problem` is the per-record model for JSON output.
+one frame with the stable columns below; `problems_to_records` gives the JSON records.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 import pandas as pd
-from pydantic import BaseModel
-
-Severity = Literal["error", "warning"]
 
 PROBLEM_COLUMNS = ["file", "sheet", "row", "column", "value", "code", "severity", "message"]
-
-
-class Problem(BaseModel):
-    file: str
-    sheet: str
-    row: int | None
-    column: str
-    value: str
-    code: str
-    severity: Severity
-    message: str
 
 
 def empty_problems() -> pd.DataFrame:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -35,7 +35,6 @@ class Roster:
     counties: pd.DataFrame
     not_paid: pd.DataFrame
     problems: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
 
     @property
     def people(self) -> int:

@@ -130,11 +130,6 @@ class Ledger(AbstractContextManager["Ledger"]):
                           "ORDER BY county IS NULL", (format_month(month), county_code))
         return batch_info(rows[0]) if rows else None
 
-    def month_batches(self, month: int) -> list[BatchInfo]:
-        """Every batch of `month` (county batches and the region-wide one), oldest first."""
-        return [batch_info(r) for r in self._rows(f"{BATCH_SELECT} WHERE month = ? ORDER BY batch_id",
-                                                  (format_month(month),))]
-
     def latest_month(self) -> int | None:
         row = self._rows(f"SELECT max({month_index_sql('month')}) FROM batches")[0]
         return None if row[0] is None else int(row[0])
