@@ -9,19 +9,13 @@ from typing import Any
 
 import pandas as pd
 
+from conftest import make_id
 from fupin_cli.dataset import Dataset
 from fupin_cli.months import parse_month_arg
 from fupin_cli.policy import Policy, load_policy
 from fupin_cli.problems import empty_problems
 
-_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 COUNTIES = {"451003": "田阳区", "451022": "田东县", "451002": "右江区"}
-
-
-def make_id(birth: str, seq: int, area: str = "452122") -> str:
-    """A valid 18-digit ID (GB 11643 check digit) for a birth date 'YYYY-MM-DD'."""
-    body = f"{area}{birth.replace('-', '')}{seq % 1000:03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _W, strict=True)) % 11]
 
 
 def _date(v: Any) -> pd.Timestamp:

@@ -19,6 +19,7 @@ import pytest
 import xlsxwriter
 from typer.testing import CliRunner
 
+from conftest import make_id
 from fupin_cli.cli import app
 from fupin_cli.commands.batch import run_batch
 from fupin_cli.config import BatchConfig, load_config
@@ -26,15 +27,7 @@ from fupin_cli.errors import EXIT_DATA, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, FupinE
 from fupin_cli.ledger import Ledger
 from fupin_cli.months import format_month, month_index
 
-WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def make_id(area: str, birth: date, seq: int) -> str:
-    body = f"{area}{birth:%Y%m%d}{seq:03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
-
-
-IDS = {k: make_id("451021" if i % 2 else "452122", date(1980 + i, 1 + i, 10 + i), 100 + i)
+IDS = {k: make_id(date(1980 + i, 1 + i, 10 + i), 100 + i, "451021" if i % 2 else "452122")
        for i, k in enumerate("ABCDEFGH")}
 WORKSHOPS = [("W1", "那满镇电子车间", "民胜电子有限公司", "企业", "田阳县", date(2018, 1, 1)),
              ("W2", "祥周镇服装车间", "田东祥周服装厂", "个体工商户", "田东县", date(2018, 1, 1)),

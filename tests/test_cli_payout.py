@@ -10,25 +10,18 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from conftest import make_id
 from fupin_cli.cli import app
 from fupin_cli.commands.eligibility import run_eligibility
 from fupin_cli.commands.payout import run_payout, settlement_json
 from fupin_cli.commands.stats import run_stats, stats_json
 from fupin_cli.months import month_index
 
-WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def make_id(region: str, birth: str, seq: int) -> str:
-    body = f"{region}{birth}{seq:03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
-
-
-A = make_id("451021", "19800101", 11)  # qualifies 2018-06 in W1 (田阳), W1 certified 2018-01
-B = make_id("451022", "19850505", 22)  # qualifies 2018-08 in W2 (田东) and 2018-09 in W1 → W2 wins
-C = make_id("451021", "19900303", 33)  # not poor, high pay
-D = make_id("451021", "19920202", 44)  # poor, only 4 months so far: pending
-E = make_id("451021", "19750707", 55)  # poor, name begins with "=", qualifies 2018-07
+A = make_id("19800101", 11, "451021")  # qualifies 2018-06 in W1 (田阳), W1 certified 2018-01
+B = make_id("19850505", 22, "451022")  # qualifies 2018-08 in W2 (田东) and 2018-09 in W1 → W2 wins
+C = make_id("19900303", 33, "451021")  # not poor, high pay
+D = make_id("19920202", 44, "451021")  # poor, only 4 months so far: pending
+E = make_id("19750707", 55, "451021")  # poor, name begins with "=", qualifies 2018-07
 
 
 def build(tmp: Path) -> Path:

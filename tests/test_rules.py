@@ -10,12 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import make_id
 from fupin_cli.dataset import Dataset
 from fupin_cli.policy import load_policy
 from fupin_cli.problems import empty_problems
 from fupin_cli.rules import DECISION_COLUMNS, evaluate
 from fupin_cli.status import STATUS_ORDER
-from ruleutil import Case, make_id, month, policy_from_overrides
+from ruleutil import Case, month, policy_from_overrides
 
 CASES = tomllib.loads((Path(__file__).parent / "rule_cases.toml").read_text(encoding="utf-8"))["case"]
 

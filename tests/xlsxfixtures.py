@@ -23,17 +23,11 @@ import openpyxl
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
-_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-_ID_CHECK = "10X98765432"
+from conftest import id_check_char, make_id
+
 # GB 32100-2015: 统一社会信用代码 alphabet (no I O S V Z) and weights of the first 17 characters.
 _CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-
-
-def make_id(birth: str, seq: int, area: str = "452122") -> str:
-    """A valid 18-character ID number (GB 11643 MOD 11-2) for birth date 'YYYYMMDD'."""
-    body = f"{area}{birth}{seq % 1000:03d}"
-    return body + _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
 
 
 def bad_check(id_number: str) -> str:
@@ -45,7 +39,7 @@ def bad_check(id_number: str) -> str:
 def id_from_15(old: str) -> str:
     """The 18-character number an old 15-digit ID becomes (century 19 inserted, check digit added)."""
     body = old[:6] + "19" + old[6:]
-    return body + _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+    return body + id_check_char(body)
 
 
 def credit_code(body17: str) -> str:
