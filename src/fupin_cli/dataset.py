@@ -39,7 +39,10 @@ class RawTables:
     """Cells as read, per table, concatenated over sheets/files.
 
     Each frame has one column per recognised column key (raw cell values: str, int, float,
-    datetime, bool or None) plus `_src` (index into `sheets`) and `_row` (Excel row number).
+    datetime, bool or None) plus the location keys `_src` (index into `sheets`) and `_row` (Excel row
+    number, 1-based; the CSV line for CSV files). Outside reading and validation a location is
+    (file, sheet, row, column), `problems.LOCATION_COLUMNS`; the Dataset frames keep the two keys only
+    so that validation tests can find a row again (nothing downstream reads them).
     The wages frame also has `_pay_header` (the header of the pay cell: the month header for
     wide sheets), and for wide sheets `month` holds the month header text.
     """
@@ -73,6 +76,7 @@ class Dataset:
         return int((self.problems["severity"] == "warning").sum())
 
 
+LOCATION_KEYS = ["_src", "_row"]  # a raw row's location while reading/validating (see RawTables)
 ROW_STRIDE = 1 << 32  # (sheet, row) keys: any CSV or sheet row number stays below 2**32
 
 

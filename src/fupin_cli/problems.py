@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-PROBLEM_COLUMNS = ["file", "sheet", "row", "column", "value", "code", "severity", "message"]
+# A location, the one way fupin says where a value is, as a clerk finds it in Excel: the file (path as
+# given), the sheet name (the file stem for CSV), the Excel row number (1-based; None for a problem of a
+# whole sheet or file) and the column's header text as written in the file.
+LOCATION_COLUMNS = ["file", "sheet", "row", "column"]
+PROBLEM_COLUMNS = [*LOCATION_COLUMNS, "value", "code", "severity", "message"]
 
 
 def empty_problems() -> pd.DataFrame:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fupin_cli import values as V
-from fupin_cli.dataset import ROW_STRIDE, Dataset, RawTables, SheetInfo, pack_keys, pair_keys
+from fupin_cli.dataset import LOCATION_KEYS, ROW_STRIDE, Dataset, RawTables, SheetInfo, pack_keys, pair_keys
 from fupin_cli.errors import InputError
 from fupin_cli.months import month_index_of
 from fupin_cli.problems import concat_problems
@@ -323,7 +323,7 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     lab = lab.loc[lab["id_number"].notna() & lab["workshop_id"].notna()]
 
     wages = wg.loc[good & key_ok & wg["month"].notna() & wg["pay"].notna(),
-                   ["id_number", "workshop_id", "month", "pay", "days", "_src", "_row"]].copy()
+                   ["id_number", "workshop_id", "month", "pay", "days", *LOCATION_KEYS]].copy()
     wages["month"] = wages["month"].astype("int64")
     wages["pay"] = wages["pay"].astype("float64")
 
