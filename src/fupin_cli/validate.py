@@ -19,8 +19,9 @@ from fupin_cli.errors import InputError
 from fupin_cli.months import month_index_of
 from fupin_cli.problems import concat_problems
 from fupin_cli.region import Region
-from fupin_cli.tables import ColumnSpec, TableSpec, load_tables
+from fupin_cli.tables import ColumnSpec, Tables, TableSpec, load_tables
 
+MONTH_STRIDE = 32768  # month indexes of years below 2730
 YES_MARKS = {"√", "✓", "✔"}
 
 
@@ -205,111 +206,14 @@ def _duplicates(clean: pd.DataFrame, keys: list[str], out: _Collector, raw: pd.D
 def validate(raw: RawTables, region: Region) -> Dataset:
     """Normalise, check every cell and every cross-table rule; never raises for data problems."""
     tables = load_tables()
-    for key, label in (("workshops", "车间"), ("laborers", "人员"), ("wages", "工资")):
-        if getattr(raw, key) is None:
-            names = "、".join(tables.get(key).sheet_names)
-            files = "、".join(sorted({f.path.name for f in raw.files})) or "(无)"
-            raise InputError(
-                f"在 {files} 中没有找到{label}表:请提供工作表名为 {names} 之一的表格,或表头含{label}表必填列的表格",
-                code=f"input.missing_table.{key}",
-            )
+    _require_tables(raw, tables)
     out = _Collector(raw.sheets)
-
-    # --- 车间 -------------------------------------------------------------
-    wraw = raw.workshops
-    ws, ws_err = _normalise_table(wraw, tables.workshops, region, out)
-    _duplicates(ws, ["workshop_id"], out, wraw, "车间编号", ws_err)
-    bad_order = ws["withdrawn"].notna() & ws["certified"].notna() & (ws["withdrawn"] < ws["certified"])
-    out.add(wraw, ws.index[bad_order], key="withdrawn", code="date.withdrawn_before_certified", severity="error",
-            message="撤销日期早于认定日期,请核对两个日期")
-    ws_err |= bad_order
-    names = region.names_by_code()
-    ws["county_code"] = ws["county"]
-    ws["county"] = ws["county_code"].map(names)
-    ws["valid"] = ~ws_err
-
-    # --- 人员 -------------------------------------------------------------
-    lraw = raw.laborers
-    lab, lab_err = _normalise_table(lraw, tables.laborers, region, out)
-    reason = pd.Series(pd.NA, index=lab.index, dtype="object")
-    reason[lab_err] = "人员表本行数据有误"
-    all_ws = set(ws["workshop_id"].dropna())
-    valid_ws = set(ws.loc[ws["valid"], "workshop_id"].dropna())
-    unknown = lab["workshop_id"].notna() & ~lab["workshop_id"].isin(all_ws)
-    out.add(lraw, lab.index[unknown], key="workshop_id", code="ref.unknown_workshop", severity="error",
-            message="车间编号在车间表中不存在,请核对编号或先在车间表中登记该车间")
-    lab_err |= unknown
-    reason[unknown] = "车间编号在车间表中不存在"
-    bad_ws = lab["workshop_id"].isin(all_ws) & ~lab["workshop_id"].isin(valid_ws)
-    reason[bad_ws & reason.isna()] = "所属车间在车间表中的数据有误"
-    lab_err |= bad_ws  # DESIGN: a pair whose workshop row has an error is invalid_data too
-    _duplicates(lab, ["id_number", "workshop_id"], out, lraw, "人员(同一身份证号在同一车间登记了多次)", lab_err)
-    reason[lab_err & reason.isna()] = "人员表本行数据有误"
-    ends_early = lab["end"].notna() & lab["start"].notna() & (lab["end"] < lab["start"])
-    out.add(lraw, lab.index[ends_early], key="end", code="date.end_before_start", severity="error",
-            message="协议终止日期早于起始日期,请核对协议日期")
-    reason[ends_early & reason.isna()] = "协议终止日期早于起始日期"
-    lab_err |= ends_early
-
-    # --- 工资 -------------------------------------------------------------
-    graw = raw.wages
-    wg, wg_err = _normalise_table(graw, tables.wages, region, out)
-    lk, wk = pair_keys(lab, wg)
-    lab_key = pd.Series(lk, index=lab.index)
-    wg_key = pd.Series(wk, index=wg.index)
-    known = np.unique(lk[lk >= 0])
-    key_ok = pd.Series(wk >= 0, index=wg.index)
-    ws_unknown = key_ok & ~wg["workshop_id"].isin(all_ws)
-    out.add(graw, wg.index[ws_unknown], key="workshop_id", code="ref.unknown_workshop", severity="error",
-            message="车间编号在车间表中不存在,请核对编号")
-    registered = pd.Series(np.isin(wk, known), index=wg.index)
-    not_registered = key_ok & ~ws_unknown & ~registered
-    out.add(graw, wg.index[not_registered], key="id_number", code="ref.unknown_laborer", severity="error",
-            message="该身份证号未在人员表中登记在此车间(或人员表中此人的数据有误),请先在人员表中登记或改正,并核对车间编号")
-    wg_err |= ws_unknown | not_registered
-
-    # A wage row with an error for a known pair makes the pair's figures unreliable → invalid_data.
-    tainted = wg_err & registered
-    if tainted.any():
-        bad_pairs = wg_key[tainted]
-        where = _locate(wg, raw.sheets, tainted)
-        first_where = where.groupby(bad_pairs.to_numpy()).first()
-        hit = lab_key.isin(first_where.index)
-        reason[hit & reason.isna()] = "工资数据有误(见" + lab_key[hit].map(first_where).fillna("") + ")"
-        lab_err |= hit
-
-    # Warnings that need both tables: pay outside the agreement, name mismatch, several rows a month.
-    ok_rows = (lk >= 0) & ~lab_key.duplicated().to_numpy()
-    pair_index = pd.Index(lk[ok_rows])
+    ws = _check_workshops(raw.workshops, tables, region, out)
+    lab, lab_err, reason = _check_laborers(raw.laborers, tables, region, out, ws)
+    wg, wg_err, lk, wk = _check_wages(raw, tables, region, out, ws, lab, lab_err, reason)
     good = ~wg_err
-    gkey = wg_key[good].to_numpy()
-    pos = pair_index.get_indexer(gkey)
-    hit_pair = pos >= 0
-    start_m = month_index_of(lab.loc[ok_rows, "start"]).to_numpy(dtype=float, na_value=np.nan)
-    end_m = month_index_of(lab.loc[ok_rows, "end"]).to_numpy(dtype=float, na_value=np.nan)
-    s_m = np.where(hit_pair, start_m[np.maximum(pos, 0)], np.nan)
-    e_m = np.where(hit_pair, end_m[np.maximum(pos, 0)], np.nan)
-    m = wg.loc[good, "month"].astype("float").to_numpy()
-    with np.errstate(invalid="ignore"):
-        outside = (m < s_m) | (~np.isnan(e_m) & (m > e_m))
-    outside_idx = wg.index[good.to_numpy()][outside & ~np.isnan(m) & ~np.isnan(s_m)]
-    out.add(graw, outside_idx, key="month", code="wage.outside_agreement", severity="warning",
-            message="该月份不在劳务协议期内,这笔工资不计入奖补核算;如协议日期有误请更正人员表")
-    if "name" in graw:
-        names_arr = lab.loc[ok_rows, "name"].astype(object).to_numpy()
-        nm = pd.Series(np.where(hit_pair, names_arr[np.maximum(pos, 0)], None), index=wg.index[good.to_numpy()])
-        wname = wg.loc[good, "name"]
-        mism = wname.notna() & nm.notna() & (wname.astype(object) != nm)
-        out.add(graw, mism.index[mism.to_numpy()], key="name", code="name.mismatch", severity="warning",
-                message="姓名与人员表(" + nm[mism].astype(str) + ")不一致,请核对")
-    # Only rows that will be summed count as "several rows a month"; a rejected row is reported on its own.
-    summed = good & key_ok & wg["month"].notna()
-    # (pair, month) as one int64: month indexes stay below 32768 (dates are checked to 1950–2100)
-    month_key = wk * 32768 + wg["month"].fillna(0).to_numpy(dtype=np.int64)
-    month_key = np.where(summed.to_numpy(), month_key, -1 - np.arange(len(wk)))  # unsummed rows never collide
-    multi = pd.Series(pd.Series(month_key).duplicated(keep=False).to_numpy(), index=wg.index)
-    out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
-            message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
+    key_ok = pd.Series(wk >= 0, index=wg.index)
+    _cross_table_warnings(raw.wages, out, lab, wg, lk, wk, good, key_ok)
 
     lab["valid"] = ~lab_err
     lab["invalid_reason"] = reason.where(lab_err, None)
@@ -337,6 +241,131 @@ def validate(raw: RawTables, region: Region) -> Dataset:
         files=raw.files,
         notes=list(raw.notes),
     )
+
+
+def _require_tables(raw: RawTables, tables: Tables) -> None:
+    for key, label in (("workshops", "车间"), ("laborers", "人员"), ("wages", "工资")):
+        if getattr(raw, key) is None:
+            names = "、".join(tables.get(key).sheet_names)
+            files = "、".join(sorted({f.path.name for f in raw.files})) or "(无)"
+            raise InputError(
+                f"在 {files} 中没有找到{label}表:请提供工作表名为 {names} 之一的表格,或表头含{label}表必填列的表格",
+                code=f"input.missing_table.{key}",
+            )
+
+
+def _check_workshops(wraw: pd.DataFrame, tables: Tables, region: Region, out: _Collector) -> pd.DataFrame:
+    """车间: normalised rows with `county_code`, `county` (current name) and `valid`."""
+    ws, ws_err = _normalise_table(wraw, tables.workshops, region, out)
+    _duplicates(ws, ["workshop_id"], out, wraw, "车间编号", ws_err)
+    bad_order = ws["withdrawn"].notna() & ws["certified"].notna() & (ws["withdrawn"] < ws["certified"])
+    out.add(wraw, ws.index[bad_order], key="withdrawn", code="date.withdrawn_before_certified", severity="error",
+            message="撤销日期早于认定日期,请核对两个日期")
+    ws_err |= bad_order
+    names = region.names_by_code()
+    ws["county_code"] = ws["county"]
+    ws["county"] = ws["county_code"].map(names)
+    ws["valid"] = ~ws_err
+    return ws
+
+
+def _check_laborers(lraw: pd.DataFrame, tables: Tables, region: Region, out: _Collector,
+                    ws: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """人员: normalised rows, which are in error, and why (the first reason found per row)."""
+    lab, lab_err = _normalise_table(lraw, tables.laborers, region, out)
+    reason = pd.Series(pd.NA, index=lab.index, dtype="object")
+    reason[lab_err] = "人员表本行数据有误"
+    all_ws = set(ws["workshop_id"].dropna())
+    valid_ws = set(ws.loc[ws["valid"], "workshop_id"].dropna())
+    unknown = lab["workshop_id"].notna() & ~lab["workshop_id"].isin(all_ws)
+    out.add(lraw, lab.index[unknown], key="workshop_id", code="ref.unknown_workshop", severity="error",
+            message="车间编号在车间表中不存在,请核对编号或先在车间表中登记该车间")
+    lab_err |= unknown
+    reason[unknown] = "车间编号在车间表中不存在"
+    bad_ws = lab["workshop_id"].isin(all_ws) & ~lab["workshop_id"].isin(valid_ws)
+    reason[bad_ws & reason.isna()] = "所属车间在车间表中的数据有误"
+    lab_err |= bad_ws  # DESIGN: a pair whose workshop row has an error is invalid_data too
+    _duplicates(lab, ["id_number", "workshop_id"], out, lraw, "人员(同一身份证号在同一车间登记了多次)", lab_err)
+    reason[lab_err & reason.isna()] = "人员表本行数据有误"
+    ends_early = lab["end"].notna() & lab["start"].notna() & (lab["end"] < lab["start"])
+    out.add(lraw, lab.index[ends_early], key="end", code="date.end_before_start", severity="error",
+            message="协议终止日期早于起始日期,请核对协议日期")
+    reason[ends_early & reason.isna()] = "协议终止日期早于起始日期"
+    lab_err |= ends_early
+    return lab, lab_err, reason
+
+
+def _check_wages(raw: RawTables, tables: Tables, region: Region, out: _Collector, ws: pd.DataFrame,
+                 lab: pd.DataFrame, lab_err: pd.Series, reason: pd.Series
+                 ) -> tuple[pd.DataFrame, pd.Series, np.ndarray, np.ndarray]:
+    """工资: normalised rows, which are in error, and the pair keys of both tables.
+
+    A wage row with an error for a known pair marks that pair invalid (`lab_err`, `reason` in place).
+    """
+    graw = raw.wages
+    wg, wg_err = _normalise_table(graw, tables.wages, region, out)
+    all_ws = set(ws["workshop_id"].dropna())
+    lk, wk = pair_keys(lab, wg)
+    lab_key = pd.Series(lk, index=lab.index)
+    wg_key = pd.Series(wk, index=wg.index)
+    known = np.unique(lk[lk >= 0])
+    key_ok = pd.Series(wk >= 0, index=wg.index)
+    ws_unknown = key_ok & ~wg["workshop_id"].isin(all_ws)
+    out.add(graw, wg.index[ws_unknown], key="workshop_id", code="ref.unknown_workshop", severity="error",
+            message="车间编号在车间表中不存在,请核对编号")
+    registered = pd.Series(np.isin(wk, known), index=wg.index)
+    not_registered = key_ok & ~ws_unknown & ~registered
+    out.add(graw, wg.index[not_registered], key="id_number", code="ref.unknown_laborer", severity="error",
+            message="该身份证号未在人员表中登记在此车间(或人员表中此人的数据有误),请先在人员表中登记或改正,并核对车间编号")
+    wg_err |= ws_unknown | not_registered
+
+    # A wage row with an error for a known pair makes the pair's figures unreliable → invalid_data.
+    tainted = wg_err & registered
+    if tainted.any():
+        bad_pairs = wg_key[tainted]
+        where = _locate(wg, raw.sheets, tainted)
+        first_where = where.groupby(bad_pairs.to_numpy()).first()
+        hit = lab_key.isin(first_where.index)
+        reason[hit & reason.isna()] = "工资数据有误(见" + lab_key[hit].map(first_where).fillna("") + ")"
+        lab_err |= hit
+    return wg, wg_err, lk, wk
+
+
+def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame, wg: pd.DataFrame, lk: np.ndarray,
+                          wk: np.ndarray, good: pd.Series, key_ok: pd.Series) -> None:
+    """Warnings that need both tables: pay outside the agreement, name mismatch, several rows a month."""
+    lab_key = pd.Series(lk, index=lab.index)
+    wg_key = pd.Series(wk, index=wg.index)
+    ok_rows = (lk >= 0) & ~lab_key.duplicated().to_numpy()
+    pair_index = pd.Index(lk[ok_rows])
+    gkey = wg_key[good].to_numpy()
+    pos = pair_index.get_indexer(gkey)
+    hit_pair = pos >= 0
+    start_m = month_index_of(lab.loc[ok_rows, "start"]).to_numpy(dtype=float, na_value=np.nan)
+    end_m = month_index_of(lab.loc[ok_rows, "end"]).to_numpy(dtype=float, na_value=np.nan)
+    s_m = np.where(hit_pair, start_m[np.maximum(pos, 0)], np.nan)
+    e_m = np.where(hit_pair, end_m[np.maximum(pos, 0)], np.nan)
+    m = wg.loc[good, "month"].astype("float").to_numpy()
+    with np.errstate(invalid="ignore"):
+        outside = (m < s_m) | (~np.isnan(e_m) & (m > e_m))
+    outside_idx = wg.index[good.to_numpy()][outside & ~np.isnan(m) & ~np.isnan(s_m)]
+    out.add(graw, outside_idx, key="month", code="wage.outside_agreement", severity="warning",
+            message="该月份不在劳务协议期内,这笔工资不计入奖补核算;如协议日期有误请更正人员表")
+    if "name" in graw:
+        names_arr = lab.loc[ok_rows, "name"].astype(object).to_numpy()
+        nm = pd.Series(np.where(hit_pair, names_arr[np.maximum(pos, 0)], None), index=wg.index[good.to_numpy()])
+        wname = wg.loc[good, "name"]
+        mism = wname.notna() & nm.notna() & (wname.astype(object) != nm)
+        out.add(graw, mism.index[mism.to_numpy()], key="name", code="name.mismatch", severity="warning",
+                message="姓名与人员表(" + nm[mism].astype(str) + ")不一致,请核对")
+    # Only rows that will be summed count as "several rows a month"; a rejected row is reported on its own.
+    summed = good & key_ok & wg["month"].notna()
+    # (pair, month) as one int64: month indexes stay below MONTH_STRIDE (dates are checked to 1950–2100)
+    month_key = pack_keys(wk, wg["month"].fillna(0).to_numpy(dtype=np.int64), MONTH_STRIDE)
+    month_key = np.where(summed.to_numpy(), month_key, -1 - np.arange(len(wk)))  # unsummed rows never collide
+    multi = pd.Series(pd.Series(month_key).duplicated(keep=False).to_numpy(), index=wg.index)
+    out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
+            message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
 
 
 def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.DataFrame, lab: pd.DataFrame,
