@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from fupin_cli.labels import label
@@ -135,37 +136,13 @@ def write_table(
     for c in cols:
         s = frame[c.key] if c.key in frame.columns else pd.Series([None] * n, index=frame.index, dtype=object)
         values.append(column_values(s, c.kind))
-
-    sums: dict[int, float] = {}
-    total_texts: dict[int, str] = {}
-    if totals == "sum":
-        for j, c in enumerate(cols):
-            if c.total:
-                total = float(sum(v for v in values[j] if v is not None))
-                total = round(total, 2) if c.kind == "money" else total
-                if math.isfinite(total):  # a sum beyond 1.8e308 is left blank rather than crash the writer
-                    sums[j] = total
-        total_texts[0] = TOTAL_LABEL
-        if count_text is not None:
-            j = next(j for j, c in enumerate(cols) if c.key == count_text[0])
-            total_texts[j] = count_text[1].format(n=n)
-
-    # Widths from the content, before any row is written (constant_memory cannot look back).
-    for j, c in enumerate(cols):
-        w = values_width(values[j], c.kind)
-        if j in sums:
-            w = max(w, values_width([sums[j]], c.kind))
-        if j in total_texts:
-            w = max(w, text_width([total_texts[j]]))
-        ws.set_column(j, j, fit_width(c.header, w, hi=c.max_width))
+    sums, total_texts = _totals(cols, values, n, count_text) if totals == "sum" else ({}, {})
+    _set_widths(ws, cols, values, sums, total_texts)
 
     last_col = len(cols) - 1
-    r = start_row
-    if last_col > 0:
-        ws.merge_range(r, 0, r, last_col, "", fmts.title)
-    ws.write_string(r, 0, title, fmts.title)
-    ws.set_row(r, 30)
-    header_row = r + 1
+    _merged_line(ws, start_row, last_col, title, fmts.title)
+    ws.set_row(start_row, 30)
+    header_row = start_row + 1
     for j, c in enumerate(cols):
         ws.write_string(header_row, j, c.header, fmts.header)
     first = header_row + 1
@@ -180,26 +157,62 @@ def write_table(
     total_row = None
     if totals == "sum":
         total_row = r
-        for j, c in enumerate(cols):
-            if j in sums:
-                ws.write_number(r, j, sums[j], fmts.cell(c.kind, True))
-            elif j in total_texts:
-                ws.write_string(r, j, total_texts[j], fmts.cell("text", True))
-            else:
-                ws.write_blank(r, j, None, fmts.cell("text", True))
+        _write_total_row(ws, fmts, r, cols, sums, total_texts)
         r += 1
     if signature:
         r += 1  # one blank row before the signature line
-        if last_col > 0:
-            ws.merge_range(r, 0, r, last_col, "", fmts.signature)
-        ws.write_string(r, 0, SIGNATURE, fmts.signature)
+        _merged_line(ws, r, last_col, SIGNATURE, fmts.signature)
         ws.set_row(r, 24)
     for line in notes or []:  # remarks below the table, one merged line each
         r += 1
-        if last_col > 0:
-            ws.merge_range(r, 0, r, last_col, "", fmts.signature)
-        ws.write_string(r, 0, line, fmts.signature)
+        _merged_line(ws, r, last_col, line, fmts.signature)
     if print_setup:
         setup_print(ws, header_row, len(cols), footer_note)
     return TableInfo(header_row=header_row, first_row=first, n_rows=n, total_row=total_row)
 
+
+def _totals(cols: list[Col], values: list[list], n: int,
+            count_text: tuple[str, str] | None) -> tuple[dict[int, float], dict[int, str]]:
+    """The 合计 row: sums of the `total` columns (numbers, not formulas) and its texts (合计, 共{n}人)."""
+    sums: dict[int, float] = {}
+    for j, c in enumerate(cols):
+        if c.total:
+            total = float(sum(v for v in values[j] if v is not None))
+            total = round(total, 2) if c.kind == "money" else total
+            if math.isfinite(total):  # a sum beyond 1.8e308 is left blank rather than crash the writer
+                sums[j] = total
+    texts = {0: TOTAL_LABEL}
+    if count_text is not None:
+        j = next(j for j, c in enumerate(cols) if c.key == count_text[0])
+        texts[j] = count_text[1].format(n=n)
+    return sums, texts
+
+
+def _set_widths(ws: Worksheet, cols: list[Col], values: list[list], sums: dict[int, float],
+                total_texts: dict[int, str]) -> None:
+    """Widths from the content, before any row is written (constant_memory cannot look back)."""
+    for j, c in enumerate(cols):
+        w = values_width(values[j], c.kind)
+        if j in sums:
+            w = max(w, values_width([sums[j]], c.kind))
+        if j in total_texts:
+            w = max(w, text_width([total_texts[j]]))
+        ws.set_column(j, j, fit_width(c.header, w, hi=c.max_width))
+
+
+def _merged_line(ws: Worksheet, r: int, last_col: int, text: str, fmt: Format) -> None:
+    """One text across the table's width (title, signature, remarks)."""
+    if last_col > 0:
+        ws.merge_range(r, 0, r, last_col, "", fmt)
+    ws.write_string(r, 0, text, fmt)
+
+
+def _write_total_row(ws: Worksheet, fmts: Formats, r: int, cols: list[Col], sums: dict[int, float],
+                     total_texts: dict[int, str]) -> None:
+    for j, c in enumerate(cols):
+        if j in sums:
+            ws.write_number(r, j, sums[j], fmts.cell(c.kind, True))
+        elif j in total_texts:
+            ws.write_string(r, j, total_texts[j], fmts.cell("text", True))
+        else:
+            ws.write_blank(r, j, None, fmts.cell("text", True))
