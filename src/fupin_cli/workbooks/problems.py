@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -178,72 +180,83 @@ def write_marked_copy(
     coloured tab. Note: openpyxl does not keep images or charts of the source in the copy.
     """
     source, dest = Path(source), Path(dest)
+    wb = _open_source(source, dest)
+    marks = _Marks()
+    for p in problem_frame(problems_for_file).itertuples(index=False):
+        marks.place(wb, p, headers or {})
+    marks.apply(wb)
+    with atomic_path(dest) as tmp:
+        wb.save(tmp)
+    return dest
+
+
+def _open_source(source: Path, dest: Path) -> openpyxl.Workbook:
     if source.suffix.lower() != ".xlsx":
         raise FupinError(f"只能为 .xlsx 文件生成标注副本:“{source.name}”不是 .xlsx 文件。", code="output.marked_type")
     if source.resolve() == dest.resolve():
         raise FupinError(f"标注副本不能覆盖原文件“{source.name}”,请换一个文件名。", code="output.marked_overwrite")
     try:
-        wb = openpyxl.load_workbook(source)
+        return openpyxl.load_workbook(source)
     except Exception as exc:  # openpyxl raises many kinds for a corrupt file
         raise InputError(f"无法打开“{source.name}”生成标注副本:{exc}", code="input.unreadable") from exc
 
-    messages: dict[tuple[str, int, int], list[str]] = defaultdict(list)
-    severity: dict[tuple[str, int, int], str] = {}
-    row_marks: dict[tuple[str, int], str] = {}
-    tab_marks: dict[str, str] = {}
-    scan_cache: dict = {}
 
-    def note(sheet: str, r: int, c: int, sev: str, text: str) -> None:
-        messages[(sheet, r, c)].append(text)
-        if severity.get((sheet, r, c)) != "error":
-            severity[(sheet, r, c)] = sev
+@dataclass
+class _Marks:
+    """Where each problem goes in the copy: cell comments, whole rows, sheet tabs (an error wins)."""
 
-    for p in problem_frame(problems_for_file).itertuples(index=False):
+    messages: dict[tuple[str, int, int], list[str]] = field(default_factory=lambda: defaultdict(list))
+    severity: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    rows: dict[tuple[str, int], str] = field(default_factory=dict)
+    tabs: dict[str, str] = field(default_factory=dict)
+    scan_cache: dict = field(default_factory=dict)
+
+    def note(self, sheet: str, r: int, c: int, sev: str, text: str) -> None:
+        self.messages[(sheet, r, c)].append(text)
+        if self.severity.get((sheet, r, c)) != "error":
+            self.severity[(sheet, r, c)] = sev
+
+    def place(self, wb: openpyxl.Workbook, p: Any, headers: Mapping[tuple[str, str], str]) -> None:
         sev = "error" if p.severity == "error" else "warning"
-        label = SEVERITY_LABELS[sev]
         sheet = p.sheet if isinstance(p.sheet, str) and p.sheet in wb.sheetnames else wb.sheetnames[0]
         ws = wb[sheet]
         row = None if pd.isna(p.row) else int(p.row)
         header = p.column if isinstance(p.column, str) and p.column.strip() else None
         col = hdr = None
         if header is not None:
-            hdr = _find_header(ws, scan_cache, header, row)
-            letter = (headers or {}).get((sheet, header))
+            hdr = _find_header(ws, self.scan_cache, header, row)
+            letter = headers.get((sheet, header))
             if letter:
                 col = column_index_from_string(letter)
                 if hdr is not None and hdr[1] != col:
                     hdr = None
             elif hdr is not None:
                 col = hdr[1]
-        text = f"【{label}】{p.message}" + (f"({p.code})" if isinstance(p.code, str) and p.code else "")
-        if tab_marks.get(sheet) != "error":
-            tab_marks[sheet] = sev
+        text = f"【{SEVERITY_LABELS[sev]}】{p.message}" + (f"({p.code})" if isinstance(p.code, str) and p.code else "")
+        if self.tabs.get(sheet) != "error":
+            self.tabs[sheet] = sev
         if row is not None and col is not None:
-            note(sheet, row, col, sev, text)
+            self.note(sheet, row, col, sev, text)
         elif row is not None:
-            note(sheet, row, 1, sev, (f"[{header}] " if header else "") + text)
-            if row_marks.get((sheet, row)) != "error":
-                row_marks[(sheet, row)] = sev
+            self.note(sheet, row, 1, sev, (f"[{header}] " if header else "") + text)
+            if self.rows.get((sheet, row)) != "error":
+                self.rows[(sheet, row)] = sev
         elif col is not None:
-            note(sheet, hdr[0] if hdr else 1, col, sev, text)  # the column's header cell
+            self.note(sheet, hdr[0] if hdr else 1, col, sev, text)  # the column's header cell
         else:
-            note(sheet, 1, 1, sev, text)
+            self.note(sheet, 1, 1, sev, text)
 
-    fills = {"error": ERROR_FILL, "warning": WARNING_FILL}
-    for (sheet, r), sev in row_marks.items():
-        ws = wb[sheet]
-        for c in range(1, max(ws.max_column, 1) + 1):
-            _anchor(ws, r, c).fill = fills[sev]  # cells with their own problem are refilled below
-    for (sheet, r, c), texts in messages.items():
-        cell = _anchor(wb[sheet], r, c)
-        cell.fill = fills[severity[(sheet, r, c)]]
-        old = cell.comment.text + "\n" if cell.comment is not None else ""
-        body = old + "\n".join(texts)
-        cell.comment = Comment(body, "fupin", width=320, height=min(600, 40 + 18 * body.count("\n") * 2))
-    for sheet, sev in tab_marks.items():
-        wb[sheet].sheet_properties.tabColor = TAB_COLORS[sev]
-
-    with atomic_path(dest) as tmp:
-        wb.save(tmp)
-    return dest
-
+    def apply(self, wb: openpyxl.Workbook) -> None:
+        fills = {"error": ERROR_FILL, "warning": WARNING_FILL}
+        for (sheet, r), sev in self.rows.items():
+            ws = wb[sheet]
+            for c in range(1, max(ws.max_column, 1) + 1):
+                _anchor(ws, r, c).fill = fills[sev]  # cells with their own problem are refilled below
+        for (sheet, r, c), texts in self.messages.items():
+            cell = _anchor(wb[sheet], r, c)
+            cell.fill = fills[self.severity[(sheet, r, c)]]
+            old = cell.comment.text + "\n" if cell.comment is not None else ""
+            body = old + "\n".join(texts)
+            cell.comment = Comment(body, "fupin", width=320, height=min(600, 40 + 18 * body.count("\n") * 2))
+        for sheet, sev in self.tabs.items():
+            wb[sheet].sheet_properties.tabColor = TAB_COLORS[sev]
