@@ -66,6 +66,24 @@ def build_roster(
     pay = pay.sort_values(["county_code", "workshop_id", "payable_month", "id_number"], kind="stable")
     rows = pay[ROW_COLUMNS].reset_index(drop=True)
 
+    ws = _per_workshop(pay)
+    names = region.names_by_code()
+    codes = [c.code for c in region.counties] if county_code is None else [county_code]
+    counties = _per_county(pay, codes, names)
+    not_paid = _not_paid(d, pay)
+
+    if county_code is not None and "county_code" in problems:
+        # A county's roster carries its own data problems (and those no county could be found for).
+        problems = problems.loc[problems["county_code"].isna() | (problems["county_code"] == county_code)]
+    cname = names.get(county_code) if county_code else None
+    return Roster(
+        month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
+        rows=rows, workshops=ws, counties=counties, not_paid=not_paid, problems=problems,
+    )
+
+
+def _per_workshop(pay: pd.DataFrame) -> pd.DataFrame:
+    """车间汇总: what finance pays each workshop (operator and bank details, people, amount)."""
     ws = (
         pay.groupby(["county", "workshop_id"], sort=True, dropna=False)
         .agg(
@@ -79,11 +97,12 @@ def build_roster(
         )
         .reset_index()
     )
-    ws = ws[["county", "workshop_id", "workshop_name", "operator", "operator_type", "bank", "bank_account",
-             "people", "amount"]]
+    return ws[["county", "workshop_id", "workshop_name", "operator", "operator_type", "bank", "bank_account",
+               "people", "amount"]]
 
-    names = region.names_by_code()
-    codes = [c.code for c in region.counties] if county_code is None else [county_code]
+
+def _per_county(pay: pd.DataFrame, codes: list[str], names: dict[str, str]) -> pd.DataFrame:
+    """县区汇总: every county of the roster, also those paying nobody this month."""
     by_county = pay.groupby("county_code").agg(
         workshops=("workshop_id", "nunique"), people=("id_number", "size"), amount=("amount", "sum")
     )
@@ -92,19 +111,14 @@ def build_roster(
     counties = counties.join(by_county, on="county_code")
     counties[["workshops", "people"]] = counties[["workshops", "people"]].fillna(0).astype(int)
     counties["amount"] = counties["amount"].fillna(0.0).astype(float)
+    return counties
 
+
+def _not_paid(d: pd.DataFrame, pay: pd.DataFrame) -> pd.DataFrame:
+    """未达标名单: every pair not paid this month (nor earlier), by status then place."""
     rest = d.loc[~d.index.isin(pay.index) & (d["status"] != "paid")].copy()
     order = {s: i for i, s in enumerate(STATUS_ORDER)}
     rest["_o"] = rest["status"].map(order)
     rest = rest.sort_values(["_o", "county_code", "workshop_id", "id_number"], kind="stable")
     rest["status_label"] = rest["status"].map(STATUS_LABELS)
-    not_paid = rest[NOT_PAID_COLUMNS].reset_index(drop=True)
-
-    if county_code is not None and "county_code" in problems:
-        # A county's roster carries its own data problems (and those no county could be found for).
-        problems = problems.loc[problems["county_code"].isna() | (problems["county_code"] == county_code)]
-    cname = names.get(county_code) if county_code else None
-    return Roster(
-        month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
-        rows=rows, workshops=ws, counties=counties, not_paid=not_paid, problems=problems,
-    )
+    return rest[NOT_PAID_COLUMNS].reset_index(drop=True)
