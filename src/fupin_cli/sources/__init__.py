@@ -113,7 +113,6 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
 
     A table found nowhere is None in the result (the caller decides whether that is an error).
     """
-    tables = load_tables()
     found = discover(paths)
     files: list[InputFile] = []
     books: list[tuple[Path, str, Workbook | None, list[str]]] = []
@@ -147,35 +146,12 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
             if match is None:
                 notes.append(note or f"{where}已跳过。")
                 continue
-            spec = tables.get(match.table)  # type: ignore[arg-type]
-            check_ambiguous(match, where)
-            missing = match.missing(spec)
-            if missing:
-                raise InputError(f"{where}缺少必填列:{'、'.join(missing)}(表头在第{match.row + 1}行)。"
-                                 f"请检查表头名称。", code="input.missing_column")
-            sheet_name = grid.name
-            sf = build(grid, match, spec, src=len(sheets))
+            info, frame, sheet_notes = _take_sheet(grid, match, where, shown, src=len(sheets))
             del grid  # free the cells before the next sheet is read
             used += 1
-            sheets.append(SheetInfo(
-                file=shown, sheet=sheet_name,
-                table=match.table, header_row=match.row + 1, headers=dict(match.headers),
-                letters={**{k: letter(j) for k, j in match.columns.items()},
-                         # wide wage sheets: each month column's letter under its header text
-                         **({mc.header: letter(mc.index) for mc in match.months} if match.wide else {})},
-                wide=match.wide,
-                rows=sf.rows, ignored=sf.ignored))
-            parts[match.table].append(sf.frame)
-            if match.unused:
-                notes.append(f"{where}中以下列未使用:{'、'.join(dict.fromkeys(match.unused))}。")
-            for d in match.duplicates:
-                notes.append(f"{where}有同义的列,使用{d}。")
-            if sf.filled:
-                shown_cells = "、".join(sf.filled[:10]) + ("等" if len(sf.filled) > 10 else "")
-                notes.append(f"{where}的合并单元格{shown_cells}已按合并的值填入每一行。")
-            if sf.total_rows:
-                rows = "、".join(str(r) for r in sf.total_rows[:10]) + ("等" if len(sf.total_rows) > 10 else "")
-                notes.append(f"{where}的合计行(第{rows}行)已忽略。")
+            sheets.append(info)
+            parts[match.table].append(frame)
+            notes += sheet_notes
         if empty and empty == len(names):
             raise InputError(f"文件“{shown}”是空的,没有任何数据。", code="input.empty")
         if not used:
@@ -185,3 +161,35 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
               for t, p in parts.items()}
     return RawTables(workshops=frames["workshops"], laborers=frames["laborers"], wages=frames["wages"],
                      sheets=sheets, files=files, notes=notes)
+
+
+def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
+                src: int) -> tuple[SheetInfo, pd.DataFrame, list[str]]:
+    """A recognised sheet → its SheetInfo, its raw frame (with `_src` = `src`) and remarks about it."""
+    spec = load_tables().get(match.table)  # type: ignore[arg-type]
+    check_ambiguous(match, where)
+    missing = match.missing(spec)
+    if missing:
+        raise InputError(f"{where}缺少必填列:{'、'.join(missing)}(表头在第{match.row + 1}行)。"
+                         f"请检查表头名称。", code="input.missing_column")
+    sf = build(grid, match, spec, src=src)
+    info = SheetInfo(
+        file=shown, sheet=grid.name,
+        table=match.table, header_row=match.row + 1, headers=dict(match.headers),
+        letters={**{k: letter(j) for k, j in match.columns.items()},
+                 # wide wage sheets: each month column's letter under its header text
+                 **({mc.header: letter(mc.index) for mc in match.months} if match.wide else {})},
+        wide=match.wide,
+        rows=sf.rows, ignored=sf.ignored)
+    notes = []
+    if match.unused:
+        notes.append(f"{where}中以下列未使用:{'、'.join(dict.fromkeys(match.unused))}。")
+    for d in match.duplicates:
+        notes.append(f"{where}有同义的列,使用{d}。")
+    if sf.filled:
+        shown_cells = "、".join(sf.filled[:10]) + ("等" if len(sf.filled) > 10 else "")
+        notes.append(f"{where}的合并单元格{shown_cells}已按合并的值填入每一行。")
+    if sf.total_rows:
+        rows = "、".join(str(r) for r in sf.total_rows[:10]) + ("等" if len(sf.total_rows) > 10 else "")
+        notes.append(f"{where}的合计行(第{rows}行)已忽略。")
+    return info, sf.frame, notes
