@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,6 +13,9 @@ from fupin_cli.status import STATUS_LABELS
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table
 from fupin_cli.workbooks.problems import PROBLEM_COLS, problem_frame, problems_count_text
+
+if TYPE_CHECKING:
+    from fupin_cli.roster import Roster
 
 SHEETS = ("奖补名单", "车间汇总", "县区汇总", "未达标名单", "数据问题")
 
@@ -66,20 +69,6 @@ NOT_PAID_COLS = [
 ]
 
 
-class RosterLike(Protocol):
-    """What `payout.build_roster` returns (DESIGN.md "Roster")."""
-
-    month: int
-    county: str | None
-    policy: str
-    region_name: str
-    rows: pd.DataFrame
-    workshops: pd.DataFrame
-    counties: pd.DataFrame
-    not_paid: pd.DataFrame
-    problems: pd.DataFrame
-
-
 def roster_title(place: str, month: int) -> str:
     return f"{place}就业扶贫车间一次性带动就业奖补资金发放花名册（{format_month_cn(month)}）"
 
@@ -88,7 +77,7 @@ def _frame(df: pd.DataFrame | None) -> pd.DataFrame:
     return df if df is not None else pd.DataFrame()
 
 
-def write_roster(path: Path, roster: RosterLike) -> Path:
+def write_roster(path: Path, roster: Roster) -> Path:
     """Write the five-sheet payout roster to `path` (atomically) and return `path`.
 
     constant_memory keeps memory flat for 100,000-row 奖补名单/未达标名单 sheets.
