@@ -211,3 +211,17 @@ def test_county_roster_carries_only_its_own_problems(tmp_path: Path) -> None:
     assert list(tianyang.problems["code"]) == ["money.unparseable"]
     assert list(tiandong.problems["code"]) == ["money.negative"]
     assert len(run_payout([path], month=month_index(2018, 12)).roster.problems) == 2
+
+
+@pytest.mark.parametrize("command", ["payout", "eligibility", "stats"])
+def test_a_missing_ledger_is_one_error_everywhere_and_never_created(data: Path, tmp_path: Path, command: str) -> None:
+    """Opening an existing ledger read-only is one helper with one code (was usage.ledger here, ledger.missing
+    in `fupin ledger`)."""
+    from fupin_cli.errors import LedgerError
+
+    missing = tmp_path / "没有的账本.sqlite3"
+    res = CliRunner().invoke(app, [command, str(data), "--month", "2018-12", "--ledger", str(missing)])
+    assert res.exit_code == 2 and "不存在" in res.stderr and not missing.exists()
+    with pytest.raises(LedgerError) as err:
+        run_payout([data], month=month_index(2018, 12), ledger_path=missing)
+    assert err.value.code == "ledger.missing" and not missing.exists()

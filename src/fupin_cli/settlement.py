@@ -148,9 +148,7 @@ def existing_ledger(path: Path | None) -> AbstractContextManager[Ledger | None]:
     """The ledger at `path` opened read-only (None without a path); a missing file is a usage error."""
     if path is None:
         return nullcontext(None)
-    if not Path(path).exists():
-        raise FupinError(f"账本文件“{path}”不存在,请检查 --ledger 路径。", code="usage.ledger")
-    return Ledger.open(path, create=False, readonly=True)
+    return Ledger.open_existing(path, hint="请检查 --ledger 路径。")
 
 
 def settle_inputs(paths: Sequence[str | Path], *, month: int | None, county_arg: str | None, policy: str | None,

@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from fupin_cli.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config, load_config
-from fupin_cli.errors import LedgerError
 from fupin_cli.ledger import EXPORT_HEADERS, Ledger, default_ledger_path
 from fupin_cli.ledger.models import BatchInfo
 from fupin_cli.months import format_month
@@ -33,10 +32,7 @@ def ledger_path_for(ledger: Path | None = None, config: Path | None = None) -> P
 
 
 def _open(path: Path) -> Ledger:
-    if not Path(path).is_file():
-        raise LedgerError(f"账本文件“{path}”不存在。请用 --ledger 指定账本文件,或检查配置文件中的 ledger 路径。",
-                          code="ledger.missing")
-    return Ledger.open(path, create=False, readonly=True)
+    return Ledger.open_existing(path, hint="请用 --ledger 指定账本文件,或检查配置文件中的 ledger 路径。")
 
 
 def list_batches(path: Path) -> pd.DataFrame:

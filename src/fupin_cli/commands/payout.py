@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fupin_cli.errors import LOCK_TIMEOUT, FupinError
+from fupin_cli.errors import LOCK_TIMEOUT
 from fupin_cli.ledger import Ledger
 from fupin_cli.loading import Progress, load_dataset
 from fupin_cli.months import format_month, format_months
@@ -47,10 +47,7 @@ def run_payout(
         with Ledger.open(ledger_path, create=True) as led, led.lock(lock_timeout):
             s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True)
     else:
-        if not Path(ledger_path).exists():
-            raise FupinError(f"账本文件“{ledger_path}”不存在。预览时请给出已有的账本,或加 --commit 新建。",
-                             code="usage.ledger")
-        with Ledger.open(ledger_path, create=False, readonly=True) as led:
+        with Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本,或加 --commit 新建。") as led:
             s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)
     s.ledger_path = Path(ledger_path) if ledger_path is not None else None
     if output is not None:

@@ -93,6 +93,15 @@ class Ledger(AbstractContextManager["Ledger"]):
         conn = open_connection(path, create=create, readonly=readonly, busy_timeout=busy_timeout)
         return cls(conn, path, readonly=readonly)
 
+    @classmethod
+    def open_existing(cls, path: Path, *, hint: str) -> Ledger:
+        """An existing ledger, read-only (previews, views, `fupin ledger`): a mistyped path is an error
+        (`hint` says what to do), never a new empty ledger."""
+        path = Path(path)
+        if not path.exists():
+            raise LedgerError(f"账本文件“{path}”不存在。{hint}", code="ledger.missing")
+        return cls.open(path, create=False, readonly=True)
+
     def close(self) -> None:
         self._conn.close()
 
