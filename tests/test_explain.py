@@ -83,7 +83,7 @@ def test_trace_agrees_with_evaluate(name: str, tmp_path: Path) -> None:
     c = Case(case)
     ds = c.dataset()
     policy = load_policy(None)
-    d = evaluate(ds, month(case["month"]), policy, c.paid())
+    d = evaluate(ds, month(case["month"]), policy, c.paid()).decisions
     for who in c.ids:
         e = explain(ds, c.id_of(who), month(case["month"]), policy, c.paid())
         for p in e.pairs:

@@ -30,7 +30,7 @@ def test_rule_case(case: dict, tmp_path: Path) -> None:
     c = Case(case)
     policy = policy_from_overrides(tmp_path, case.get("policy"))
     ds = c.dataset()
-    d = evaluate(ds, month(case["month"]), policy, c.paid())
+    d = evaluate(ds, month(case["month"]), policy, c.paid()).decisions
 
     assert list(d.columns) == DECISION_COLUMNS
     assert len(d) == len(ds.laborers)
@@ -70,12 +70,14 @@ def test_workshop_columns_attached_and_index_kept(tmp_path: Path) -> None:
     c = Case(next(x for x in CASES if x["name"] == "two_counties_earliest_P_wins"))
     ds = c.dataset()
     ds.laborers.index = [10, 20]
-    d = evaluate(ds, month("2018-12"), load_policy(None))
+    d = evaluate(ds, month("2018-12"), load_policy(None)).decisions
     assert list(d.index) == [10, 20]
     assert list(d["county"]) == ["田阳区", "田东县"]
     assert list(d["workshop_name"]) == ["C001厂", "东兴厂"]
     assert list(d["start_month"]) == [month("2018-03"), month("2018-02")]
-    assert list(d["_row"]) == [3, 4]
+    # Locations stay with reading and validation: the index leads back to the laborer row.
+    assert "_row" not in d and "_src" not in d
+    assert list(ds.laborers.loc[d.index, "_row"]) == [3, 4]
 
 
 def test_empty_inputs() -> None:
@@ -83,7 +85,7 @@ def test_empty_inputs() -> None:
     ds = c.dataset()
     ds.laborers = pd.DataFrame(columns=["id_number", "name", "workshop_id", "poor", "relocated", "contract_type",
                                         "start", "end", "valid", "invalid_reason", "_src", "_row"])
-    d = evaluate(ds, month("2019-01"), load_policy(None))
+    d = evaluate(ds, month("2019-01"), load_policy(None)).decisions
     assert len(d) == 0 and list(d.columns) == DECISION_COLUMNS
 
 
@@ -206,7 +208,7 @@ def test_vectorised_matches_reference(seed: int, M: str, anchor: str, tmp_path: 
     ds = _random_dataset(16000, seed)
     assert len(ds.laborers) > 19000
     policy = policy_from_overrides(tmp_path, {"window_anchor": anchor} if anchor == "rolling" else None)
-    d = evaluate(ds, month(M), policy)
+    d = evaluate(ds, month(M), policy).decisions
     ref = _reference(ds, month(M), rolling=anchor == "rolling")
     got = {
         (r.id_number, r.workshop_id): (r.status, _month_or_none(r.qualified_month),
@@ -226,8 +228,94 @@ def test_paid_ledger_month_as_text_and_inputs_untouched() -> None:
     ds = c.dataset()
     before = [f.copy() for f in (ds.workshops, ds.laborers, ds.wages)]
     paid = c.paid().assign(batch_month="2018-09")
-    d = evaluate(ds, month("2019-06"), load_policy(None), paid)
+    d = evaluate(ds, month("2019-06"), load_policy(None), paid).decisions
     assert sorted(d["status"]) == ["duplicate", "eligible", "paid"]
     assert d.loc[d["status"] == "duplicate", "reason"].iloc[0].startswith("已于2018年9月在车间C001")
     for old, new in zip(before, (ds.workshops, ds.laborers, ds.wages), strict=True):
         pd.testing.assert_frame_equal(old, new)
+
+
+# --- the typed result and the single status precedence -----------------------------------------
+_OVERLAP = {
+    "workshops": [{"id": "C001", "certified": "2019-01-01"}],
+    "laborers": [{"who": "甲", "ws": "C001", "start": "2018-03-01", "poor": False, "type": "临时用工"},
+                 {"who": "乙", "ws": "C001", "start": "2018-03-01", "birth": "2005-01-01"}],
+    "wages": [{"who": "甲", "ws": "C001", "from": "2018-03", "to": "2018-08", "pay": 1000},
+              {"who": "乙", "ws": "C001", "from": "2018-03", "to": "2018-08", "pay": 1000}],
+}
+
+
+def test_status_precedence_is_read_from_status_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evaluator decides in the order of `status.STATUS_ORDER`, the only definition of it."""
+    from fupin_cli import status
+
+    ds = Case(_OVERLAP).dataset()
+    ev = evaluate(ds, month("2018-12"), load_policy(None))
+    assert list(ev.decisions["status"]) == ["not_poor", "age"]
+    # 甲 is also the wrong contract type, 乙 (13 at the start) is also not certified by M.
+    assert ev.checks["contract_type"][0] and ev.checks["not_certified"][1]
+    order = list(status.STATUS_ORDER)
+    for a, b in (("not_poor", "contract_type"), ("age", "not_certified")):
+        i, j = order.index(a), order.index(b)
+        order[i], order[j] = order[j], order[i]
+    monkeypatch.setattr(status, "STATUS_ORDER", tuple(order))
+    ev = evaluate(ds, month("2018-12"), load_policy(None))
+    assert list(ev.decisions["status"]) == ["contract_type", "not_certified"]
+
+
+def test_precedence_without_a_place_for_a_check_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fupin_cli import status
+
+    monkeypatch.setattr(status, "STATUS_ORDER", tuple(s for s in status.STATUS_ORDER if s != "withdrawn"))
+    with pytest.raises(ValueError, match="precedence"):
+        evaluate(Case(_OVERLAP).dataset(), month("2018-12"), load_policy(None))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_status_is_the_first_applying_check(case: dict, tmp_path: Path) -> None:
+    from fupin_cli.status import ONCE_STATUSES, STATUS_ORDER
+
+    c = Case(case)
+    ev = evaluate(c.dataset(), month(case["month"]), policy_from_overrides(tmp_path, case.get("policy")), c.paid())
+    for i, s in enumerate(ev.decisions["status"]):
+        applying = [k for k in STATUS_ORDER if k not in ONCE_STATUSES and ev.checks[k][i]]
+        assert (applying[0] if applying else s) == s and (s in ONCE_STATUSES) == (not applying)
+
+
+def test_result_carries_window_months_and_params(tmp_path: Path) -> None:
+    c = Case(next(x for x in CASES if x["name"] == "two_counties_earliest_P_wins"))
+    ds = c.dataset()
+    ev = evaluate(ds, month("2018-12"), load_policy(None))
+    win = ev.traces([0])[0]
+    assert (win.start, win.window_last, win.anchor, win.period) == (month("2018-03"), month("2019-02"), "agreement",
+                                                                     None)
+    assert win.qualified_month == month("2018-08") and win.status == "eligible" and win.amount == 1000
+    counted = [m for m in win.months if m.counted]
+    assert [m.months for m in counted] == [1, 2, 3, 4, 5, 6]
+    assert all(m.pay == 1000 and m.wages == 1000 * m.months for m in counted)
+    idle = [m for m in win.months if month("2018-09") <= m.month <= month("2018-12")]
+    assert [(m.not_counted, m.months, m.wages) for m in idle] == [("no_pay", 6, 6000)] * 4
+    after = [m for m in win.months if m.month > month("2018-12")]
+    assert after and all(not m.counted and m.not_counted == "after_month" and m.months is None for m in after)
+    q = next(m for m in win.months if m.qualifying)
+    assert (q.month, q.months, q.wages) == (month("2018-08"), 6, 6000)
+    params = {p.name: p for p in win.params}
+    assert params["window_months"].read_at == month("2018-03") and params["window_months"].value == 12
+    assert params["amount"].read_at == month("2018-08") and params["amount"].source == "桂人社发〔2018〕82号"
+    # The long frame of counted months agrees with the traces (columnar, keyed by pair position).
+    f = ev.counted.frame()
+    mine = f[f["pair"] == 0]
+    assert list(mine["month"]) == [m.month for m in counted] and list(mine["months"]) == [m.months for m in counted]
+
+
+def test_not_counted_reasons_in_the_trace(tmp_path: Path) -> None:
+    def trace(name: str):
+        case = next(x for x in CASES if x["name"] == name)
+        c = Case(case)
+        ev = evaluate(c.dataset(), month(case["month"]), policy_from_overrides(tmp_path, case.get("policy")), c.paid())
+        return {m.month: m for m in ev.traces([0])[0].months}
+
+    t = trace("pay_before_agreement_start_not_counted")
+    assert t[month("2018-03")].not_counted == "before_start" and t[month("2018-03")].pay == 1000
+    t = trace("agreement_end_cuts_window")
+    assert t[month("2018-07")].not_counted == "after_end"

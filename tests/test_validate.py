@@ -212,7 +212,7 @@ def test_messy_values_are_normalised(messy: tuple[Fixture, Dataset]) -> None:
 
 def test_the_rest_still_computes(messy: tuple[Fixture, Dataset]) -> None:
     _, ds = messy
-    dec = evaluate(ds, month_index(2019, 12), load_policy())
+    dec = evaluate(ds, month_index(2019, 12), load_policy()).decisions
     status = {(i, w): s for i, w, s in zip(dec["id_number"], dec["workshop_id"], dec["status"], strict=True)}
     for who, wsid in (("p1", "TY001"), ("p2", "TY001"), ("p3", "TY002"), ("p11", "TY004")):
         assert status[(ID[who], wsid)] == "eligible", who

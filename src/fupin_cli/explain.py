@@ -1,9 +1,9 @@
 """`fupin explain`: the trace of SPEC §4.2 for one laborer — months counted, running totals, the
 parameters used with their source, and why each pair got its status.
 
-The status, Q, P and reason come from `rules.evaluate` (run on the laborer's workshops, so that
-once-per-person and any workshop cap are decided exactly as in a payout); the month table is
-recomputed here month by month, in plain Python, for the few pairs of one person.
+Everything comes from the `rules.Evaluation` of the laborer's workshops (so that once-per-person
+and any workshop cap are decided exactly as in a payout): its per-pair traces give the window, the
+month table with running totals and the parameters read; this module only words them.
 """
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ from fupin_cli.money import yuan
 from fupin_cli.months import format_month, format_month_cn
 from fupin_cli.policy import ANCHOR_LABELS, PARAM_LABELS, Policy, format_param_value
 from fupin_cli.privacy import mask_id
-from fupin_cli.rules import evaluate
+from fupin_cli.rules import MonthRecord, PairRecord, ParamRecord, evaluate
 from fupin_cli.status import STATUS_LABELS
 from fupin_cli.values import normalise_id
 
 _ID_LIKE = re.compile(r"^(\d{17}[\dX]|\d{15})$")
-# Parameters fixing the window's shape are read at the start month S; the others at Q (rules.py).
-_AT_START = ("window_months", "window_anchor")
-_AT_Q = ("min_months", "min_wages", "amount", "contract_types", "min_age", "max_age", "valid_from",
-         "valid_to", "once_per_person", "cap_per_workshop")
+_NOT_COUNTED = {"before_start": "协议起始前,不计", "after_end": "协议期外,不计", "outside_window": "超出窗口期,不计",
+                "no_pay": "无报酬,不计"}
 
 
 class MonthLine(BaseModel):
@@ -117,66 +115,28 @@ def _date(v: Any) -> str | None:
     return None if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
 
 
-def _m(v: Any) -> int | None:
-    return None if v is None or pd.isna(v) else int(v)
+def _month_text(m: int | None) -> str | None:
+    return None if m is None else format_month(m)
 
 
-def _mon(v: Any) -> int | None:
-    return None if v is None or pd.isna(v) else pd.Timestamp(v).year * 12 + pd.Timestamp(v).month - 1
+def _line(r: MonthRecord) -> MonthLine:
+    if r.not_counted == "after_month":
+        note = "晚于核算月份,不计" if r.has_pay_row else "核算月份之后"
+    else:
+        note = _NOT_COUNTED.get(r.not_counted, "") if r.not_counted else ""
+    if r.qualifying:
+        note = (note + ";" if note else "") + "达标"
+    return MonthLine(month=format_month(r.month), pay=r.pay, counted=r.counted, months=r.months,
+                     wages=r.wages, note=note)
 
 
-def _lines(pay: dict[int, float], S: int, E: int | None, wm: int, rolling: bool, M: int,
-           Q: int | None) -> tuple[list[MonthLine], int | None]:
-    """Month-by-month table; returns it and the window's last possible month (None = open)."""
-    wlast = E if rolling else (S + wm - 1 if E is None else min(S + wm - 1, E))
-    upper = M if wlast is None else min(wlast, M)
-    first = min([S, *pay])
-    # The table runs to the window's end (under `rolling`, which has no fixed end, to min(end, M)).
-    table_end = upper if rolling or wlast is None else wlast
-    last = max([table_end, S, *pay])
-    counted_months = {m for m, p in pay.items() if S <= m <= upper and round(p, 2) > 0}
-    lines = []
-    for m in range(first, last + 1):
-        p = round(pay.get(m, 0.0), 2)
-        inside = S <= m <= upper
-        if m < S:
-            note = "协议起始前,不计"
-        elif E is not None and m > E:
-            note = "协议期外,不计"
-        elif wlast is not None and m > wlast:
-            note = "超出窗口期,不计"
-        elif m > M:
-            note = "晚于核算月份,不计" if m in pay else "核算月份之后"
-        elif p <= 0:
-            note = "无报酬,不计"
-        else:
-            note = ""
-        run_m = run_w = None
-        if inside:
-            lo = max(S, m - wm + 1) if rolling else S
-            window = [x for x in counted_months if lo <= x <= m]
-            run_m, run_w = len(window), round(sum(pay[x] for x in window), 2)
-        if Q is not None and m == Q:
-            note = (note + ";" if note else "") + "达标"
-        if not S <= m <= table_end and m not in pay:
-            continue  # months outside the window without pay add nothing to read
-        lines.append(MonthLine(month=format_month(m), pay=p, counted=m in counted_months, months=run_m,
-                               wages=run_w, note=note))
-    return lines, wlast
-
-
-def _params(policy: Policy, S: int, R: int) -> list[ParamUsed]:
-    out = []
-    for name in (*_AT_START, *_AT_Q):
-        at = S if name in _AT_START else R
-        v = policy.at(name, at)
-        value = v.value
-        if name in ("valid_from", "valid_to") and value is not None:
-            value = format_month(value)
-        out.append(ParamUsed(name=name, label=PARAM_LABELS[name], value=value,
-                             display=format_param_value(name, v.value), read_at=format_month(at),
-                             since=v.from_text or None, source=v.source))
-    return out
+def _param(r: ParamRecord) -> ParamUsed:
+    value = r.value
+    if r.name in ("valid_from", "valid_to") and value is not None:
+        value = format_month(value)
+    return ParamUsed(name=r.name, label=PARAM_LABELS[r.name], value=value,
+                     display=format_param_value(r.name, r.value), read_at=format_month(r.read_at),
+                     since=r.since, source=r.source)
 
 
 def _decision(row: pd.Series, name: str) -> str:
@@ -196,6 +156,24 @@ def _decision(row: pd.Series, name: str) -> str:
     return f"结论:不发放({STATUS_LABELS[s]})。{row['reason']}。"
 
 
+def _pair(t: PairRecord, row: pd.Series, name: str) -> PairTrace:
+    """One pair's trace as the clerk reads it."""
+    def text(c: str) -> str | None:
+        return row[c] if pd.notna(row[c]) else None
+
+    return PairTrace(
+        workshop_id=str(row["workshop_id"]), workshop_name=text("workshop_name"), county=text("county"),
+        operator=text("operator"), certified=_date(t.certified), withdrawn=_date(t.withdrawn),
+        contract_type=text("contract_type"), start=_date(row["start"]), end=_date(row["end"]),
+        anchor=t.anchor or "", anchor_label=ANCHOR_LABELS.get(t.anchor or "", ""),
+        window_start=_month_text(t.start), window_end=_month_text(t.window_last),
+        lines=[_line(r) for r in t.months], params=[_param(r) for r in t.params],
+        qualified_month=_month_text(t.qualified_month), payable_month=_month_text(t.payable_month),
+        months=t.months_counted, wages=t.wages, amount=t.amount, status=t.status,
+        status_label=STATUS_LABELS[t.status], reason=t.reason, decision=_decision(row, name),
+    )
+
+
 def explain(ds: Dataset, id_number: str, month: int, policy: Policy, paid: pd.DataFrame | None = None
             ) -> Explanation:
     """The decision trace for one laborer (all their pairs) as of month M."""
@@ -209,46 +187,10 @@ def explain(ds: Dataset, id_number: str, month: int, policy: Policy, paid: pd.Da
     sub = Dataset(workshops=ds.workshops, laborers=lab.loc[lab["workshop_id"].isin(wss)],
                   wages=ds.wages.loc[ds.wages["workshop_id"].isin(wss)], problems=ds.problems,
                   sheets=ds.sheets, files=ds.files)
-    dec = evaluate(sub, M, policy, paid).loc[mine.index]
-    wages = ds.wages.loc[ds.wages["id_number"] == id_number]
-    pairs = []
-    for idx, row in dec.iterrows():
-        ws_id = row["workshop_id"]
-        w = wages.loc[wages["workshop_id"] == ws_id]
-        pay = w.groupby("month")["pay"].sum().to_dict() if len(w) else {}
-        pay = {int(k): float(v) for k, v in pay.items()}
-        ws_rows = ds.workshops.loc[ds.workshops["workshop_id"] == ws_id]
-        ws = ws_rows.iloc[0] if len(ws_rows) else None
-        S = _m(row["start_month"])
-        E = _mon(row["end"])
-        Q = _m(row["qualified_month"])
-        if S is None:
-            lines, wlast, params, anchor, wm = [], None, [], "", 0
-        else:
-            wm = int(policy.at("window_months", S).value)
-            rolling = policy.at("window_anchor", S).value == "rolling"
-            anchor = "rolling" if rolling else "agreement"
-            lines, wlast = _lines(pay, S, E, wm, rolling, M, Q)
-            R = Q if Q is not None else max(S, M if wlast is None else min(wlast, M))
-            params = _params(policy, S, R)
-        pairs.append(PairTrace(
-            workshop_id=str(ws_id), workshop_name=row["workshop_name"] if pd.notna(row["workshop_name"]) else None,
-            county=row["county"] if pd.notna(row["county"]) else None,
-            operator=row["operator"] if pd.notna(row["operator"]) else None,
-            certified=None if ws is None else _date(ws["certified"]),
-            withdrawn=None if ws is None else _date(ws["withdrawn"]),
-            contract_type=row["contract_type"] if pd.notna(row["contract_type"]) else None,
-            start=_date(row["start"]), end=_date(row["end"]), anchor=anchor,
-            anchor_label=ANCHOR_LABELS.get(anchor, ""),
-            window_start=None if S is None else format_month(S),
-            window_end=None if wlast is None else format_month(wlast),
-            lines=lines, params=params,
-            qualified_month=None if Q is None else format_month(Q),
-            payable_month=None if _m(row["payable_month"]) is None else format_month(int(row["payable_month"])),
-            months=int(row["months"]), wages=float(row["wages"]), amount=float(row["amount"]),
-            status=row["status"], status_label=STATUS_LABELS[row["status"]], reason=row["reason"],
-            decision=_decision(row, str(mine.loc[idx, "name"])),
-        ))
+    ev = evaluate(sub, M, policy, paid)
+    dec = ev.decisions.loc[mine.index]
+    pairs = [_pair(t, row, str(mine.loc[idx, "name"]))
+             for t, (idx, row) in zip(ev.traces(ev.positions(mine.index)), dec.iterrows(), strict=True)]
     name = str(mine["name"].iloc[0])
     parts = ";".join(f"车间{p.workshop_id}:{p.status_label}" for p in pairs)
     total = sum(p.amount for p in pairs if p.status == "eligible")

@@ -117,7 +117,7 @@ def settle(
         paid_all = ledger.paid(before_month=m + 1)
     else:
         paid_before = paid_all = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
-    decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None)
+    decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
     roster = build_roster(decisions, ds.problems, m, policy=policy.label, region=region, county_code=code)
     audit = audit_frame(decisions, paid_before)
     s = Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,

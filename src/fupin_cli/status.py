@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 # Precedence: when several reasons apply, the first in this order is the status (SPEC §4.2 item 5).
+# This is the only definition: `rules.evaluate` reads it (tests/test_rules.py checks that it does).
 STATUS_ORDER: tuple[str, ...] = (
     "invalid_data",
     "not_poor",
@@ -17,6 +18,15 @@ STATUS_ORDER: tuple[str, ...] = (
     "duplicate",
     "eligible",
 )
+
+# Decided after the pair's own checks, from the ledger and the person's other pairs (item 4).
+ONCE_STATUSES: tuple[str, ...] = ("paid", "duplicate", "eligible")
+
+
+def check_statuses() -> tuple[str, ...]:
+    """The statuses a pair's own data decides, in precedence order (all before `ONCE_STATUSES`)."""
+    return tuple(s for s in STATUS_ORDER if s not in ONCE_STATUSES)
+
 
 STATUS_LABELS: dict[str, str] = {
     "eligible": "达标应发",
