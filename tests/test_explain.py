@@ -78,7 +78,8 @@ def test_rolling_trace_drops_old_months(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", [n for n, c in CASES.items() if not c.get("policy")])
 def test_trace_agrees_with_evaluate(name: str, tmp_path: Path) -> None:
-    """The month table (plain Python) reaches the thresholds exactly at the Q of the vectorised rule."""
+    """The trace's running totals (window totals on demand) reach the thresholds exactly at the Q the
+    vectorised search found, and the trace carries the decision's status and reason."""
     case = CASES[name]
     c = Case(case)
     ds = c.dataset()

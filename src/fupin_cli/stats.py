@@ -147,7 +147,7 @@ def compute_stats(ds: Dataset, decisions: pd.DataFrame, month: int, region: Regi
                   paid: pd.DataFrame | None = None) -> StatsResult:
     """The §6.2 figures per county of `region` (in its order) and in total, as of `month`.
 
-    `decisions` is `rules.evaluate(ds, month, policy, paid)`; `paid` the ledger's paid rows
+    `decisions` is `rules.evaluate(ds, month, policy, paid).decisions`; `paid` the ledger's paid rows
     (`id_number, workshop_id, amount, batch_id, batch_month`) or None to take payouts from the rule.
     """
     workshops = _counted_workshops(ds, month)
