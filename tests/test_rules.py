@@ -319,3 +319,21 @@ def test_not_counted_reasons_in_the_trace(tmp_path: Path) -> None:
     assert t[month("2018-03")].not_counted == "before_start" and t[month("2018-03")].pay == 1000
     t = trace("agreement_end_cuts_window")
     assert t[month("2018-07")].not_counted == "after_end"
+
+
+def test_parameter_sources_per_pair(tmp_path: Path) -> None:
+    """A dated amount: each pair's amount, its 文号 and the month it was read come from the result."""
+    amounts = [{"from": "2018-01", "value": 1000, "source": "旧文号"},
+               {"from": "2018-08", "value": 1500, "source": "新文号"}]
+    policy = policy_from_overrides(tmp_path, {"amount": amounts})
+    case = {"workshops": [{"id": "C001"}],
+            "laborers": [{"who": "甲", "ws": "C001", "start": "2018-01-01"},
+                         {"who": "乙", "ws": "C001", "start": "2018-03-01"}],
+            "wages": [{"who": "甲", "ws": "C001", "from": "2018-01", "to": "2018-06", "pay": 1000},
+                      {"who": "乙", "ws": "C001", "from": "2018-03", "to": "2018-08", "pay": 1000}]}
+    ev = evaluate(Case(case).dataset(), month("2018-12"), policy)
+    assert list(ev.decisions["amount"]) == [1000, 1500]
+    assert list(ev.read_at("amount")) == [month("2018-06"), month("2018-08")]
+    assert list(ev.sources("amount")) == ["旧文号", "新文号"]
+    assert list(ev.read_at("window_months")) == [month("2018-01"), month("2018-03")]
+    assert [p.source for t in ev.traces([0, 1]) for p in t.params if p.name == "amount"] == ["旧文号", "新文号"]

@@ -83,6 +83,16 @@ class Evaluation:
         """Positions of the given labels of the laborer frame's index."""
         return self.decisions.index.get_indexer(index)
 
+    def read_at(self, name: str) -> np.ndarray:
+        """Per pair, the month at which parameter `name` was read (S or R, rules/params.py)."""
+        return np.array([read_month(name, s, r) for s, r in
+                         zip(self.windows.start.tolist(), self.params.read_at.tolist(), strict=True)], np.int64)
+
+    def sources(self, name: str) -> np.ndarray:
+        """Per pair, the source (文号) of the value of parameter `name` that was used."""
+        table = np.array([v.source for v in self.policy.values(name)] or ["未设定"], dtype=object)
+        return table[np.maximum(self.policy.positions(name, self.read_at(name)), 0)]
+
     def traces(self, positions: np.ndarray) -> list[PairRecord]:
         """Per-pair traces, month by month, for the pairs at `positions`."""
         return build_traces(self, np.asarray(positions, dtype=np.int64))
