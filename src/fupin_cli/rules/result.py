@@ -180,9 +180,11 @@ def _month_records(ev: Evaluation, i: int, pay: dict[int, float]) -> list[MonthR
             lo = max(S, m - wm + 1) if rolling else S
             c, cents = ev.counted.totals(np.array([i]), np.array([lo]), np.array([m]))
             run_m, run_w = int(c[0]), int(cents[0]) / 100.0
-        is_counted = m in counted
-        out.append(MonthRecord(month=m, pay=p, has_pay_row=m in pay, counted=is_counted,
-                               not_counted=None if is_counted else _not_counted(m, p, S, end, last, M) or "no_pay",
+        is_counted = m in counted  # from the evaluation's counted months, never re-decided here
+        # Only the wording of "why not" is classified here; a month inside the window that did not
+        # count had no pay above 0 (in whole cents).
+        why = None if is_counted else _not_counted(m, p, S, end, last, M) or "no_pay"
+        out.append(MonthRecord(month=m, pay=p, has_pay_row=m in pay, counted=is_counted, not_counted=why,
                                months=run_m, wages=run_w, qualifying=m == Q))
     return out
 
