@@ -37,7 +37,7 @@ def build(tmp: Path) -> Path:
     lab = wb.create_sheet("人员")
     lab.append(["身份证号", "姓名", "车间编号", "是否建档立卡贫困劳动力", "协议类型", "协议起始日期"])
     lab.append([A, "黄秀英", "W1", "是", "劳务协议", date(2018, 1, 1)])
-    lab.append([B, "韦海燕", "W2", "是", "劳动合同", date(2018, 3, 1)])
+    lab.append([B, "韦海燕", "W2", "是", "承揽合同", date(2018, 3, 1)])
     lab.append([B, "韦海燕", "W1", "是", "劳务协议", date(2018, 4, 1)])
     lab.append([C, "农建国", "W1", "否", "劳务协议", date(2018, 1, 1)])
     lab.append([D, "陆美玲", "W1", "是", "承揽合同", date(2018, 5, 1)])

@@ -92,6 +92,10 @@ def test_rows_follow_the_plan(demo):
     assert not lab.duplicated(["id_number", "workshop_id"]).any()
     # Relocated laborers come from registered poor households.
     assert not (lab["relocated"] & ~lab["poor"]).any()
+    # gx-2018 counts 劳务协议 / 承揽合同 only: every pair meant to qualify has one; 劳动合同 appears elsewhere.
+    must = clean.loc[clean["role"].isin(["paid", "duplicate", "withdrawn", "not_certified"])]
+    assert must["contract_type"].isin(["劳务协议", "承揽合同"]).all()
+    assert (clean.loc[clean["poor"], "contract_type"] == "劳动合同").any()
 
 
 def test_id_numbers_are_valid_baise_numbers(demo):

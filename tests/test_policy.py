@@ -18,7 +18,7 @@ def test_builtin_values_of_spec_4_1() -> None:
     q = month("2019-05")
     expected = {
         "window_months": 12, "window_anchor": "agreement", "min_months": 6, "min_wages": 6000,
-        "amount": 1000, "contract_types": ["劳务协议", "承揽合同", "劳动合同"], "min_age": 16, "max_age": None,
+        "amount": 1000, "contract_types": ["劳务协议", "承揽合同"], "min_age": 16, "max_age": None,
         "valid_from": month("2018-01"), "valid_to": None, "once_per_person": True, "cap_per_workshop": None,
     }
     for name, value in expected.items():
@@ -26,25 +26,36 @@ def test_builtin_values_of_spec_4_1() -> None:
     for name in expected:
         for v in p.values(name):
             assert v.source.strip(), name
-    assert p.at("amount", q).source == "桂人社发〔2018〕82号"
+    assert p.at("amount", q).source == "桂人社发〔20__〕82号"
+
+
+def test_builtin_holds_only_what_the_seed_states() -> None:
+    """Issue 12 §1: no unsourced 2000元 for 2020, no 劳动合同; the 文号 as the seed shows it."""
+    p = load_policy(None)
+    assert [v.value for v in p.values("amount")] == [1000]
+    assert "劳动合同" not in p.at("contract_types", month("2020-06")).value
+    for name in type(p.parameters).model_fields:
+        for v in p.values(name):
+            assert v.source == "桂人社发〔20__〕82号", name
+
+
+DATED = [{"from": "2018-01", "value": 1000, "source": "甲"}, {"from": "2020-02", "value": 2000, "source": "乙"},
+         {"from": "2021-01", "value": 1000, "source": "甲"}]
 
 
 @pytest.mark.parametrize("m,amount,source", [
-    ("2018-01", 1000, "桂人社发〔2018〕82号"),
-    ("2020-01", 1000, "桂人社发〔2018〕82号"),
-    ("2020-02", 2000, "人社部发〔2020〕48号"),
-    ("2020-12", 2000, "人社部发〔2020〕48号"),
-    ("2021-01", 1000, "桂人社发〔2018〕82号"),
-    ("2017-06", 1000, "桂人社发〔2018〕82号"),  # before the first `from`: the first value
+    ("2018-01", 1000, "甲"), ("2020-01", 1000, "甲"), ("2020-02", 2000, "乙"), ("2020-12", 2000, "乙"),
+    ("2021-01", 1000, "甲"),
+    ("2017-06", 1000, "甲"),  # before the first `from`: the first value
 ])
 def test_amount_in_force_by_month(m: str, amount: int, source: str) -> None:
-    v = load_policy(None).at("amount", month(m))
+    v = parse_policy(policy_text({"amount": DATED}), "内存").at("amount", month(m))
     assert v.value == amount
-    assert source in v.source
+    assert v.source == source
 
 
 def test_vectorised_lookup_agrees_with_at() -> None:
-    p = load_policy(None)
+    p = parse_policy(policy_text({"amount": DATED}), "内存")
     months = np.arange(month("2016-01"), month("2023-01"))
     got = p.lookup("amount", months)
     assert list(got) == [p.at("amount", int(m)).value for m in months]
@@ -78,7 +89,8 @@ def test_policy_file_overrides_builtin(tmp_path: Path) -> None:
     assert p.name == "test-policy"
     assert p.at("min_months", month("2019-01")).value == 3
     assert p.at("min_months", month("2019-01")).source == "测试用"
-    assert p.at("amount", month("2020-05")).value == 2000  # untouched parameters stay
+    assert p.at("amount", month("2020-05")).value == 1000  # untouched parameters stay
+    assert p.at("amount", month("2020-05")).source == "桂人社发〔20__〕82号"
 
 
 @pytest.mark.parametrize("overrides,needle", [

@@ -1,7 +1,7 @@
 """Subsidy policies as data (SPEC §4.1): dated parameter values, each with the 文号 or URL it comes from.
 
 A policy file is TOML, validated strictly (unknown keys are errors). Every parameter is a list of
-`{ from = "2018-01", value = ..., source = "桂人社发〔2018〕82号" }`; the value in force for month Q is
+`{ from = "2018-01", value = ..., source = "桂人社发〔20__〕82号" }`; the value in force for month Q is
 the last one whose `from` ≤ Q. Before a parameter's first `from` its first value applies, so that
 agreements older than the policy can still be evaluated (and then reported `out_of_period`).
 Optional parameters (`max_age`, `valid_from`, `valid_to`, `cap_per_workshop`) may be an empty list

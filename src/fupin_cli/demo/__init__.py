@@ -18,7 +18,9 @@ generator (generate.py) turns the plan into rows; nothing after the plan knows t
   at exactly Q = S+k; the others work at most 4 months, or earn ≤ 450 元 a month, or start in the
   last 5 months of the data, so none can qualify by 2019-02 whatever the anchoring. Q is never before
   2018-01 (the policy's start), and P = max(Q, 认定月) ≤ 2019-02 for every `paid` laborer, so the
-  monthly batches from 2017-09 to 2019-02 pay exactly the planned 323, once each (1000 元 before 2020).
+  monthly batches from 2017-09 to 2019-02 pay exactly the planned 323, once each (1000 元). A pair
+  that must qualify always has an agreement type gx-2018 counts (劳务协议 / 承揽合同); a few others
+  carry a 劳动合同 and show as `contract_type`.
 - 田阳县. Its milestone laborers start in 2017-09…2017-12 in 7 workshops certified before 2018-05,
   so Q = S+5 ≤ 2018-05 = P; its other paid laborers are paid after 2018-05 (Q ≥ 2018-06, or a
   workshop certified later), so batches up to 2018-05 pay exactly 103 people in those 7 workshops.

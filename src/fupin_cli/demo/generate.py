@@ -22,6 +22,10 @@ POLICY_FROM = month_index(2018, 1)
 # Relative weights of the certification month over 2017-09 … 2019-02 (most certified in the first year).
 CERT_WEIGHTS = np.array([1, 3, 4, 5, 5, 4, 4, 4, 3, 3, 3, 3, 3, 2, 2, 2, 2, 1], dtype=float)
 CONTRACTS = ["劳务协议", "承揽合同", "劳动合同"]
+# gx-2018 counts only 劳务协议 / 承揽合同 (SPEC §4.1): a workshop's usual agreement is one of them, and a
+# pair that must qualify (paid, duplicate, withdrawn, not_certified) never gets a 劳动合同.
+COUNTED = CONTRACTS[:2]
+MUST_QUALIFY = frozenset({"paid", "duplicate", "withdrawn", "not_certified"})
 WORKSHOP_COLUMNS = ["county", "county_code", "workshop_id", "workshop_name", "operator", "operator_type",
                     "credit_code", "township", "village", "certified", "withdrawn", "bank", "bank_account",
                     "kind", "planted"]
@@ -147,7 +151,7 @@ class _CountyGen:
                 operator=idt.operator_name(rng, otype, cp.name, township, village, product),
                 operator_type=otype, township=township, village=village, product=product,
                 certified=_day(cm, int(rng.integers(1, 29))), opened=opened,
-                contract=CONTRACTS[int(rng.choice(3, p=[0.6, 0.25, 0.15]))], early=i in early))
+                contract=COUNTED[int(rng.choice(2, p=[0.7, 0.3]))], early=i in early))
         # The registry lists workshops in the order they were certified.
         generated.sort(key=lambda w: (w.certified, w.name))
         self.workshops += generated
@@ -361,7 +365,10 @@ class _CountyGen:
             person = self.persons[p.person]
             if p.workshop >= 0:
                 w = self.workshops[p.workshop]
-                contract = w.contract if rng.random() < 0.9 else CONTRACTS[int(rng.integers(0, 3))]
+                # A few laborers sign another agreement than the workshop's usual one (劳动合同 only
+                # where the pair could not qualify anyway: it then shows as status contract_type).
+                kinds = COUNTED if p.role in MUST_QUALIFY else CONTRACTS
+                contract = w.contract if rng.random() < 0.9 else kinds[int(rng.integers(0, len(kinds)))]
                 start = None if p.start_day == 0 else _day(p.start, p.start_day)
                 end = None if p.end is None else _month_end(p.end)
                 lab_rows.append([cp.name, person["id_number"], person["name"], ids[p.workshop], person["poor"],

@@ -2,7 +2,7 @@
 
 Months are month indexes. Each pattern is built so that its outcome under the default policy gx-2018
 (12-month window from the agreement's start month, ≥ 6 months with pay > 0 and ≥ 6000 元 in it,
-桂人社发〔2018〕82号 as summarised in SPEC §4) is clear-cut, with margin, whatever month it is read at:
+桂人社发〔20__〕82号 as summarised in SPEC §4) is clear-cut, with margin, whatever month it is read at:
 
 - `qualifying(k)`: exactly 5 paid months among S…S+k-1 (k-5 gap months) and a paid month S+k, every paid
   month ≥ 1100 元: the 6th paid month comes at S+k with ≥ 6600 元, so Q = S+k exactly, never earlier.

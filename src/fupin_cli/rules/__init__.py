@@ -1,4 +1,4 @@
-"""The rule of SPEC §4.2 — 一次性带动就业奖补 (桂人社发〔2018〕82号) — implemented once.
+"""The rule of SPEC §4.2 — 一次性带动就业奖补 (桂人社发〔20__〕82号) — implemented once.
 
 `evaluate` gives every (laborer, workshop) pair exactly one status as of month M and returns an
 `Evaluation`: the decisions frame plus the figures behind it (windows, counted months with running
