@@ -86,6 +86,11 @@ class Case:
 
 
 # --- policies written to files ------------------------------------------------------------------
+def _toml_key(k: str) -> str:
+    """A bare key when TOML allows it (ASCII letters, digits, _ and -), else quoted ("男")."""
+    return k if k.isascii() and k.replace("_", "").replace("-", "").isalnum() else _toml_value(k)
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -96,7 +101,7 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
     raise TypeError(type(v))
 
 
