@@ -199,3 +199,52 @@ def test_a_policy_the_engine_cannot_apply_is_refused_for_a_run(tmp_path: Path) -
     with pytest.raises(ConfigError) as exc:
         load_policy(str(path))
     assert "min_monthly_wage" in exc.value.message and "不能据此核算" in exc.value.message
+
+
+# -- examples/policies --------------------------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "policies"
+
+
+def _example(name: str) -> object:
+    path = EXAMPLES / name
+    return parse_policy(path.read_text(encoding="utf-8"), str(path))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.toml")))
+def test_example_cites_its_source_and_what_it_cannot_express(name: str) -> None:
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
+    assert "来源" in header and "不能表达" in header
+    p = _example(name)
+    for key in type(p.parameters).model_fields:
+        assert all(v.source.strip() for v in p.values(key)), key
+
+
+def test_example_jilin_2018() -> None:
+    p = _example("jilin-2018.toml")
+    at = month("2019-06")
+    assert "吉人社联字〔2018〕20号" in p.at("amount", at).source
+    assert p.at("amount", at).value == 1000 and p.at("min_months", at).value == 6
+    assert p.at("min_monthly_wage", at).value > 0 and p.at("workshop_min_targets", at).value == 5
+    assert p.at("cap_per_workshop", at).value == 50000 and p.cap_scope == "total"
+    assert p.at("max_age", at).value == BySex(男=60, 女=55) and p.at("min_age", at).value == 16
+    assert (p.at("valid_from", at).value, p.at("valid_to", at).value) == (month("2018-01"), month("2020-12"))
+
+
+def test_example_fengxin_2023_and_park() -> None:
+    shop, park = _example("fengxin-2023.toml"), _example("fengxin-2023-park.toml")
+    for p in (shop, park):
+        assert (p.recurrence, p.exclusive_group) == ("yearly", "奉新县吸纳就业奖补")
+        assert p.at("window_anchor", month("2023-06")).value == "calendar_year"
+        assert p.categories_at(month("2023-06")) == ("脱贫人口", "防止返贫监测对象")
+        assert p.terms.workshop in ("就业帮扶车间", "园区企业")
+    assert shop.at("amount", month("2023-06")).value == 1200
+    assert [park.at("amount", month(m)).value for m in ("2022-12", "2023-01")] == [1000, 1500]
+
+
+def test_example_wushan_2022() -> None:
+    p = _example("wushan-2022.toml")
+    at = month("2022-08")
+    assert (p.at("amount", at).value, p.at("min_months", at).value, p.recurrence) == (3000, 6, "once")
+    assert p.categories_at(at) == ("脱贫人口",)
