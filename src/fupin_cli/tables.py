@@ -14,7 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-ColumnType = Literal["text", "id", "date", "month", "money", "bool", "enum", "county", "credit_code", "digits", "int"]
+ColumnType = Literal["text", "id", "date", "month", "money", "bool", "enum", "county", "credit_code", "digits", "int",
+                     "categories"]
 TableKey = Literal["workshops", "laborers", "wages"]
 TABLE_KEYS: tuple[TableKey, ...] = ("workshops", "laborers", "wages")
 
@@ -27,6 +28,7 @@ class ColumnSpec(BaseModel):
     aliases: list[str] = []
     type: ColumnType
     required: bool = False
+    unless: str | None = None  # required only where this other column is absent or empty (SPEC §3.2)
     choices: list[str] = []
     min: int | None = None
     max: int | None = None

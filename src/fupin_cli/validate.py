@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fupin_cli import values as V
+from fupin_cli.categories import DEFAULT_CATEGORY, has_category, normalise_categories
 from fupin_cli.dataset import LOCATION_KEYS, ROW_STRIDE, Dataset, RawTables, SheetInfo, pack_keys, pair_keys
 from fupin_cli.errors import InputError
 from fupin_cli.months import month_index_of
@@ -129,6 +130,8 @@ def _normaliser(col: ColumnSpec, region: Region, raw: pd.DataFrame) -> Callable[
         return lambda s: V.normalise_int(s, col.min if col.min is not None else -(10**9), col.max if col.max is not None else 10**9)
     if t == "bool":
         return lambda s: _normalise_bool(s, raw)
+    if t == "categories":
+        return normalise_categories
     raise AssertionError(f"unknown column type {t}")
 
 
@@ -169,12 +172,29 @@ def _normalise_table(
             na = clean[col.key].isna().to_numpy()
             cand = raw.index[na]
             missing = cand[_is_empty(raw.loc[cand, col.key]).to_numpy()] if len(cand) else cand
-            out.add(raw, missing, key=col.key, code="required.missing", severity="error",
-                    message=f"必填项“{col.header}”为空,请补填")
+            if col.unless is not None and col.unless in raw:
+                missing = _missing_both(raw, missing, col, spec, out)
+            else:
+                out.add(raw, missing, key=col.key, code="required.missing", severity="error",
+                        message=f"必填项“{col.header}”为空,请补填")
             has_error.loc[missing] = True
     clean["_src"] = raw["_src"].to_numpy()
     clean["_row"] = raw["_row"].to_numpy()
     return clean, has_error
+
+
+def _missing_both(raw: pd.DataFrame, missing: pd.Index, col: ColumnSpec, spec: TableSpec, out: _Collector
+                  ) -> pd.Index:
+    """A column required unless another is filled (是否建档立卡 / 人员类别, SPEC §3.2): the rows where
+    both are empty, reported on the column the sheet has (the first one if it has both)."""
+    other = spec.column(col.unless)  # type: ignore[arg-type]
+    missing = missing[_is_empty(raw.loc[missing, other.key]).to_numpy()]
+    own = raw.loc[missing, "_src"].map({i: col.key in s.headers for i, s in enumerate(out.sheets)})
+    own = own.fillna(True).to_numpy(dtype=bool)
+    message = f"“{col.header}”和“{other.header}”都为空,请至少填写一项"
+    out.add(raw, missing[own], key=col.key, code="required.missing", severity="error", message=message)
+    out.add(raw, missing[~own], key=other.key, code="required.missing", severity="error", message=message)
+    return missing
 
 
 def _as(iss: pd.DataFrame, col: str) -> pd.Series:
@@ -215,6 +235,9 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     key_ok = pd.Series(wk >= 0, index=wg.index)
     _cross_table_warnings(raw.wages, out, lab, wg, lk, wk, good, key_ok)
 
+    conflict = _categories_vs_poor(lab, raw.laborers, out)
+    reason[conflict & reason.isna()] = "人员类别与“是否建档立卡贫困劳动力”不一致"
+    lab_err |= conflict
     lab["valid"] = ~lab_err
     lab["invalid_reason"] = reason.where(lab_err, None)
     lab["poor"] = lab["poor"].fillna(False).astype(bool)
@@ -366,6 +389,26 @@ def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame
     multi = pd.Series(pd.Series(month_key).duplicated(keep=False).to_numpy(), index=wg.index)
     out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
             message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
+
+
+def _categories_vs_poor(lab: pd.DataFrame, lraw: pd.DataFrame, out: _Collector) -> pd.Series:
+    """Fill 人员类别 from 是否建档立卡 where it is empty, and 是否建档立卡 from 人员类别; where both are
+    given and disagree the row is an error (SPEC §3.2): returns that mask."""
+    given = lab["categories"].notna()
+    says_poor = has_category(lab["categories"], DEFAULT_CATEGORY)
+    poor = lab["poor"]
+    conflict = given & poor.notna() & (poor.fillna(False).astype(bool) != says_poor)
+    yes = conflict & says_poor
+    out.add(lraw, lab.index[yes], key="categories", code="category.conflict", severity="error",
+            message=f"人员类别含“{DEFAULT_CATEGORY}”,但“是否建档立卡贫困劳动力”填的是“否”,请核对后改正其中一项")
+    no = conflict & ~says_poor
+    out.add(lraw, lab.index[no], key="categories", code="category.conflict", severity="error",
+            message=f"“是否建档立卡贫困劳动力”填的是“是”,但人员类别中没有“{DEFAULT_CATEGORY}”:"
+                    f"请在人员类别中加上“{DEFAULT_CATEGORY}”,或改正“是否建档立卡贫困劳动力”")
+    lab["poor"] = poor.mask(given & poor.isna(), says_poor).astype("boolean")
+    derived = np.where(lab["poor"].fillna(False).astype(bool), DEFAULT_CATEGORY, "")
+    lab["categories"] = lab["categories"].where(given, pd.Series(derived, index=lab.index)).astype(object)
+    return conflict
 
 
 def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.DataFrame, lab: pd.DataFrame,

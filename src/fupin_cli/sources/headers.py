@@ -54,7 +54,7 @@ class HeaderMatch:
         found = set(self.columns)
         if self.table == "wages" and self.wide:
             found |= {"month", "pay"}
-        return [c.header for c in spec.required if c.key not in found]
+        return [c.header for c in spec.required if c.key not in found and c.unless not in found]
 
 
 def _alias_index(spec: TableSpec) -> dict[str, tuple[str, bool]]:
