@@ -99,3 +99,58 @@ def test_input_file_untouched(tmp_path: Path) -> None:
     before = path.read_bytes()
     _load(path)
     assert path.read_bytes() == before
+
+
+# -- check follows the policy -----------------------------------------------------------------------------
+
+def _check(path: Path, policy: Path | None) -> dict:
+    import json
+
+    from typer.testing import CliRunner
+
+    from fupin_cli.cli import app
+
+    args = ["check", str(path), "--json"] + (["--policy", str(policy)] if policy else [])
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code in (0, 1), res.output
+    return json.loads(res.stdout)
+
+
+def _policy(tmp: Path, overrides: dict, **top) -> Path:
+    from ruleutil import policy_text
+
+    path = tmp / "策略.toml"
+    path.write_text(policy_text(overrides, **top), encoding="utf-8")
+    return path
+
+
+def test_check_wants_an_account_when_the_laborer_is_paid(tmp_path: Path) -> None:
+    path = _workbook(tmp_path, ["人员类别", "银行账号", "社会保障卡号"], [
+        ["脱贫人口", "6228480000000000017", None],   # account: fine
+        ["脱贫人口", None, "452122198001011234"],    # 社保卡: fine
+        ["脱贫人口", None, None],                   # counted, no account: warning
+        ["农村低收入人口", None, None],              # not counted by this policy: nothing
+        ["脱贫人口", "62284800000000000x7", None],   # bad account: a warning, the row stays valid
+    ])
+    policy = _policy(tmp_path, {"categories": ["脱贫人口"]}, payee="laborer")
+    doc = _check(path, policy)
+    got = sorted((i["row"], i["column"], i["code"], i["severity"]) for i in doc["issues"])
+    assert got == [(4, "银行账号", "payee.no_account", "warning"), (6, "银行账号", "digits.chars", "warning"),
+                   (6, "银行账号", "payee.no_account", "warning")]
+    assert doc["errors"] == 0 and doc["valid"]
+    # gx-2018 (the workshop is paid) asks for no laborer account.
+    assert [i["code"] for i in _check(path, None)["issues"]] == ["digits.chars"]
+
+
+def test_check_names_a_sheet_without_account_or_category_columns(tmp_path: Path) -> None:
+    path = _workbook(tmp_path, ["是否建档立卡贫困劳动力"], [["是"], ["是"], ["否"]])
+    policy = _policy(tmp_path, {"categories": ["建档立卡贫困劳动力", "脱贫人口"]}, payee="laborer")
+    doc = _check(path, policy)
+    by_code = {i["code"]: i for i in doc["issues"]}
+    assert set(by_code) == {"payee.no_account_column", "category.no_column"}
+    acc = by_code["payee.no_account_column"]
+    assert (acc["sheet"], acc["row"], acc["severity"]) == ("人员", 1, "warning")
+    assert "本表计入类别人员2人" in acc["message"]
+    cat = by_code["category.no_column"]
+    assert "本策略计入的人员类别为建档立卡贫困劳动力、脱贫人口" in cat["message"]
+    assert "只有“是否建档立卡贫困劳动力”为“是”的人" in cat["message"]

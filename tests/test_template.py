@@ -48,13 +48,14 @@ def test_headers_dropdowns_and_text_columns(template: Path) -> None:
     assert {"车间", "人员", "工资", "填表说明"} <= set(wb.sheetnames)
     for spec in (tables.workshops, tables.laborers, tables.wages):
         ws: Worksheet = wb[spec.title]
-        assert [c.value for c in ws[1]] == [c.header for c in spec.columns]
+        columns = [c for c in spec.columns if c.feature is None]  # gx-2018 uses no feature column
+        assert [c.value for c in ws[1]] == [c.header for c in columns]
         lists = {}
         for dv in ws.data_validations.dataValidation:
             if dv.type == "list":
                 for rng in dv.sqref.ranges:
                     lists[rng.min_col] = (_list_choices(wb, dv.formula1), rng.min_row, rng.max_row)
-        for j, col in enumerate(spec.columns, start=1):
+        for j, col in enumerate(columns, start=1):
             expected = {"enum": list(col.choices), "bool": ["是", "否"],
                         "county": [c.name for c in region.counties]}.get(col.type)
             if expected is None:
@@ -62,7 +63,7 @@ def test_headers_dropdowns_and_text_columns(template: Path) -> None:
                 continue
             choices, first, last = lists[j]
             assert choices == expected and first == 2 and last >= 1000, col.header
-        for j, col in enumerate(spec.columns, start=1):
+        for j, col in enumerate(columns, start=1):
             if col.type in ("id", "digits", "credit_code"):
                 for r in (2, 500):
                     assert ws.cell(r, j).number_format == "@", (spec.title, col.header, r)
@@ -72,7 +73,9 @@ def test_headers_dropdowns_and_text_columns(template: Path) -> None:
     text = "\n".join(str(c.value) for row in notes.iter_rows() for c in row if c.value)
     for spec in (tables.workshops, tables.laborers, tables.wages):
         for col in spec.columns:
-            assert col.header in text
+            if col.feature is None:
+                assert col.header in text
+    assert "社会保障卡号" not in text  # only for a policy that pays laborers
     assert "文本格式" in text and "4.52122E+17" in text
 
 
@@ -132,3 +135,34 @@ def test_template_is_rewritten_in_place_and_refuses_a_file(template: Path, tmp_p
     assert res.exit_code == 2
     assert a_file.name in res.stderr and "\n" not in res.stderr.strip() and "Traceback" not in res.output
     assert a_file.read_bytes() == b"x"
+
+
+def test_template_follows_the_policy(tmp_path: Path) -> None:
+    """SPEC §4.3: a policy with categories gets the 人员类别 drop-down; payee = laborer makes the
+    laborer's bank columns appear, required (red); the title uses the policy's terms."""
+    from ruleutil import policy_text
+
+    policy = tmp_path / "帮扶.toml"
+    policy.write_text(policy_text({"categories": ["脱贫人口", "防止返贫监测对象"]}, payee="laborer",
+                                  terms={"workshop": "就业帮扶车间"}), encoding="utf-8")
+    res = runner.invoke(app, ["template", str(tmp_path / "模板"), "--policy", str(policy)])
+    assert res.exit_code == 0, res.output
+    path = tmp_path / "模板" / "就业帮扶车间数据模板.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["人员"]
+    header = [c.value for c in ws[1]]
+    assert {"人员类别", "开户银行", "银行账号", "社会保障卡号"} <= set(header)
+    j = header.index("人员类别") + 1
+    dv = next(d for d in ws.data_validations.dataValidation if any(r.min_col == j for r in d.sqref.ranges))
+    assert _list_choices(wb, dv.formula1) == ["建档立卡贫困劳动力", "脱贫人口", "防止返贫监测对象", "农村低收入人口",
+                                               "易地搬迁人口"]
+    assert dv.errorStyle == "information"  # a combination such as 脱贫人口、防止返贫监测对象 stays allowed
+    red = ws.cell(1, header.index("身份证号") + 1).font.color.rgb
+    assert ws.cell(1, header.index("银行账号") + 1).font.color.rgb == red
+    assert ws.cell(1, header.index("社会保障卡号") + 1).font.color.rgb != red
+    assert ws.cell(2, header.index("银行账号") + 1).number_format == "@"
+    assert wb["填表说明"]["A1"].value == "就业帮扶车间数据模板填表说明"
+    # The default policy's template has none of these columns.
+    assert runner.invoke(app, ["template", str(tmp_path / "t2")]).exit_code == 0
+    plain = openpyxl.load_workbook(tmp_path / "t2" / "就业扶贫车间数据模板.xlsx")
+    assert not {"人员类别", "开户银行", "银行账号", "社会保障卡号"} & {c.value for c in plain["人员"][1]}

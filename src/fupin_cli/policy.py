@@ -486,8 +486,9 @@ def _builtin(name: str) -> Policy:
     return parse_policy(res.read_text(encoding="utf-8"), f"内置策略 {name}")
 
 
-def load_policy(spec: str | Path | None = None) -> Policy:
-    """The built-in policy by name (None = gx-2018) or a TOML policy file path."""
+def load_policy(spec: str | Path | None = None, *, for_run: bool = True) -> Policy:
+    """The built-in policy by name (None = gx-2018) or a TOML policy file path. `for_run=False` (template,
+    check) also accepts keys the engine cannot apply yet."""
     spec = DEFAULT_POLICY if spec is None or str(spec).strip() == "" else spec
     if str(spec) in builtin_policies():
         return _builtin(str(spec))
@@ -499,7 +500,8 @@ def load_policy(spec: str | Path | None = None) -> Policy:
             text = p.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"无法读取策略文件“{p}”:{exc}", code="config.policy") from exc
-        return _runnable(parse_policy(text, str(p)), str(p))
+        policy = parse_policy(text, str(p))
+        return _runnable(policy, str(p)) if for_run else policy
     raise ConfigError(
         f"找不到策略“{spec}”:请给出内置策略名称({'、'.join(builtin_policies())})或策略 TOML 文件的路径",
         code="config.policy",

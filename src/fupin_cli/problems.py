@@ -19,8 +19,9 @@ def empty_problems() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in PROBLEM_COLUMNS})
 
 
-def concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f[PROBLEM_COLUMNS] for f in frames if f is not None and len(f)]
+def concat_problems(frames: list[pd.DataFrame], keep: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One sorted frame of problems; `keep` names extra columns every frame has (e.g. county_code)."""
+    frames = [f[[*PROBLEM_COLUMNS, *keep]] for f in frames if f is not None and len(f)]
     if not frames:
         return empty_problems()
     out = pd.concat(frames, ignore_index=True)

@@ -29,6 +29,11 @@ class ColumnSpec(BaseModel):
     type: ColumnType
     required: bool = False
     unless: str | None = None  # required only where this other column is absent or empty (SPEC §3.2)
+    # A column that only a policy feature needs (SPEC §4.3): the template shows it only when the policy
+    # uses the feature; `payee_laborer` columns are then needed to pay (check warns where empty).
+    feature: Literal["categories", "payee_laborer"] | None = None
+    # False: the rule does not use the column, so its problems never exclude a row (they are warnings).
+    rule: bool = True
     choices: list[str] = []
     min: int | None = None
     max: int | None = None

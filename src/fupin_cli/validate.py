@@ -161,6 +161,9 @@ def _normalise_table(
         res = _normaliser(col, region, raw)(raw[col.key])
         clean[col.key] = res.values
         iss = res.issues
+        if len(iss) and not col.rule:
+            # A column the rule does not use never excludes the row (SPEC §5.1): its errors are warnings.
+            iss = iss.assign(severity="warning")
         if len(iss):
             idx = pd.Index(iss["idx"].to_numpy())
             out.add(raw, idx, key=col.key, code=_as(iss, "code"), severity=_as(iss, "severity"),

@@ -12,6 +12,7 @@ from fupin_cli.cli.common import (
     JsonOpt,
     LazyProgress,
     Paths,
+    PolicyOpt,
     RegionOpt,
     ShowId,
     console,
@@ -37,17 +38,22 @@ def check(
     report: Annotated[Path | None, typer.Option("--report", help="把问题清单写入该 xlsx,并在同一文件夹生成标注了问题单元格的输入副本")] = None,
     show_id: ShowId = False,
     region: RegionOpt = None,
+    policy: PolicyOpt = None,
 ) -> None:
     """检查输入表格中的全部数据问题(核算前必做)。
+
+    给出 --policy 时也按该策略检查:奖补发给劳动者本人时要有本人银行账号,计入其他人员类别时要有“人员类别”列。
 
     示例:fupin check 田阳县车间数据.xlsx --report 问题清单.xlsx
     """
     from fupin_cli.commands.check import run_check
+    from fupin_cli.policy import load_policy
     from fupin_cli.region import load_region
 
     reg = load_region(region)
+    pol = load_policy(policy, for_run=False)
     with LazyProgress(enabled=not json_out) as prog:
-        result = run_check(paths, region=reg, report=report, progress=prog)
+        result = run_check(paths, region=reg, report=report, progress=prog, policy=pol)
     if json_out:
         print_json(result.to_json(mask=not show_id))
     else:

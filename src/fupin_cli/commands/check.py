@@ -10,6 +10,8 @@ import pandas as pd
 
 from fupin_cli.dataset import Dataset
 from fupin_cli.loading import Progress, load_dataset
+from fupin_cli.policy import Policy
+from fupin_cli.policy_checks import policy_problems
 from fupin_cli.problems import problems_to_records
 from fupin_cli.region import Region
 
@@ -47,9 +49,11 @@ class CheckResult:
 
 
 def run_check(paths: Sequence[str | Path], *, region: Region, report: Path | None = None,
-              progress: Progress | None = None) -> CheckResult:
-    """Read and validate every input; with `report`, write the problem list and the marked copies."""
-    res = CheckResult(load_dataset(paths, region=region, progress=progress))
+              progress: Progress | None = None, policy: Policy | None = None) -> CheckResult:
+    """Read and validate every input, with the problems the policy makes (SPEC §4.3: accounts when the
+    laborer is paid, the 人员类别 column); with `report`, write the problem list and the marked copies."""
+    ds = load_dataset(paths, region=region, progress=progress)
+    res = CheckResult(policy_problems(ds, policy) if policy is not None else ds)
     if report is not None:
         from fupin_cli.workbooks.check_report import (
             write_check_report,  # openpyxl/xlsxwriter only when a report is asked for

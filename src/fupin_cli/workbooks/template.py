@@ -1,7 +1,9 @@
 """Blank input workbook (`fupin template`, SPEC §7): the right headers, drop-down lists, text ID columns.
 
 Headers, required flags, choices and notes all come from tables.toml, so the template always matches
-what the reader accepts.
+what the reader accepts. The template follows the policy (SPEC §4.3): the 人员类别 column (with its
+drop-down) appears when the policy counts other categories than 建档立卡贫困劳动力, the laborer's bank
+columns when the subsidy is paid to the laborer (then required), and the title uses the policy's terms.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from pathlib import Path
 from xlsxwriter.utility import xl_col_to_name
 
 from fupin_cli.fsutil import atomic_path
+from fupin_cli.policy import Policy, load_policy
 from fupin_cli.region import Region, load_region
 from fupin_cli.tables import ColumnSpec, TableSpec, load_tables
 from fupin_cli.workbooks.cells import Formats, new_workbook, text_width
 from fupin_cli.workbooks.layout import setup_print
 
-TEMPLATE_NAME = "就业扶贫车间数据模板.xlsx"
 TEMPLATE_ROWS = 2000  # rows pre-formatted (text ID columns, dates) and covered by the drop-down lists
 YES_NO = ["是", "否"]
 LIST_SHEET = "选项"  # hidden sheet for lists longer than Excel's 255-character inline limit
@@ -25,12 +27,13 @@ LIST_SHEET = "选项"  # hidden sheet for lists longer than Excel's 255-characte
 # Cell kind per column type: text-like columns are "@" so that Excel keeps 18-digit IDs, leading zeros
 # and "2019-03" as typed.
 KIND_BY_TYPE = {"id": "id", "digits": "id", "credit_code": "id", "text": "text", "month": "month",
-                "enum": "text", "county": "text", "bool": "text", "date": "date", "money": "money", "int": "int"}
+                "enum": "text", "county": "text", "bool": "text", "date": "date", "money": "money", "int": "int",
+                "categories": "text"}
 
 TYPE_NOTES = {
     "id": "文本格式", "digits": "文本格式", "credit_code": "文本格式", "text": "文本", "month": "文本(年-月)",
     "enum": "下拉选择", "county": "下拉选择", "bool": "下拉选择 是/否", "date": "日期", "money": "数字(元)",
-    "int": "整数",
+    "int": "整数", "categories": "下拉选择,可填多个",
 }
 
 COMMON_MISTAKES = [
@@ -45,8 +48,19 @@ COMMON_MISTAKES = [
 ]
 
 
+def visible_columns(spec: TableSpec, policy: Policy) -> list[ColumnSpec]:
+    """The columns a template for this policy shows (a feature column only when the policy uses it)."""
+    uses = {"categories": policy.uses("categories"), "payee_laborer": policy.payee == "laborer"}
+    return [c for c in spec.columns if c.feature is None or uses[c.feature]]
+
+
+def is_required(col: ColumnSpec) -> bool:
+    """Required in a template that shows the column: the laborer's bank and account when paying laborers."""
+    return col.required or col.key in ("laborer_bank", "laborer_account")
+
+
 def _choices(col: ColumnSpec, region: Region) -> list[str] | None:
-    if col.type == "enum":
+    if col.type in ("enum", "categories"):
         return list(col.choices)
     if col.type == "bool":
         return YES_NO
@@ -56,6 +70,10 @@ def _choices(col: ColumnSpec, region: Region) -> list[str] | None:
 
 
 def _validation(col: ColumnSpec, choices: list[str] | None, list_ref: str | None) -> dict | None:
+    if choices is not None and col.type == "categories":
+        # Several categories may be joined by 、: the list helps, it does not forbid a combination.
+        return {"validate": "list", "source": list_ref or choices, "error_type": "information",
+                "error_title": "人员类别", "error_message": "属于多个类别时用、分隔,如:脱贫人口、防止返贫监测对象"}
     if choices is not None:
         source: object = list_ref if list_ref else choices
         return {"validate": "list", "source": source, "error_title": "请从下拉列表选择",
@@ -75,15 +93,16 @@ def _validation(col: ColumnSpec, choices: list[str] | None, list_ref: str | None
     return None
 
 
-def _write_table_sheet(wb, fmts: Formats, spec: TableSpec, region: Region, lists: dict[str, str]) -> None:
+def _write_table_sheet(wb, fmts: Formats, spec: TableSpec, columns: list[ColumnSpec], region: Region,
+                       lists: dict[str, str]) -> None:
     ws = wb.add_worksheet(spec.title)
-    for j, col in enumerate(spec.columns):
+    for j, col in enumerate(columns):
         kind = KIND_BY_TYPE[col.type]
         fmt = fmts.cell(kind)
-        header_fmt = fmts.required_header if col.required else fmts.header
+        header_fmt = fmts.required_header if is_required(col) else fmts.header
         ws.write_string(0, j, col.header, header_fmt)
         if col.note:
-            ws.write_comment(0, j, f"{col.header}{'(必填)' if col.required else ''}:{col.note}",
+            ws.write_comment(0, j, f"{col.header}{'(必填)' if is_required(col) else ''}:{col.note}",
                              {"author": "fupin", "x_scale": 2})
         width = {"id": 22, "date": 12, "money": 12}.get(kind, 10)
         choices = _choices(col, region)
@@ -97,23 +116,23 @@ def _write_table_sheet(wb, fmts: Formats, spec: TableSpec, region: Region, lists
         if dv is not None:
             ws.data_validation(1, j, TEMPLATE_ROWS, j, dv)
     ws.set_row(0, 30)
-    ws.autofilter(0, 0, 0, len(spec.columns) - 1)
-    setup_print(ws, 0, len(spec.columns))
+    ws.autofilter(0, 0, 0, len(columns) - 1)
+    setup_print(ws, 0, len(columns))
 
 
-def _write_notes(wb, fmts: Formats, specs: list[TableSpec]) -> None:
+def _write_notes(wb, fmts: Formats, specs: list[tuple[TableSpec, list[ColumnSpec]]], title: str) -> None:
     ws = wb.add_worksheet("填表说明")
     ws.merge_range(0, 0, 0, 4, "", fmts.title)
-    ws.write_string(0, 0, "就业扶贫车间数据模板填表说明", fmts.title)
+    ws.write_string(0, 0, f"{title}填表说明", fmts.title)
     ws.set_row(0, 30)
     for j, h in enumerate(["工作表", "列名", "是否必填", "格式", "说明(也可用的列名)"]):
         ws.write_string(1, j, h, fmts.header)
     text = fmts.cell("text")
     r = 2
-    for spec in specs:
-        for col in spec.columns:
+    for spec, columns in specs:
+        for col in columns:
             aliases = f"(也可写作:{'、'.join(col.aliases)})" if col.aliases else ""
-            for j, v in enumerate([spec.title, col.header, "必填" if col.required else "选填",
+            for j, v in enumerate([spec.title, col.header, "必填" if is_required(col) else "选填",
                                    TYPE_NOTES[col.type], col.note + aliases]):
                 ws.write_string(r, j, v, text)
             r += 1
@@ -129,22 +148,25 @@ def _write_notes(wb, fmts: Formats, specs: list[TableSpec]) -> None:
     setup_print(ws, 1, 5)
 
 
-def write_templates(folder: Path, region: Region | None = None) -> list[Path]:
-    """Write 就业扶贫车间数据模板.xlsx (车间, 人员, 工资, 填表说明) into `folder`; return the paths."""
+def write_templates(folder: Path, region: Region | None = None, policy: Policy | None = None) -> list[Path]:
+    """Write 就业扶贫车间数据模板.xlsx (车间, 人员, 工资, 填表说明; the workshop word from the policy's
+    terms) into `folder`; return the paths."""
     region = region or load_region()
+    policy = policy or load_policy(None)
     tables = load_tables()
-    specs = [tables.workshops, tables.laborers, tables.wages]
-    path = Path(folder) / TEMPLATE_NAME
+    specs = [(s, visible_columns(s, policy)) for s in (tables.workshops, tables.laborers, tables.wages)]
+    title = f"{policy.terms.workshop}数据模板"
+    path = Path(folder) / f"{title}.xlsx"
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
         fmts = Formats(wb)
         # Long lists go to a hidden sheet (Excel limits an inline list to 255 characters).
-        long_lists = [(f"{s.title}:{c.key}", ch) for s in specs for c in s.columns
+        long_lists = [(f"{s.title}:{c.key}", ch) for s, cols in specs for c in cols
                       if (ch := _choices(c, region)) and len(",".join(ch)) > 255]
         lists = lists_for(long_lists)
-        for spec in specs:
-            _write_table_sheet(wb, fmts, spec, region, lists)
-        _write_notes(wb, fmts, specs)
+        for spec, columns in specs:
+            _write_table_sheet(wb, fmts, spec, columns, region, lists)
+        _write_notes(wb, fmts, specs, title)
         if long_lists:
             ls = wb.add_worksheet(LIST_SHEET)
             for j, (key, choices) in enumerate(long_lists):
