@@ -135,11 +135,11 @@ def test_check_wants_an_account_when_the_laborer_is_paid(tmp_path: Path) -> None
     policy = _policy(tmp_path, {"categories": ["脱贫人口"]}, payee="laborer")
     doc = _check(path, policy)
     got = sorted((i["row"], i["column"], i["code"], i["severity"]) for i in doc["issues"])
-    assert got == [(4, "银行账号", "payee.no_account", "warning"), (6, "银行账号", "digits.chars", "warning"),
+    assert got == [(4, "银行账号", "payee.no_account", "warning"), (6, "银行账号", "account.chars", "warning"),
                    (6, "银行账号", "payee.no_account", "warning")]
     assert doc["errors"] == 0 and doc["valid"]
     # gx-2018 (the workshop is paid) asks for no laborer account.
-    assert [i["code"] for i in _check(path, None)["issues"]] == ["digits.chars"]
+    assert [i["code"] for i in _check(path, None)["issues"]] == ["account.chars"]
 
 
 def test_check_names_a_sheet_without_account_or_category_columns(tmp_path: Path) -> None:
