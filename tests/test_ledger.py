@@ -98,7 +98,7 @@ def test_new_ledger_in_missing_folder_gets_latest_schema(ledger_path: Path) -> N
         assert ledger.batches().empty
         assert ledger.latest_month() is None
     assert ledger_path.is_file()
-    assert scalar(ledger_path, "PRAGMA user_version") == LATEST_VERSION == 2
+    assert scalar(ledger_path, "PRAGMA user_version") == LATEST_VERSION == 3
     assert scalar(ledger_path, "PRAGMA application_id") == APPLICATION_ID
     assert scalar(ledger_path, "PRAGMA journal_mode") == "delete"
     tables = {r for r in dump(ledger_path) if r.startswith("CREATE")}
@@ -124,13 +124,40 @@ def test_migration_from_v1_keeps_data_and_adds_v2(ledger_path: Path) -> None:
     with Ledger.open(ledger_path) as ledger:
         paid = ledger.paid()
         batches = ledger.batches()
-    assert scalar(ledger_path, "PRAGMA user_version") == 2
+    assert scalar(ledger_path, "PRAGMA user_version") == LATEST_VERSION
     assert scalar(ledger_path, "SELECT count(*) FROM sqlite_master WHERE name = 'payouts_batch'") == 1
+    # v3 (SPEC §4.3): a payout recorded before reads as period null, policy gx-2018.
+    assert pd.isna(paid["period"].iloc[0]) and paid["policy"].iloc[0] == "gx-2018"
     assert paid["id_number"].tolist() == ["452122199001011234"]
     assert paid[["qualified_month", "payable_month", "batch_month"]].iloc[0].tolist() == [
         month_index(2019, 3), month_index(2019, 4), month_index(2019, 4)]
     assert paid["amount"].tolist() == [1000.0]
     assert batches["note"].isna().all()
+
+
+def test_periods_one_payment_per_person_period_and_group(ledger_path: Path) -> None:
+    """v3: a yearly policy pays the same pair once per period; the database refuses a second row for
+    the same ID, period and exclusive group, whatever the code does."""
+    ledger_path.parent.mkdir()
+    conn = sqlite3.connect(ledger_path, isolation_level=None)
+    migrate(conn)
+    conn.execute("INSERT INTO batches (month, county, created_at, policy, policy_version, tool_version, people,"
+                 " workshops, amount_cents) VALUES ('2020-06', NULL, 't', 'fx-2023', '1', '0', 1, 1, 120000)")
+    row = ("INSERT INTO payouts (batch_id, id_number, workshop_id, qualified_month, payable_month, amount_cents,"
+           " policy, period, exclusive_key) VALUES (1, 'A', ?, '2020-06', '2020-06', 120000, ?, ?, ?)")
+    conn.execute(row, ("W1", "fx-2023", "2019", "奉新"))
+    conn.execute(row, ("W1", "fx-2023", "2020", "奉新"))  # the same pair, another year
+    for args in (("W2", "fx-2023", "2020", "奉新"),        # another workshop, same year
+                 ("W1", "fx-2023-park", "2020", "奉新"),   # another policy of the same group
+                 ("W1", "fx-2023", "2020", "奉新")):        # the same pair and year again
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(row, args)
+    conn.execute(row, ("W2", "jl-2018", None, "jl-2018"))  # another group: its own payment
+    with pytest.raises(sqlite3.IntegrityError):  # once: a second null-period payment of the group
+        conn.execute(row, ("W3", "jl-2018", None, "jl-2018"))
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute(row, ("W4", "x", "20", "x"))  # a period is a 4-digit year
+    conn.close()
 
 
 def test_migrate_is_idempotent_and_stepwise(tmp_path: Path) -> None:

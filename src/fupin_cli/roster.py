@@ -64,7 +64,8 @@ def build_roster(
     # A pair whose amount a workshop cap reduced to 0 earns nothing this month; it stays in 未达标名单.
     pay = d.loc[(d["status"] == "eligible") & (d["amount"] > 0)].copy()
     pay = pay.sort_values(["county_code", "workshop_id", "payable_month", "id_number"], kind="stable")
-    rows = pay[ROW_COLUMNS].reset_index(drop=True)
+    # Under yearly recurrence (SPEC §4.3) a row is one entitlement: it carries its period ("2023").
+    rows = pay[ROW_COLUMNS + (["period"] if "period" in pay else [])].reset_index(drop=True)
 
     ws = _per_workshop(pay)
     names = region.names_by_code()

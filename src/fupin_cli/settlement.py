@@ -89,6 +89,11 @@ def _compare(recorded: pd.DataFrame, roster: Roster) -> pd.DataFrame:
     return diff.drop(columns=["_rec", "_now"]).reset_index(drop=True)
 
 
+def exclusive_key(policy: Policy) -> str:
+    """Whose payouts a policy's once-per-person reads: its exclusive_group (SPEC §4.3), else its own."""
+    return policy.exclusive_group or policy.name
+
+
 def settle(
     ds: Dataset,
     *,
@@ -113,8 +118,9 @@ def settle(
             raise FupinError(
                 f"账本中已有{format_month_cn(latest)}的批次,不能再登记更早的{format_month_cn(m)}。"
                 "如需重印该月花名册,请去掉 --commit 预览。", code="ledger.month_order")
-        paid_before = ledger.paid(before_month=m)
-        paid_all = ledger.paid(before_month=m + 1)
+        key = exclusive_key(policy)
+        paid_before = ledger.paid(before_month=m, exclusive_key=key)
+        paid_all = ledger.paid(before_month=m + 1, exclusive_key=key)
     else:
         paid_before = paid_all = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
     decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
@@ -136,11 +142,12 @@ def settle(
                                   payable_month=roster.rows["payable_month"].astype("int64"))
         res = ledger.record_batch(m, rows, policy=policy.name, policy_version=policy.version, files=ds.files,
                                   tool_version=__version__, county_code=code,
-                                  once_per_person=bool(policy.at("once_per_person", m).value))
+                                  once_per_person=bool(policy.at("once_per_person", m).value),
+                                  exclusive_key=exclusive_key(policy))
         s.batch, s.batch_created, s.recorded = res.batch, res.created, res.recorded
         if res.skipped:
             notes.append(f"{len(res.skipped)} 人已在本月其他批次登记,本批次未重复登记。")
-        s.paid_all = ledger.paid(before_month=m + 1)
+        s.paid_all = ledger.paid(before_month=m + 1, exclusive_key=exclusive_key(policy))
     return s
 
 

@@ -10,7 +10,7 @@ from fupin_cli.loading import Progress, default_month, load_dataset
 from fupin_cli.policy import load_policy
 from fupin_cli.privacy import mask_text
 from fupin_cli.region import load_region
-from fupin_cli.settlement import existing_ledger
+from fupin_cli.settlement import exclusive_key, existing_ledger
 
 
 def run_explain(
@@ -25,7 +25,7 @@ def run_explain(
     m = default_month(ds) if month is None else month
     # explain evaluates only this laborer's workshops; no need to settle the whole month first
     with existing_ledger(ledger_path) as led:
-        paid = led.paid(before_month=m) if led is not None else None
+        paid = led.paid(before_month=m, exclusive_key=exclusive_key(pol)) if led is not None else None
     return explain(ds, id_number, m, pol, paid if paid is not None and len(paid) else None)
 
 

@@ -65,7 +65,10 @@ def _prepare(rows: pd.DataFrame, once_per_person: bool) -> pd.DataFrame:
     out["qualified_month"] = _months(rows["qualified_month"])
     out["payable_month"] = _months(rows["payable_month"])
     out["amount_cents"] = np.rint(amount.to_numpy() * 100).astype("int64")
-    key = ["id_number"] if once_per_person else ["id_number", "workshop_id"]
+    # The calendar year of a yearly entitlement (SPEC §4.3); None under recurrence = "once".
+    period = rows["period"] if "period" in rows else pd.Series(None, index=rows.index, dtype=object)
+    out["period"] = [None if v is None or pd.isna(v) else str(v) for v in period]
+    key = ["id_number", "period"] if once_per_person else ["id_number", "workshop_id", "period"]
     dup = out.duplicated(key, keep=False)
     if dup.any():
         shown = "、".join(mask_id(i) for i in pd.unique(out.loc[dup, "id_number"])[:5])
@@ -74,33 +77,40 @@ def _prepare(rows: pd.DataFrame, once_per_person: bool) -> pd.DataFrame:
     return out
 
 
-def _conflicts(conn: sqlite3.Connection, data: pd.DataFrame, once_per_person: bool) -> pd.DataFrame:
-    """Existing payouts that the new rows would repeat: new id_number, paid workshop, month, batch."""
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS fupin_new (id_number TEXT NOT NULL, workshop_id TEXT NOT NULL)")
+def _conflicts(conn: sqlite3.Connection, data: pd.DataFrame, once_per_person: bool, policy: str,
+               exclusive_key: str) -> pd.DataFrame:
+    """Existing payouts that the new rows would repeat: new id_number, paid workshop, month, batch.
+    Once per person: the same ID, period and exclusive group; otherwise the same pair, policy and period."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS fupin_new (id_number TEXT NOT NULL, workshop_id TEXT NOT NULL, "
+                 "period TEXT)")
     conn.execute("DELETE FROM temp.fupin_new")
-    conn.executemany("INSERT INTO temp.fupin_new VALUES (?, ?)",
-                     zip(data["id_number"].tolist(), data["workshop_id"].tolist(), strict=True))
-    same = "" if once_per_person else " AND p.workshop_id = n.workshop_id"
+    conn.executemany("INSERT INTO temp.fupin_new VALUES (?, ?, ?)",
+                     zip(data["id_number"].tolist(), data["workshop_id"].tolist(), data["period"].tolist(),
+                         strict=True))
+    same = (" AND p.exclusive_key = ?" if once_per_person else " AND p.workshop_id = n.workshop_id AND p.policy = ?")
     found = conn.execute(
         "SELECT n.id_number, p.workshop_id, b.month, b.batch_id FROM temp.fupin_new n "
-        f"JOIN payouts p ON p.id_number = n.id_number{same} JOIN batches b ON b.batch_id = p.batch_id"
+        f"JOIN payouts p ON p.id_number = n.id_number AND ifnull(p.period, '') = ifnull(n.period, ''){same} "
+        "JOIN batches b ON b.batch_id = p.batch_id", (exclusive_key if once_per_person else policy,)
     ).fetchall()
     conn.execute("DELETE FROM temp.fupin_new")
     return pd.DataFrame.from_records(found, columns=["id_number", "paid_workshop_id", "month", "batch_id"])
 
 
-def _insert_payouts(conn: sqlite3.Connection, batch_id: int, data: pd.DataFrame, once: int,
-                    after_chunk: Callable[[int], None] | None) -> None:
+def _insert_payouts(conn: sqlite3.Connection, batch_id: int, data: pd.DataFrame, once: int, policy: str,
+                    exclusive_key: str, after_chunk: Callable[[int], None] | None) -> None:
     columns = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
-               "qualified_month", "payable_month", "amount_cents"]
+               "qualified_month", "payable_month", "amount_cents", "period"]
     values = [data[c].tolist() for c in columns]
-    values[-1] = [int(v) for v in values[-1]]  # numpy ints are not SQLite-bindable
+    values[-2] = [int(v) for v in values[-2]]  # numpy ints are not SQLite-bindable
     sql = ("INSERT INTO payouts (batch_id, id_number, name, workshop_id, workshop_name, county_code, county, "
-           "qualified_month, payable_month, amount_cents, once_per_person) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+           "qualified_month, payable_month, amount_cents, period, once_per_person, policy, exclusive_key) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
     n = len(data)
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
-        conn.executemany(sql, zip(repeat(batch_id), *(col[start:stop] for col in values), repeat(once)))
+        conn.executemany(sql, zip(repeat(batch_id), *(col[start:stop] for col in values), repeat(once),
+                                  repeat(policy), repeat(exclusive_key)))
         if after_chunk is not None:
             after_chunk(stop)
 
@@ -113,8 +123,9 @@ def _files(files: Iterable[Any]) -> list[tuple[str, str, int]]:
 def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.DataFrame, *, policy: str,
                  policy_version: str, files: Iterable[Any], tool_version: str, county_code: str | None,
                  once_per_person: bool, note: str | None,
-                 after_chunk: Callable[[int], None] | None = None) -> RecordResult:
-    """See the module docstring. `files` are fupin_cli.dataset.InputFile (path, sha256, size)."""
+                 after_chunk: Callable[[int], None] | None = None, exclusive_key: str | None = None) -> RecordResult:
+    """See the module docstring. `files` are fupin_cli.dataset.InputFile (path, sha256, size).
+    `exclusive_key`: the policy's exclusive_group (SPEC §4.3), default its name."""
     data = _prepare(rows, once_per_person)
     file_rows = _files(files)
     try:
@@ -124,7 +135,8 @@ def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.Data
     try:
         result = _record(conn, path, month, data, policy=policy, policy_version=policy_version,
                          file_rows=file_rows, tool_version=tool_version, county_code=county_code,
-                         once_per_person=once_per_person, note=note, after_chunk=after_chunk)
+                         once_per_person=once_per_person, note=note, after_chunk=after_chunk,
+                         exclusive_key=exclusive_key or policy)
         conn.execute("COMMIT")
         return result
     except sqlite3.IntegrityError as exc:
@@ -146,7 +158,8 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame, *, policy: str,
             policy_version: str, file_rows: list[tuple[str, str, int]], tool_version: str, county_code: str | None,
-            once_per_person: bool, note: str | None, after_chunk: Callable[[int], None] | None) -> RecordResult:
+            once_per_person: bool, note: str | None, after_chunk: Callable[[int], None] | None,
+            exclusive_key: str) -> RecordResult:
     month_text = format_month(month)
     existing = conn.execute(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
                             "ORDER BY county IS NULL LIMIT 1", (month_text, county_code)).fetchone()
@@ -157,7 +170,7 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
         raise FupinError(f"账本“{path}”中已登记了{format_month_cn(parse_month_key(later))}的发放批次,"
                          f"不能再登记更早的{format_month_cn(month)}。各月须按时间先后登记;未登记月份中应发的人员"
                          "会自动计入下一次登记的名单。", code="ledger.month_order")
-    conflicts = _conflicts(conn, data, once_per_person)
+    conflicts = _conflicts(conn, data, once_per_person, policy, exclusive_key)
     earlier = conflicts.loc[conflicts["month"] < month_text]
     if len(earlier):
         shown = "、".join(f"{mask_id(r.id_number)}(已于{r.month}批次{r.batch_id}发放)"
@@ -176,6 +189,6 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
     batch_id = int(cur.lastrowid or 0)
     conn.executemany("INSERT INTO batch_files (batch_id, path, sha256, size) VALUES (?,?,?,?)",
                      ((batch_id, *f) for f in file_rows))
-    _insert_payouts(conn, batch_id, data, int(once_per_person), after_chunk)
+    _insert_payouts(conn, batch_id, data, int(once_per_person), policy, exclusive_key, after_chunk)
     info = batch_info(conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (batch_id,)).fetchone())
     return RecordResult(batch=info, created=True, recorded=len(data), skipped=skipped)

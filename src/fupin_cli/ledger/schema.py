@@ -67,7 +67,42 @@ _V2: tuple[str, ...] = (
     "CREATE INDEX payouts_batch ON payouts (batch_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Schema v2 policies (SPEC §4.3): a payout belongs to a policy and, under yearly recurrence, to a period
+# (the calendar year, 'YYYY'; NULL under "once"). Once per person becomes once per person, period and
+# exclusive group (the policy's exclusive_group, or its name). SQLite cannot drop the old
+# UNIQUE (id_number, workshop_id), so the table is rebuilt; rows recorded before keep their batch's
+# policy and read as period NULL.
+_PERIOD = "GLOB '[0-9][0-9][0-9][0-9]'"
+_V3_POLICY_PERIODS: tuple[str, ...] = (
+    f"""CREATE TABLE payouts_v3 (
+        batch_id        INTEGER NOT NULL REFERENCES batches (batch_id),
+        id_number       TEXT NOT NULL,
+        name            TEXT,
+        workshop_id     TEXT NOT NULL,
+        workshop_name   TEXT,
+        county_code     TEXT,
+        county          TEXT,
+        qualified_month TEXT NOT NULL CHECK (qualified_month {_MONTH_CHECK}),
+        payable_month   TEXT NOT NULL CHECK (payable_month {_MONTH_CHECK}),
+        amount_cents    INTEGER NOT NULL CHECK (amount_cents >= 0),
+        once_per_person INTEGER NOT NULL DEFAULT 1 CHECK (once_per_person IN (0, 1)),
+        policy          TEXT NOT NULL,
+        period          TEXT CHECK (period IS NULL OR period {_PERIOD}),
+        exclusive_key   TEXT NOT NULL
+    )""",
+    "INSERT INTO payouts_v3 SELECT p.batch_id, p.id_number, p.name, p.workshop_id, p.workshop_name, p.county_code, "
+    "p.county, p.qualified_month, p.payable_month, p.amount_cents, p.once_per_person, b.policy, NULL, b.policy "
+    "FROM payouts p JOIN batches b ON b.batch_id = p.batch_id",
+    "DROP TABLE payouts",
+    "ALTER TABLE payouts_v3 RENAME TO payouts",
+    "CREATE UNIQUE INDEX payouts_pair ON payouts (id_number, workshop_id, policy, ifnull(period, ''))",
+    # The last line of defence against double pay, now per period and exclusive group.
+    "CREATE UNIQUE INDEX payouts_once_per_person ON payouts (id_number, exclusive_key, ifnull(period, '')) "
+    "WHERE once_per_person = 1",
+    "CREATE INDEX payouts_batch ON payouts (batch_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3_POLICY_PERIODS)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -25,9 +25,9 @@ from fupin_cli.months import format_month, format_months
 BATCH_COLUMNS = ["batch_id", "month", "county_code", "created_at", "policy", "policy_version", "tool_version",
                  "people", "workshops", "amount", "once_per_person", "status", "note", "files"]
 PAID_COLUMNS = ["id_number", "workshop_id", "county_code", "qualified_month", "payable_month", "amount",
-                "batch_id", "batch_month"]
+                "batch_id", "batch_month", "period", "policy"]
 PAYOUT_COLUMNS = ["batch_id", "id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
-                  "qualified_month", "payable_month", "amount"]
+                  "qualified_month", "payable_month", "amount", "period"]
 FILE_COLUMNS = ["batch_id", "path", "sha256", "size"]
 
 _INT = "int64"
@@ -165,12 +165,12 @@ class Ledger(AbstractContextManager["Ledger"]):
     def _payouts(self, where: str, params: tuple[Any, ...]) -> pd.DataFrame:
         rows = self._rows(
             f"SELECT batch_id, id_number, name, workshop_id, workshop_name, county_code, county, "
-            f"{month_index_sql('qualified_month')}, {month_index_sql('payable_month')}, amount_cents / 100.0 "
-            f"FROM payouts {where} ORDER BY batch_id, county_code, workshop_id, id_number", params)
+            f"{month_index_sql('qualified_month')}, {month_index_sql('payable_month')}, amount_cents / 100.0, period "
+            f"FROM payouts {where} ORDER BY batch_id, county_code, workshop_id, id_number, period", params)
         return _frame(rows, PAYOUT_COLUMNS, {
             "batch_id": _INT, "id_number": _TEXT, "name": _TEXT, "workshop_id": _TEXT, "workshop_name": _TEXT,
             "county_code": _TEXT, "county": _TEXT, "qualified_month": _INT, "payable_month": _INT,
-            "amount": "float64"})
+            "amount": "float64", "period": _TEXT})
 
     def _require_batch(self, batch_id: int) -> None:
         if self.batch(batch_id) is None:
@@ -189,21 +189,30 @@ class Ledger(AbstractContextManager["Ledger"]):
                           (int(batch_id),))
         return _frame(rows, FILE_COLUMNS, {"batch_id": _INT, "path": _TEXT, "sha256": _TEXT, "size": _INT})
 
-    def paid(self, before_month: int | None = None) -> pd.DataFrame:
+    def paid(self, before_month: int | None = None, exclusive_key: str | None = None) -> pd.DataFrame:
         """Pairs paid so far (PAID_COLUMNS), for rules.evaluate and the audit.
 
         With `before_month`, only batches of months < before_month: the roster for month M is
         computed with `paid(before_month=M)`, so committing M again reproduces the same roster.
+        With `exclusive_key` (a policy's exclusive_group or name, SPEC §4.3), only that group's payouts.
         """
-        where, params = ("WHERE b.month < ?", (format_month(before_month),)) if before_month is not None else ("", ())
+        conds, params = [], []
+        if before_month is not None:
+            conds.append("b.month < ?")
+            params.append(format_month(before_month))
+        if exclusive_key is not None:
+            conds.append("p.exclusive_key = ?")
+            params.append(exclusive_key)
+        where = ("WHERE " + " AND ".join(conds)) if conds else ""
         rows = self._rows(
             f"SELECT p.id_number, p.workshop_id, p.county_code, {month_index_sql('p.qualified_month')}, "
-            f"{month_index_sql('p.payable_month')}, p.amount_cents / 100.0, p.batch_id, {month_index_sql('b.month')} "
-            f"FROM payouts p JOIN batches b ON b.batch_id = p.batch_id {where} "
-            "ORDER BY b.month, p.batch_id, p.id_number", params)
+            f"{month_index_sql('p.payable_month')}, p.amount_cents / 100.0, p.batch_id, {month_index_sql('b.month')}, "
+            f"p.period, p.policy FROM payouts p JOIN batches b ON b.batch_id = p.batch_id {where} "
+            "ORDER BY b.month, p.batch_id, p.id_number, p.period", tuple(params))
         return _frame(rows, PAID_COLUMNS, {
             "id_number": _TEXT, "workshop_id": _TEXT, "county_code": _TEXT, "qualified_month": _INT,
-            "payable_month": _INT, "amount": "float64", "batch_id": _INT, "batch_month": _INT})
+            "payable_month": _INT, "amount": "float64", "batch_id": _INT, "batch_month": _INT, "period": _TEXT,
+            "policy": _TEXT})
 
     def export_rows(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(batches, payouts, files) of the whole ledger for the xlsx export, months as 'YYYY-MM' text.
@@ -221,7 +230,8 @@ class Ledger(AbstractContextManager["Ledger"]):
 
     def record_batch(self, month: int, rows: pd.DataFrame, *, policy: str, policy_version: str,
                      files: list[Any], tool_version: str = __version__, county_code: str | None = None,
-                     once_per_person: bool = True, note: str | None = None) -> RecordResult:
+                     once_per_person: bool = True, note: str | None = None,
+                     exclusive_key: str | None = None) -> RecordResult:
         """Record month `month`'s roster (ROSTER_COLUMNS) as one batch, in one transaction.
 
         `county_code` is the county code when only that county's roster is committed (None: the whole
@@ -234,7 +244,7 @@ class Ledger(AbstractContextManager["Ledger"]):
             raise LedgerError(f"账本“{self.path}”以只读方式打开,不能登记发放批次。", code="ledger.readonly")
         return record_batch(self._conn, self.path, month, rows, after_chunk=self._after_chunk, policy=policy,
                             policy_version=policy_version, files=files, tool_version=tool_version, county_code=county_code,
-                            once_per_person=once_per_person, note=note)
+                            once_per_person=once_per_person, note=note, exclusive_key=exclusive_key)
 
 
 _COMMON_HEADERS = {"batch_id": "批次号", "amount": "金额(元)"}
@@ -247,6 +257,6 @@ EXPORT_HEADERS: dict[str, dict[str, str]] = {
                 "note": "备注", "files": "输入文件数"},
     "payouts": {**_COMMON_HEADERS, "id_number": "身份证号", "name": "姓名", "workshop_id": "车间编号",
                 "workshop_name": "车间名称", "county_code": "县(市、区)代码", "county": "县(市、区)",
-                "qualified_month": "达标月份", "payable_month": "可发放月份"},
+                "qualified_month": "达标月份", "payable_month": "可发放月份", "period": "年度"},
     "files": {"batch_id": "批次号", "path": "输入文件", "sha256": "SHA-256", "size": "大小(字节)"},
 }
