@@ -51,6 +51,7 @@ class ParamUsed(BaseModel):
 
 class PairTrace(BaseModel):
     workshop_id: str
+    period: str | None = None  # the calendar year of a yearly entitlement (SPEC §4.3); None under "once"
     workshop_name: str | None
     county: str | None
     operator: str | None
@@ -122,6 +123,8 @@ def _month_text(m: int | None) -> str | None:
 def _line(r: MonthRecord) -> MonthLine:
     if r.not_counted == "after_month":
         note = "晚于核算月份,不计" if r.has_pay_row else "核算月份之后"
+    elif r.not_counted == "below_floor":
+        note = f"低于每月工资下限{yuan(r.floor or 0)}元,不计"
     else:
         note = _NOT_COUNTED.get(r.not_counted, "") if r.not_counted else ""
     if r.qualifying:
@@ -166,7 +169,7 @@ def _pair(t: PairRecord, row: pd.Series, name: str) -> PairTrace:
         operator=text("operator"), certified=_date(t.certified), withdrawn=_date(t.withdrawn),
         contract_type=text("contract_type"), start=_date(row["start"]), end=_date(row["end"]),
         anchor=t.anchor or "", anchor_label=ANCHOR_LABELS.get(t.anchor or "", ""),
-        window_start=_month_text(t.start), window_end=_month_text(t.window_last),
+        window_start=_month_text(t.window_start), window_end=_month_text(t.window_last), period=t.period,
         lines=[_line(r) for r in t.months], params=[_param(r) for r in t.params],
         qualified_month=_month_text(t.qualified_month), payable_month=_month_text(t.payable_month),
         months=t.months_counted, wages=t.wages, amount=t.amount, status=t.status,

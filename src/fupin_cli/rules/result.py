@@ -22,12 +22,14 @@ from fupin_cli.rules.windows import (
     STRIDE,
     CountedMonths,
     Windows,
+    floor_cents,
     sum_per_month,
     wage_rows_of_pairs,
+    window_low,
 )
 
 # Why a month with pay (or inside the window) did not count, in the order the checks apply.
-NotCounted = Literal["before_start", "after_end", "outside_window", "after_month", "no_pay"]
+NotCounted = Literal["before_start", "after_end", "outside_window", "after_month", "no_pay", "below_floor"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class MonthRecord(BaseModel):
     has_pay_row: bool
     counted: bool  # counts towards the window as of M
     not_counted: NotCounted | None  # why not (None when counted)
+    floor: float | None = None  # min_monthly_wage in force that month (None: no floor)
     months: int | None  # counted months of the window ending here (None: outside the window as of M)
     wages: float | None  # their pay
     qualifying: bool  # this is Q
@@ -121,8 +124,9 @@ class PairRecord(BaseModel):
     position: int
     period: str | None = None  # per-period entitlements (SPEC §4.3); None under recurrence = "once"
     start: int | None  # S (None: unreadable start)
+    window_start: int | None = None  # first month that can count (S, or January of the period)
     end: int | None
-    anchor: Literal["agreement", "rolling"] | None
+    anchor: Literal["agreement", "rolling", "calendar_year"] | None
     window_last: int | None  # last possible month; None: open (rolling without an end)
     upper: int | None  # min(window_last, M)
     certified: dt.date | None
@@ -146,8 +150,9 @@ def _opt_date(v: Any) -> dt.date | None:
     return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
 
 
-def _not_counted(m: int, pay: float, start: int, end: int | None, last: int | None, M: int) -> NotCounted | None:
-    if m < start:
+def _not_counted(m: int, pay: float, first: int, end: int | None, last: int | None, M: int, floor: float
+                 ) -> NotCounted | None:
+    if m < first:
         return "before_start"
     if end is not None and m > end:
         return "after_end"
@@ -155,37 +160,46 @@ def _not_counted(m: int, pay: float, start: int, end: int | None, last: int | No
         return "outside_window"
     if m > M:
         return "after_month"
-    return "no_pay" if pay <= 0 else None
+    if pay <= 0:
+        return "no_pay"
+    return "below_floor" if pay < floor else None
 
 
 def _month_records(ev: Evaluation, i: int, pay: dict[int, float]) -> list[MonthRecord]:
-    """The window's months and every month with pay; months outside the window without pay are left out."""
+    """The window's months and every month with pay; months outside the window without pay are left
+    out, and a yearly entitlement shows only its own calendar year."""
     w, M = ev.windows, ev.month
-    S, rolling, wm = int(w.start[i]), bool(w.rolling[i]), int(w.length[i])
+    first, wm = int(w.first[i]), int(w.length[i])
+    rolling, calendar = bool(w.rolling[i]), bool(w.calendar[i])
     end = int(w.end[i]) if w.has_end[i] else None
     last = None if w.last[i] >= NO_MONTH else int(w.last[i])
     upper = int(w.upper[i])
-    table_end = upper if rolling or last is None else last  # rolling has no fixed end: up to min(end, M)
+    open_end = rolling or calendar or last is None  # no fixed end: up to min(end, M)
+    table_end = upper if open_end else last
+    if not np.isnan(w.period[i]):
+        pay = {m: p for m, p in pay.items() if first <= m <= (last if last is not None else upper)}
     Q = _opt_month(w.qualified[i])
     cm = ev.counted
     a, b = np.searchsorted(cm.key, [i * STRIDE, (i + 1) * STRIDE])
     counted = set((cm.key[a:b][cm.weight[a:b] > 0] % STRIDE).tolist())
+    months = range(min([first, *pay]), max([table_end, first, *pay]) + 1)
+    floors = dict(zip(months, (floor_cents(ev.policy, np.array(months, np.int64)) / 100.0).tolist(), strict=True))
     out = []
-    for m in range(min([S, *pay]), max([table_end, S, *pay]) + 1):
-        if not S <= m <= table_end and m not in pay:
+    for m in months:
+        if not first <= m <= table_end and m not in pay:
             continue
         p = pay.get(m, 0.0)
         run_m = run_w = None
-        if S <= m <= upper:
-            lo = max(S, m - wm + 1) if rolling else S
-            c, cents = ev.counted.totals(np.array([i]), np.array([lo]), np.array([m]))
+        if first <= m <= upper:
+            lo = window_low(np.array([first]), np.array([rolling]), np.array([calendar]), np.array([wm]),
+                            np.array([m]))
+            c, cents = ev.counted.totals(np.array([i]), lo, np.array([m]))
             run_m, run_w = int(c[0]), int(cents[0]) / 100.0
         is_counted = m in counted  # from the evaluation's counted months, never re-decided here
-        # Only the wording of "why not" is classified here; a month inside the window that did not
-        # count had no pay above 0 (in whole cents).
-        why = None if is_counted else _not_counted(m, p, S, end, last, M) or "no_pay"
+        # Only the wording of "why not" is classified here (no pay, or pay below the monthly floor).
+        why = None if is_counted else _not_counted(m, p, first, end, last, M, floors[m]) or "no_pay"
         out.append(MonthRecord(month=m, pay=p, has_pay_row=m in pay, counted=is_counted, not_counted=why,
-                               months=run_m, wages=run_w, qualifying=m == Q))
+                               floor=floors[m] or None, months=run_m, wages=run_w, qualifying=m == Q))
     return out
 
 
@@ -210,6 +224,16 @@ def _pay_by_month(ev: Evaluation, positions: np.ndarray) -> dict[int, dict[int, 
     return out
 
 
+def _anchor(w: Windows, i: int) -> Literal["agreement", "rolling", "calendar_year"]:
+    if w.rolling[i]:
+        return "rolling"
+    return "calendar_year" if w.calendar[i] or not np.isnan(w.period[i]) else "agreement"
+
+
+def _period(w: Windows, i: int) -> str | None:
+    return None if np.isnan(w.period[i]) else str(int(w.period[i]))
+
+
 def build_traces(ev: Evaluation, positions: np.ndarray) -> list[PairRecord]:
     pays = _pay_by_month(ev, positions)
     d, w = ev.decisions, ev.windows
@@ -220,7 +244,8 @@ def build_traces(ev: Evaluation, positions: np.ndarray) -> list[PairRecord]:
         out.append(PairRecord(
             position=i, start=int(w.start[i]) if ok else None,
             end=int(w.end[i]) if w.has_end[i] else None,
-            anchor=("rolling" if w.rolling[i] else "agreement") if ok else None,
+            anchor=_anchor(w, i) if ok else None, period=_period(w, i),
+            window_start=int(w.first[i]) if ok else None,
             window_last=None if not ok or w.last[i] >= NO_MONTH else int(w.last[i]),
             upper=int(w.upper[i]) if ok else None,
             certified=_opt_date(ev.workshop.certified_date.iloc[i]),

@@ -34,6 +34,9 @@ class Windows:
     has_end: np.ndarray
     length: np.ndarray  # window_months, read at S
     rolling: np.ndarray  # window_anchor == "rolling", read at S
+    calendar: np.ndarray  # window_anchor == "calendar_year", read at S (SPEC §4.3)
+    period: np.ndarray  # the calendar year of a yearly entitlement (recurrence = "yearly"); NaN: none
+    first: np.ndarray  # first month that can count: S, or January of the period (not before S)
     last: np.ndarray  # last possible month of the window (NO_MONTH: open, rolling without an end)
     upper: np.ndarray  # min(last, M): the last month that can count as of M
     closed: np.ndarray  # last <= M
@@ -112,14 +115,25 @@ def sum_per_month(pid: np.ndarray, mo: np.ndarray, cents: np.ndarray) -> tuple[n
     return key[starts], np.add.reduceat(c, starts)  # several rows in one month are summed
 
 
-def _counted_keys(lab: pd.DataFrame, wages: pd.DataFrame | None, S: np.ndarray, upper: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted keys and cents of the months that count: pay > 0 inside [S, upper]."""
+def floor_cents(policy: Policy, months: np.ndarray) -> np.ndarray:
+    """`min_monthly_wage` in force in each month, in cents (0 when not set)."""
+    if not policy.values("min_monthly_wage"):
+        return np.zeros(len(months), np.int64)
+    return np.rint(policy.lookup("min_monthly_wage", months, none=0.0) * 100).astype(np.int64)
+
+
+def _counted_keys(lab: pd.DataFrame, wages: pd.DataFrame | None, first: np.ndarray, upper: np.ndarray,
+                  policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted keys and cents of the months that count: pay > 0 and ≥ the monthly floor, inside
+    [first, upper]. Yearly entitlements of one pair are rows of `lab` with the same pair: each gets its pay."""
     pid, mo, w_row, cents = wage_rows_of_pairs(lab, wages)
-    keep = (mo >= S[pid]) & (mo <= upper[pid])  # before S, after the end / window / M: not counted
+    keep = (mo >= first[pid]) & (mo <= upper[pid])  # before S, after the end / window / M: not counted
     key, c = sum_per_month(pid[keep], mo[keep], cents[w_row[keep]])
-    pos = c > 0  # a month counts when its pay > 0
+    # A month counts when its pay > 0 and reaches the floor in force that month (SPEC §4.3).
+    pos = (c > 0) & (c >= floor_cents(policy, key % STRIDE))
     return key[pos], c[pos]
+
+
 
 
 def _with_threshold_changes(key: np.ndarray, cents: np.ndarray, S: np.ndarray, upper: np.ndarray,
@@ -139,33 +153,57 @@ def _with_threshold_changes(key: np.ndarray, cents: np.ndarray, S: np.ndarray, u
     return key[order], cents[order], weight[order]
 
 
-def _shape(lab: pd.DataFrame, M: int, policy: Policy) -> dict[str, np.ndarray]:
-    """Start, end, length, anchor and last possible month of every pair's window."""
+def _shape(lab: pd.DataFrame, M: int, policy: Policy, period: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Start, end, length, anchor and last possible month of every pair's window.
+
+    `agreement`: S … S+wm-1; `rolling` and `calendar_year` (once): any month up to the end date, the
+    window being the trailing wm months or the calendar year so far; a yearly entitlement's window
+    is its calendar year, clipped to the agreement."""
     S_f = month_array(lab["start"])
     E_f = month_array(lab["end"])
     S = np.where(np.isnan(S_f), NO_MONTH, S_f).astype(np.int64)
     E = np.where(np.isnan(E_f), NO_MONTH, E_f).astype(np.int64)
     wm = policy.lookup("window_months", S).astype(np.int64)
-    anchors = np.array([v.value == "rolling" for v in policy.values("window_anchor")])
-    rolling = anchors[policy.positions("window_anchor", S)]
-    wlast = np.where(rolling, E, np.minimum(S + wm - 1, E))
+    pos = policy.positions("window_anchor", S)
+    rolling = np.array([v.value == "rolling" for v in policy.values("window_anchor")])[pos]
+    calendar = np.array([v.value == "calendar_year" for v in policy.values("window_anchor")])[pos]
+    if period is None:
+        per = np.full(len(S), np.nan)
+        first = S
+        wlast = np.where(rolling | calendar, E, np.minimum(S + wm - 1, E))
+    else:
+        per = period.astype(float)
+        y0 = period.astype(np.int64) * 12
+        first = np.where(S == NO_MONTH, S, np.maximum(S, y0))
+        wlast = np.where(S == NO_MONTH, S, np.minimum(y0 + 11, E))
+        calendar = np.zeros(len(S), bool)  # the period is the calendar year: a fixed window
     return {"start": S, "start_ok": ~np.isnan(S_f), "end": E, "has_end": ~np.isnan(E_f), "length": wm,
-            "rolling": rolling, "last": wlast, "upper": np.minimum(wlast, M), "closed": wlast <= M}
+            "rolling": rolling, "calendar": calendar, "period": per, "first": first, "last": wlast,
+            "upper": np.minimum(wlast, M), "closed": wlast <= M}
 
 
-def qualify(lab: pd.DataFrame, wages: pd.DataFrame | None, month: int, policy: Policy
-            ) -> tuple[Windows, CountedMonths]:
-    """Windows and the qualification month Q of every pair, vectorised."""
+def window_low(first: np.ndarray, rolling: np.ndarray, calendar: np.ndarray, wm: np.ndarray, m: np.ndarray
+               ) -> np.ndarray:
+    """First month of the window that ends in month m (rolling: trailing wm months; calendar_year:
+    January of m's year; otherwise the window's first month), never before `first`."""
+    return np.where(rolling, np.maximum(first, m - wm + 1),
+                    np.where(calendar, np.maximum(first, (m // 12) * 12), first))
+
+
+def qualify(lab: pd.DataFrame, wages: pd.DataFrame | None, month: int, policy: Policy,
+            period: np.ndarray | None = None) -> tuple[Windows, CountedMonths]:
+    """Windows and the qualification month Q of every pair, vectorised. With `period` (yearly
+    entitlements, SPEC §4.3), `lab` has one row per (pair, calendar year)."""
     n = len(lab)
-    w = _shape(lab, int(month), policy)
-    S, wm, rolling, upper = w["start"], w["length"], w["rolling"], w["upper"]
-    key, cents = _counted_keys(lab, wages, S, upper)
-    key, cents, weight = _with_threshold_changes(key, cents, S, upper, policy)
+    w = _shape(lab, int(month), policy, period)
+    f0, wm, rolling, calendar, upper = w["first"], w["length"], w["rolling"], w["calendar"], w["upper"]
+    key, cents = _counted_keys(lab, wages, f0, upper, policy)
+    key, cents, weight = _with_threshold_changes(key, cents, f0, upper, policy)
 
     cf0 = np.r_[0, np.cumsum(weight)]
     cc0 = np.r_[0, np.cumsum(cents)]
     pid_r, mon_r = key // STRIDE, key % STRIDE
-    lo_m = np.where(rolling[pid_r], np.maximum(S[pid_r], mon_r - wm[pid_r] + 1), S[pid_r])
+    lo_m = window_low(f0[pid_r], rolling[pid_r], calendar[pid_r], wm[pid_r], mon_r)
     lo_i = np.searchsorted(key, pid_r * STRIDE + lo_m, side="left")
     hi_i = np.arange(1, len(key) + 1)
     cnt = cf0[hi_i] - cf0[lo_i]
@@ -184,8 +222,9 @@ def qualify(lab: pd.DataFrame, wages: pd.DataFrame | None, month: int, policy: P
         at = ok[first]
         Q[u], q_cnt[u], q_cents[u] = mon_r[at], cnt[at], tot[at]
 
-    # The window as of M for pairs without Q (agreement: S..upper; rolling: trailing, clipped at S).
-    lo = np.where(rolling, np.maximum(S, upper - wm + 1), S)
+    # The window as of M for pairs without Q (agreement: S..upper; rolling: trailing, clipped at S;
+    # calendar_year: the year of `upper` so far).
+    lo = window_low(f0, rolling, calendar, wm, upper)
     m_cnt, m_cents = counted.totals(np.arange(n, dtype=np.int64), lo, upper)
     has_q = ~np.isnan(Q)
     months = np.where(has_q, q_cnt, m_cnt)
