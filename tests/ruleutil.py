@@ -35,7 +35,9 @@ class Case:
         for lab in case.get("laborers", []):
             who = lab["who"]
             if who not in self.ids:
-                self.ids[who] = make_id(lab.get("birth", "1990-01-01"), len(self.ids) + 1)
+                # The sequence's last digit is the ID's 17th: odd = 男 (the default), even = 女.
+                seq = 2 * len(self.ids) + (2 if lab.get("sex") == "女" else 1)
+                self.ids[who] = make_id(lab.get("birth", "1990-01-01"), seq)
 
     def dataset(self) -> Dataset:
         ws = pd.DataFrame([
@@ -54,6 +56,7 @@ class Case:
             {
                 "id_number": self.ids[lab["who"]], "name": lab["who"], "workshop_id": lab["ws"],
                 "poor": lab.get("poor", True), "relocated": lab.get("relocated", False),
+                "categories": lab.get("categories", "建档立卡贫困劳动力" if lab.get("poor", True) else ""),
                 "contract_type": lab.get("type", "劳务协议"), "start": _date(lab["start"]),
                 "end": _date(lab.get("end")), "valid": lab.get("valid", True),
                 "invalid_reason": lab.get("invalid_reason") or None, "_src": 1, "_row": 3 + i,
@@ -77,7 +80,7 @@ class Case:
             return None
         return pd.DataFrame([
             {"id_number": self.ids.get(p["who"], p["who"]), "workshop_id": p["ws"], "amount": float(p["amount"]),
-             "batch_id": p.get("batch", "B1"), "batch_month": month(p["month"])}
+             "batch_id": p.get("batch", "B1"), "batch_month": month(p["month"]), "period": p.get("period")}
             for p in rows
         ])
 
@@ -121,9 +124,11 @@ def policy_text(overrides: dict[str, Any] | None = None, **top: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def policy_from_overrides(tmp: Path, overrides: dict[str, Any] | None) -> Policy:
-    if not overrides:
+def policy_from_overrides(tmp: Path, overrides: dict[str, Any] | None, top: dict[str, Any] | None = None
+                          ) -> Policy:
+    """gx-2018 with `overrides` of its [parameters] and `top` fixed keys (recurrence, cap_scope, …)."""
+    if not overrides and not top:
         return load_policy(None)
     path = tmp / "policy.toml"
-    path.write_text(policy_text(overrides), encoding="utf-8")
+    path.write_text(policy_text(overrides, **(top or {})), encoding="utf-8")
     return load_policy(str(path))

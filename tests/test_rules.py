@@ -18,7 +18,8 @@ from fupin_cli.rules import DECISION_COLUMNS, evaluate
 from fupin_cli.status import STATUS_ORDER
 from ruleutil import Case, month, policy_from_overrides
 
-CASES = tomllib.loads((Path(__file__).parent / "rule_cases.toml").read_text(encoding="utf-8"))["case"]
+CASES = [c for name in ("rule_cases.toml", "rule_cases_v2.toml")  # v2: the SPEC §4.3 keys
+         for c in tomllib.loads((Path(__file__).parent / name).read_text(encoding="utf-8"))["case"]]
 
 
 def _month_or_none(v: object) -> int | None:
@@ -28,16 +29,21 @@ def _month_or_none(v: object) -> int | None:
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_rule_case(case: dict, tmp_path: Path) -> None:
     c = Case(case)
-    policy = policy_from_overrides(tmp_path, case.get("policy"))
+    policy = policy_from_overrides(tmp_path, case.get("policy"), case.get("policy_top"))
     ds = c.dataset()
     d = evaluate(ds, month(case["month"]), policy, c.paid()).decisions
 
     assert list(d.columns) == DECISION_COLUMNS
-    assert len(d) == len(ds.laborers)
+    if policy.recurrence == "once":
+        assert len(d) == len(ds.laborers) and d["period"].isna().all()
+    else:  # one decision per pair and calendar year (SPEC §4.3)
+        assert set(d.index) == set(ds.laborers.index) and d["period"].notna().all()
     assert d["status"].isin(STATUS_ORDER).all()
     assert (d["reason"].str.len() > 0).all()
     for exp in case["expect"]:
         sel = d[(d["id_number"] == c.id_of(exp["who"])) & (d["workshop_id"] == exp["ws"])]
+        if "period" in exp:
+            sel = sel[sel["period"] == exp["period"]]
         assert len(sel) == 1, exp
         row = sel.iloc[0]
         where = f"{case['name']} {exp['who']}/{exp['ws']}: {row['reason']}"
@@ -283,7 +289,7 @@ def test_status_is_the_first_applying_check(case: dict, tmp_path: Path) -> None:
     from fupin_cli.status import ONCE_STATUSES, STATUS_ORDER
 
     c = Case(case)
-    ev = evaluate(c.dataset(), month(case["month"]), policy_from_overrides(tmp_path, case.get("policy")), c.paid())
+    ev = evaluate(c.dataset(), month(case["month"]), policy_from_overrides(tmp_path, case.get("policy"), case.get("policy_top")), c.paid())
     for i, s in enumerate(ev.decisions["status"]):
         applying = [k for k in STATUS_ORDER if k not in ONCE_STATUSES and ev.checks[k][i]]
         assert (applying[0] if applying else s) == s and (s in ONCE_STATUSES) == (not applying)

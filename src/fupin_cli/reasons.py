@@ -53,16 +53,23 @@ def _ws_label(ws: str, names: dict) -> str:
 
 
 def _dup_sources(ev: Evaluation) -> dict[str, str]:
-    """id_number → where the laborer already had (or has) the subsidy, as a phrase."""
+    """Person key (ID; ID and period under yearly recurrence) → where the laborer already had (or
+    has) the subsidy, as a phrase."""
+    from fupin_cli.rules.evaluate import person_keys
+
     names = ev.workshop.names.to_dict()  # a plain dict: one lookup per winner, tens of thousands of them
     out: dict[str, str] = {}
     for r in ev.once.winners.itertuples(index=False):
-        out[r.id_number] = f"已于{mcn(r.P)}在{_ws_label(r.workshop_id, names)}享受"
+        out[r.person] = f"已于{mcn(r.P)}在{_ws_label(r.workshop_id, names)}享受"
     # Paid laborers never contest (rules.evaluate), so the two sources do not overlap; the paid
     # frame is sorted by batch month, so the earliest payment is the one named.
-    for r in ev.once.paid.itertuples(index=False):
+    pf = ev.once.paid
+    yearly = ev.policy.recurrence == "yearly"
+    keys = person_keys(pf["id_number"], pf["period"] if yearly and "period" in pf else None).tolist()
+    for key, r in zip(keys, pf.itertuples(index=False), strict=True):
         when = "" if _isnan(r.batch_month) else f"于{mcn(r.batch_month)}"
-        out.setdefault(r.id_number, f"已{when}在{_ws_label(r.workshop_id, names)}享受")
+        per = f"({r.period}年度)" if yearly and isinstance(getattr(r, "period", None), str) else ""
+        out.setdefault(key, f"已{when}在{_ws_label(r.workshop_id, names)}享受{per}")
     return out
 
 
@@ -107,6 +114,18 @@ class _Facts:
     types: list[str]
     dup: dict[str, str]
     paid_info: dict
+    persons: list  # once-per-person key (ID, or ID and period under yearly recurrence)
+    terms: Any  # policy.terms
+    categories: list  # per pair, the categories counted at the decision month (joined)
+    floor: list  # min_monthly_wage at the decision month (NaN: none)
+    gate_count: list
+    gate_need: list
+    P0: list
+    male: list
+    calendar: list
+    period: list
+    first: list
+    sex_limits: bool  # max_age differs by sex
 
 
 def _facts(ev: Evaluation) -> _Facts:
@@ -130,7 +149,27 @@ def _facts(ev: Evaluation) -> _Facts:
         vt=prm.valid_to.tolist(), ct_pos=prm.contract_pos.tolist(),
         types=["、".join(v.value) for v in prm.contract_values],
         dup=_dup_sources(ev) if "duplicate" in status else {}, paid_info=paid_info,
+        persons=_persons(ev), terms=ev.policy.terms, categories=_category_names(ev),
+        floor=ev.policy.lookup("min_monthly_wage", prm.read_at).tolist(),
+        gate_count=[] if ev.gate is None else ev.gate.count_at_m.tolist(),
+        gate_need=[] if ev.gate is None else ev.gate.need_at_m.tolist(),
+        P0=(ev.payable if ev.payable_before_gate is None else ev.payable_before_gate).tolist(),
+        male=prm.male.tolist(), sex_limits=ev.policy.uses("max_age"), calendar=w.calendar.tolist(),
+        period=w.period.tolist(), first=w.first.tolist(),
     )
+
+
+def _persons(ev: Evaluation) -> list:
+    from fupin_cli.rules.evaluate import person_keys
+
+    lab = ev.laborers
+    return person_keys(lab["id_number"], lab["period"] if "period" in lab else None).tolist()
+
+
+def _category_names(ev: Evaluation) -> list:
+    vals = ev.policy.values("categories")
+    names = ["、".join(v.value) for v in vals] or ["建档立卡贫困劳动力"]
+    return [names[max(k, 0)] for k in ev.params.category_pos.tolist()]
 
 
 def _invalid_data(f: _Facts, i: int) -> str:
@@ -143,7 +182,9 @@ def _invalid_data(f: _Facts, i: int) -> str:
 
 
 def _not_poor(f: _Facts, i: int) -> str:
-    return "非建档立卡贫困劳动力,不属于一次性带动就业奖补对象"
+    if f.terms.target == "建档立卡贫困劳动力" and f.categories[i] == "建档立卡贫困劳动力":
+        return f"非建档立卡贫困劳动力,不属于{f.terms.subsidy}对象"
+    return f"不属于{f.categories[i]}(本政策的{f.terms.target}),不属于{f.terms.subsidy}对象"
 
 
 def _contract_type(f: _Facts, i: int) -> str:
@@ -157,7 +198,8 @@ def _age(f: _Facts, i: int) -> str:
         return "无法从身份证号推算协议起始日的年龄"
     if age < f.min_age[i]:
         return f"协议起始日({_date_cn(f.starts.iloc[i])})未满{int(f.min_age[i])}周岁(当时{int(age)}周岁)"
-    return f"协议起始日({_date_cn(f.starts.iloc[i])})已{int(age)}周岁,超过{int(f.max_age[i])}周岁的上限"
+    sex = ("男性" if f.male[i] else "女性") if f.sex_limits else ""
+    return f"协议起始日({_date_cn(f.starts.iloc[i])})已{int(age)}周岁,超过{sex}{int(f.max_age[i])}周岁的上限"
 
 
 def _shortfall(f: _Facts, i: int) -> str:
@@ -168,6 +210,17 @@ def _shortfall(f: _Facts, i: int) -> str:
     want = f"{int(f.need_m[i])}个月、{yuan(f.need_w[i])}元"
     gap = gap_text(max(int(f.need_m[i]) - f.months[i], 0), max(f.need_w[i] - f.wages[i], 0.0))
     missing = f",还差{gap}" if gap else ",尚未达标"
+    if not _isnan(f.period[i]):
+        year = f"{int(f.period[i])}年度"
+        if f.status[i] == "pending":
+            return f"{year}内(自{mcn(f.first[i])}起){got}{missing}(年度至{mcn(f.wlast[i])})"
+        return f"{year}({mcn(f.first[i])}至{mcn(f.wlast[i])})已结束,{got},未达到{want}的标准{missing}"
+    if f.calendar[i]:
+        if f.status[i] == "pending":
+            end = f"协议至{mcn(E)}" if f.has_end[i] else "协议未约定终止日期"
+            return f"{int(f.win_lo[i]) // 12}年内(自{mcn(f.win_lo[i])}起){got}{missing}(按自然年计算,{end})"
+        return (f"协议已于{mcn(E)}终止,各自然年均未达到{want}的标准"
+                f"(最后一年自{mcn(f.win_lo[i])}起{got}{missing})")
     if f.status[i] == "pending":
         if f.rolling[i]:
             end = f"协议至{mcn(E)}" if f.has_end[i] else "协议未约定终止日期"
@@ -193,6 +246,9 @@ def _not_certified(f: _Facts, i: int) -> str:
 
 
 def _withdrawn(f: _Facts, i: int) -> str:
+    if _isnan(f.P[i]):  # the head-count gate was never passed before the withdrawal
+        return (f"车间已于{mcn(f.Wd[i])}撤销认定,撤销前车间当月在岗{f.terms.target}人数未达到"
+                f"{int(f.gate_need[i])}人,不予奖补")
     return f"车间已于{mcn(f.Wd[i])}撤销认定,不晚于可发放月份{mcn(f.P[i])},不予奖补"
 
 
@@ -204,13 +260,22 @@ def _paid(f: _Facts, i: int) -> str:
 
 
 def _duplicate(f: _Facts, i: int) -> str:
-    return f"{f.dup.get(f.ids[i], '已在其他车间享受')},不重复发放"
+    return f"{f.dup.get(f.persons[i], '已在其他车间享受')},不重复发放"
+
+
+def _workshop_gate(f: _Facts, i: int) -> str:
+    return (f"{mcn(f.Q[i])}已达标,但自{mcn(f.P0[i])}起车间当月在岗{f.terms.target}人数一直不足"
+            f"{int(f.gate_need[i])}人(核算月份{mcn(f.M)}为{int(f.gate_count[i])}人),暂不发放")
 
 
 def _eligible(f: _Facts, i: int) -> str:
     Q, P = f.Q[i], f.P[i]
-    text = f"{mcn(Q)}达标(累计工作{f.months[i]}个月、报酬{yuan(f.wages[i])}元)"
-    if P > Q:
+    year = "" if _isnan(f.period[i]) else f"{int(f.period[i])}年度"
+    floor = "" if _isnan(f.floor[i]) or f.floor[i] <= 0 else f"每月不低于{yuan(f.floor[i])}元"
+    text = f"{year}{mcn(Q)}达标(累计工作{f.months[i]}个月{floor}、报酬{yuan(f.wages[i])}元)"
+    if P > f.P0[i]:
+        text += f",车间当月在岗{f.terms.target}人数于{mcn(P)}达到要求"
+    elif P > Q:
         text += f",车间于{mcn(f.C[i])}认定"
     text += f",{mcn(P)}起可发放,奖补{yuan(f.amount[i])}元"
     if f.capped[i]:
@@ -221,7 +286,7 @@ def _eligible(f: _Facts, i: int) -> str:
 _BUILDERS: dict[str, Callable[[_Facts, int], str]] = {
     "invalid_data": _invalid_data, "not_poor": _not_poor, "contract_type": _contract_type, "age": _age,
     "pending": _shortfall, "short": _shortfall, "out_of_period": _out_of_period,
-    "not_certified": _not_certified, "withdrawn": _withdrawn, "paid": _paid, "duplicate": _duplicate,
+    "not_certified": _not_certified, "withdrawn": _withdrawn, "workshop_gate": _workshop_gate, "paid": _paid, "duplicate": _duplicate,
     "eligible": _eligible,
 }
 

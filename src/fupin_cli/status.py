@@ -14,6 +14,7 @@ STATUS_ORDER: tuple[str, ...] = (
     "out_of_period",
     "not_certified",
     "withdrawn",
+    "workshop_gate",  # SPEC §4.3 workshop_min_targets
     "paid",
     "duplicate",
     "eligible",
@@ -39,6 +40,7 @@ STATUS_LABELS: dict[str, str] = {
     "age": "年龄不符",
     "not_certified": "车间未认定",
     "withdrawn": "车间已撤销",
+    "workshop_gate": "车间人数不足",
     "out_of_period": "不在政策期内",
     "invalid_data": "数据有误",
 }

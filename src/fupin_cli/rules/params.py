@@ -19,7 +19,8 @@ from fupin_cli.rules.windows import Windows
 
 AT_START: tuple[str, ...] = ("window_months", "window_anchor")
 AT_DECISION: tuple[str, ...] = ("min_months", "min_wages", "amount", "contract_types", "min_age", "max_age",
-                                "valid_from", "valid_to", "once_per_person", "cap_per_workshop")
+                                "valid_from", "valid_to", "once_per_person", "cap_per_workshop", "categories",
+                                "min_monthly_wage", "workshop_min_targets")
 
 
 def decision_month(w: Windows) -> np.ndarray:
@@ -43,16 +44,19 @@ class ParamsUsed:
     cap_per_workshop: np.ndarray
     contract_pos: np.ndarray  # index into policy.values("contract_types")
     contract_values: list[Any]
+    category_pos: np.ndarray  # index into policy.values("categories") (-1: not set, the default)
+    male: np.ndarray  # sex from the ID number's 17th digit (odd = 男), for max_age by sex
 
     @classmethod
-    def read(cls, policy: Policy, w: Windows) -> ParamsUsed:
+    def read(cls, policy: Policy, w: Windows, male: np.ndarray) -> ParamsUsed:
         R = decision_month(w)
         num = {name: policy.lookup(name, R) for name in
-               ("min_months", "min_wages", "amount", "min_age", "max_age", "valid_from", "valid_to",
-                "cap_per_workshop")}
-        return cls(read_at=R, **num, once_per_person=policy.lookup("once_per_person", R) > 0.5,
+               ("min_months", "min_wages", "amount", "min_age", "valid_from", "valid_to", "cap_per_workshop")}
+        return cls(read_at=R, **num, max_age=policy.lookup_by_sex("max_age", R, male),
+                   once_per_person=policy.lookup("once_per_person", R) > 0.5,
                    contract_pos=policy.positions("contract_types", R),
-                   contract_values=policy.values("contract_types"))
+                   contract_values=policy.values("contract_types"),
+                   category_pos=policy.positions("categories", R), male=male)
 
 
 def read_month(name: str, start: int, decision: int) -> int:

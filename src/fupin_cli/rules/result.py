@@ -80,10 +80,16 @@ class Evaluation:
     period: np.ndarray | None = None
     laborers: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # reset index
     wages: pd.DataFrame | None = field(default=None, repr=False)
+    gate: Any = None  # rules.gate.Gate when the policy has workshop_min_targets
+    rows: np.ndarray | None = None  # yearly: the laborer row (position) of each entitlement
+    payable_before_gate: np.ndarray | None = None  # P0 = max(Q, 认定月)
 
     def positions(self, index: pd.Index) -> np.ndarray:
-        """Positions of the given labels of the laborer frame's index."""
-        return self.decisions.index.get_indexer(index)
+        """Positions of the decisions of the given labels of the laborer frame's index (all periods
+        of a row under yearly recurrence, in order)."""
+        if self.rows is None:
+            return self.decisions.index.get_indexer(index)
+        return np.flatnonzero(self.decisions.index.isin(index))
 
     def read_at(self, name: str) -> np.ndarray:
         """Per pair, the month at which parameter `name` was read (S or R, rules/params.py)."""
