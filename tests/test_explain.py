@@ -138,3 +138,51 @@ def test_ambiguous_name_lists_masked_candidates() -> None:
     assert "452122********" in msg and "车间C001" in msg and "车间C002" in msg
     for full in ds.laborers["id_number"]:
         assert full not in msg  # IDs are masked in terminal output (SPEC §9)
+
+
+# -- schema v2 (SPEC §4.3): every new concept month by month, from the same evaluation ------------------
+
+V2 = {c["name"]: c for c in
+      tomllib.loads((Path(__file__).parent / "rule_cases_v2.toml").read_text(encoding="utf-8"))["case"]}
+
+
+def _explain_v2(name: str, who: str, tmp_path: Path):
+    case = V2[name]
+    c = Case(case)
+    policy = policy_from_overrides(tmp_path, case.get("policy"), case.get("policy_top"))
+    return explain(c.dataset(), c.id_of(who), month(case["month"]), policy, c.paid())
+
+
+def test_explain_shows_the_monthly_floor(tmp_path: Path) -> None:
+    e = _explain_v2("floor_month_below_does_not_count", "甲", tmp_path)
+    lines = {x.month: x for x in e.pairs[0].lines}
+    assert lines["2018-05"].note == "低于每月工资下限1,500元,不计" and not lines["2018-05"].counted
+    assert lines["2018-06"].months == 3 and lines["2018-09"].months == 6 and "达标" in lines["2018-09"].note
+    params = {p.name: p for p in e.pairs[0].params}
+    assert params["min_monthly_wage"].display == "1,500" and params["min_monthly_wage"].source == "测试用"
+
+
+def test_explain_shows_each_period(tmp_path: Path) -> None:
+    e = _explain_v2("yearly_one_payment_per_person_and_year", "甲", tmp_path)
+    assert [(p.period, p.status) for p in e.pairs] == [("2019", "paid"), ("2020", "eligible")]
+    p2020 = e.pairs[1]
+    assert p2020.window_start == "2020-01" and p2020.window_end == "2020-12"
+    assert p2020.anchor == "calendar_year" and p2020.anchor_label == "按自然年(1月至12月)计算"
+    assert [x.month for x in p2020.lines][0] == "2020-01"  # only the period's own months
+    assert [x.months for x in p2020.lines[:6]] == [1, 2, 3, 4, 5, 6]
+    assert "车间C001(2019年度):已兑现" in e.summary and "车间C001(2020年度):达标应发" in e.summary
+    assert "应发1,200元" in e.summary
+
+
+def test_explain_shows_the_workshop_head_count(tmp_path: Path) -> None:
+    e = _explain_v2("workshop_head_count_gate", "甲", tmp_path)
+    lines = {x.month: x for x in e.pairs[0].lines}
+    assert (lines["2018-06"].targets, lines["2018-06"].targets_needed) == (1, 3)
+    assert "车间在岗1人,不足3人" in lines["2018-06"].note and "达标" in lines["2018-06"].note
+    assert lines["2018-09"].targets == 3 and "不足" not in lines["2018-09"].note
+    assert e.pairs[0].payable_month == "2018-09"
+    gated = _explain_v2("workshop_head_count_gate", "丁", tmp_path).pairs[0]
+    assert gated.status == "workshop_gate" and gated.status_label == "车间人数不足"
+    # 庚's agreement ends in 2018-03: two target laborers until then, one after.
+    assert {x.month: x.targets for x in gated.lines}["2018-03"] == 2
+    assert {x.month: x.targets for x in gated.lines}["2018-04"] == 1

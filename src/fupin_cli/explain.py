@@ -36,6 +36,8 @@ class MonthLine(BaseModel):
     counted: bool  # counts towards the window as of M
     months: int | None  # running counted months of the window ending here (None: outside the window)
     wages: float | None  # running pay of that window
+    targets: int | None = None  # workshop_min_targets: the workshop's target laborers that month
+    targets_needed: int | None = None
     note: str  # Chinese: 协议起始前,不计 / 协议期外,不计 / 达标 / …
 
 
@@ -129,8 +131,11 @@ def _line(r: MonthRecord) -> MonthLine:
         note = _NOT_COUNTED.get(r.not_counted, "") if r.not_counted else ""
     if r.qualifying:
         note = (note + ";" if note else "") + "达标"
+    if r.targets is not None and r.targets_needed:
+        enough = "" if r.targets >= r.targets_needed else f",不足{r.targets_needed}人"
+        note = (note + ";" if note else "") + f"车间在岗{r.targets}人{enough}"
     return MonthLine(month=format_month(r.month), pay=r.pay, counted=r.counted, months=r.months,
-                     wages=r.wages, note=note)
+                     wages=r.wages, targets=r.targets, targets_needed=r.targets_needed, note=note)
 
 
 def _param(r: ParamRecord) -> ParamUsed:
@@ -195,7 +200,8 @@ def explain(ds: Dataset, id_number: str, month: int, policy: Policy, paid: pd.Da
     pairs = [_pair(t, row, str(mine.loc[idx, "name"]))
              for t, (idx, row) in zip(ev.traces(ev.positions(mine.index)), dec.iterrows(), strict=True)]
     name = str(mine["name"].iloc[0])
-    parts = ";".join(f"车间{p.workshop_id}:{p.status_label}" for p in pairs)
+    parts = ";".join(f"车间{p.workshop_id}{f'({p.period}年度)' if p.period else ''}:{p.status_label}"
+                     for p in pairs)
     total = sum(p.amount for p in pairs if p.status == "eligible")
     summary = f"截至{format_month_cn(M)},{name}共有{len(pairs)}条用工记录({parts})"
     summary += f",本次应发{yuan(total)}元。" if total else "。"

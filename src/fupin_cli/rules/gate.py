@@ -29,6 +29,20 @@ class Gate:
     payable: np.ndarray
     count_at_m: np.ndarray
     need_at_m: np.ndarray
+    codes: np.ndarray  # per pair, its workshop's row in `counts`
+    counts: np.ndarray  # head-count per workshop (rows) and month (columns from `base` to M)
+    need: np.ndarray  # the threshold per month (columns as `counts`)
+    base: int
+
+    def month_counts(self, i: int, months: list[int]) -> list[tuple[int | None, int | None]]:
+        """(head-count, threshold) of pair i's workshop in each month (None outside base…M)."""
+        span = self.counts.shape[1]
+        out: list[tuple[int | None, int | None]] = []
+        for m in months:
+            j = m - self.base
+            ok = 0 <= j < span and self.codes[i] >= 0
+            out.append((int(self.counts[self.codes[i], j]), int(self.need[j])) if ok else (None, None))
+        return out
 
 
 def in_categories(lab: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
@@ -84,4 +98,4 @@ def workshop_gate(lab: pd.DataFrame, w: Windows, valid: np.ndarray, P0: np.ndarr
     g = np.where(found, next_ok[c, np.minimum(j, span - 1)], span)
     payable = np.where(g < span, base + g, np.nan)
     return Gate(payable=payable.astype(float), count_at_m=counts[c, span - 1].astype(np.int64),
-                need_at_m=np.full(len(lab), need[-1]))
+                need_at_m=np.full(len(lab), need[-1]), codes=codes, counts=counts, need=need, base=base)

@@ -113,6 +113,8 @@ class MonthRecord(BaseModel):
     counted: bool  # counts towards the window as of M
     not_counted: NotCounted | None  # why not (None when counted)
     floor: float | None = None  # min_monthly_wage in force that month (None: no floor)
+    targets: int | None = None  # workshop_min_targets: the workshop's target laborers that month
+    targets_needed: int | None = None  # the threshold in force that month
     months: int | None  # counted months of the window ending here (None: outside the window as of M)
     wages: float | None  # their pay
     qualifying: bool  # this is Q
@@ -190,10 +192,12 @@ def _month_records(ev: Evaluation, i: int, pay: dict[int, float]) -> list[MonthR
     counted = set((cm.key[a:b][cm.weight[a:b] > 0] % STRIDE).tolist())
     months = range(min([first, *pay]), max([table_end, first, *pay]) + 1)
     floors = dict(zip(months, (floor_cents(ev.policy, np.array(months, np.int64)) / 100.0).tolist(), strict=True))
+    heads = dict(zip(months, ev.gate.month_counts(i, list(months)), strict=True)) if ev.gate is not None else {}
     out = []
     for m in months:
         if not first <= m <= table_end and m not in pay:
             continue
+        head, need = heads.get(m, (None, None))
         p = pay.get(m, 0.0)
         run_m = run_w = None
         if first <= m <= upper:
@@ -205,7 +209,8 @@ def _month_records(ev: Evaluation, i: int, pay: dict[int, float]) -> list[MonthR
         # Only the wording of "why not" is classified here (no pay, or pay below the monthly floor).
         why = None if is_counted else _not_counted(m, p, first, end, last, M, floors[m]) or "no_pay"
         out.append(MonthRecord(month=m, pay=p, has_pay_row=m in pay, counted=is_counted, not_counted=why,
-                               floor=floors[m] or None, months=run_m, wages=run_w, qualifying=m == Q))
+                               floor=floors[m] or None, targets=head, targets_needed=need, months=run_m,
+                               wages=run_w, qualifying=m == Q))
     return out
 
 
