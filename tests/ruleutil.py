@@ -80,7 +80,8 @@ class Case:
             return None
         return pd.DataFrame([
             {"id_number": self.ids.get(p["who"], p["who"]), "workshop_id": p["ws"], "amount": float(p["amount"]),
-             "batch_id": p.get("batch", "B1"), "batch_month": month(p["month"]), "period": p.get("period")}
+             "batch_id": p.get("batch", "B1"), "batch_month": month(p["month"]), "period": p.get("period"),
+             "policy": p.get("policy")}
             for p in rows
         ])
 

@@ -69,7 +69,9 @@ def _dup_sources(ev: Evaluation) -> dict[str, str]:
     for key, r in zip(keys, pf.itertuples(index=False), strict=True):
         when = "" if _isnan(r.batch_month) else f"于{mcn(r.batch_month)}"
         per = f"({r.period}年度)" if yearly and isinstance(getattr(r, "period", None), str) else ""
-        out.setdefault(key, f"已{when}在{_ws_label(r.workshop_id, names)}享受{per}")
+        other = getattr(r, "policy", None)
+        under = f"按政策{other}" if isinstance(other, str) and other != ev.policy.name else ""
+        out.setdefault(key, f"已{when}在{_ws_label(r.workshop_id, names)}{under}享受{per}")
     return out
 
 

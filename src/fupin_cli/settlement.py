@@ -113,7 +113,7 @@ def settle(
     code = resolve_county(region, county_arg)
     notes: list[str] = []
     if ledger is not None:
-        latest = ledger.latest_month()
+        latest = ledger.latest_month(policy.name)
         if commit and latest is not None and latest > m:
             raise FupinError(
                 f"账本中已有{format_month_cn(latest)}的批次,不能再登记更早的{format_month_cn(m)}。"
@@ -130,7 +130,7 @@ def settle(
                    decisions=decisions, roster=roster, audit=audit, paid_all=paid_all, notes=notes)
     if ledger is None:
         return s
-    existing = ledger.batch_for_month(m, code)
+    existing = ledger.batch_for_month(m, code, policy.name)
     if existing is not None:
         s.batch = existing
         s.mismatch = _compare(ledger.batch_payouts(existing.batch_id).pipe(

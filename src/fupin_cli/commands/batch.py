@@ -183,7 +183,7 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps) -> BatchRes
             step.log.warning("recovered: %s", n)
         with step("settle") as info:
             # A month already recorded is only reproduced (also when later months exist).
-            commit = led.batch_for_month(m) is None
+            commit = led.batch_for_month(m, policy=policy.name) is None
             s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=commit)
             info.update(batch=s.batch.batch_id if s.batch else None, created=s.batch_created,
                         recorded=s.recorded, people=s.roster.people, audit=len(s.audit))

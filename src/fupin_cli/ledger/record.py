@@ -161,11 +161,13 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
             once_per_person: bool, note: str | None, after_chunk: Callable[[int], None] | None,
             exclusive_key: str) -> RecordResult:
     month_text = format_month(month)
-    existing = conn.execute(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
-                            "ORDER BY county IS NULL LIMIT 1", (month_text, county_code)).fetchone()
+    # Batches are per (month, scope, policy): another policy's batch of the month is another batch.
+    existing = conn.execute(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) AND policy = ? "
+                            "ORDER BY county IS NULL LIMIT 1", (month_text, county_code, policy)).fetchone()
     if existing is not None:
         return RecordResult(batch=batch_info(existing), created=False, recorded=0)
-    later = conn.execute("SELECT max(month) FROM batches WHERE month > ?", (month_text,)).fetchone()[0]
+    later = conn.execute("SELECT max(month) FROM batches WHERE month > ? AND policy = ?",
+                         (month_text, policy)).fetchone()[0]
     if later is not None:
         raise FupinError(f"账本“{path}”中已登记了{format_month_cn(parse_month_key(later))}的发放批次,"
                          f"不能再登记更早的{format_month_cn(month)}。各月须按时间先后登记;未登记月份中应发的人员"

@@ -100,6 +100,9 @@ _V3_POLICY_PERIODS: tuple[str, ...] = (
     "CREATE UNIQUE INDEX payouts_once_per_person ON payouts (id_number, exclusive_key, ifnull(period, '')) "
     "WHERE once_per_person = 1",
     "CREATE INDEX payouts_batch ON payouts (batch_id)",
+    # A batch is recorded for a (month, scope, policy) (SPEC §5.1): policies run side by side.
+    "DROP INDEX batches_month_county",
+    "CREATE UNIQUE INDEX batches_month_county_policy ON batches (month, ifnull(county, ''), policy)",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3_POLICY_PERIODS)

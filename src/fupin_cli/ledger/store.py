@@ -129,18 +129,23 @@ class Ledger(AbstractContextManager["Ledger"]):
         rows = self._rows(f"{BATCH_SELECT} WHERE batch_id = ?", (int(batch_id),))
         return batch_info(rows[0]) if rows else None
 
-    def batch_for_month(self, month: int, county_code: str | None = None) -> BatchInfo | None:
+    def batch_for_month(self, month: int, county_code: str | None = None, policy: str | None = None
+                        ) -> BatchInfo | None:
         """The batch that recorded month `month`'s roster for `county` (a county code).
 
         With a county: that county's own batch, else the region-wide batch of the month (which
         covers every county). Without: the region-wide batch of the month. None if neither exists.
+        With `policy` (its name), only that policy's batches: policies are recorded side by side.
         """
-        rows = self._rows(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
-                          "ORDER BY county IS NULL", (format_month(month), county_code))
+        by_policy, params = ("AND policy = ? ", (policy,)) if policy is not None else ("", ())
+        rows = self._rows(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) {by_policy}"
+                          "ORDER BY county IS NULL", (format_month(month), county_code, *params))
         return batch_info(rows[0]) if rows else None
 
-    def latest_month(self) -> int | None:
-        row = self._rows(f"SELECT max({month_index_sql('month')}) FROM batches")[0]
+    def latest_month(self, policy: str | None = None) -> int | None:
+        """The latest month recorded (by `policy` only, when given)."""
+        where, params = ("WHERE policy = ?", (policy,)) if policy is not None else ("", ())
+        row = self._rows(f"SELECT max({month_index_sql('month')}) FROM batches {where}", params)[0]
         return None if row[0] is None else int(row[0])
 
     def batches(self) -> pd.DataFrame:

@@ -52,10 +52,11 @@ def _attach_workshops(lab: pd.DataFrame, workshops: pd.DataFrame) -> tuple[pd.Da
 
 
 def _paid_frame(paid: pd.DataFrame | None) -> pd.DataFrame:
-    cols = ["id_number", "workshop_id", "amount", "batch_id", "batch_month", "period"]
+    cols = ["id_number", "workshop_id", "amount", "batch_id", "batch_month", "period", "policy"]
     if paid is None or len(paid) == 0:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    p = paid.assign(period=paid["period"] if "period" in paid else None)[cols].copy()
+    p = paid.assign(period=paid["period"] if "period" in paid else None,
+                    policy=paid["policy"] if "policy" in paid else None)[cols].copy()
     p["period"] = p["period"].map(lambda v: None if v is None or pd.isna(v) else str(v).strip()).astype(object)
     bm = p["batch_month"]
     if not pd.api.types.is_numeric_dtype(bm):  # "2019-03" from a ledger that stores text
@@ -123,7 +124,7 @@ def person_keys(ids: pd.Series, period: pd.Series | None) -> pd.Series:
 
 
 def _once_per_person(lab: pd.DataFrame, status: np.ndarray, P: np.ndarray, Q: np.ndarray,
-                     prm: ParamsUsed, pf: pd.DataFrame, yearly: bool
+                     prm: ParamsUsed, pf: pd.DataFrame, yearly: bool, policy_name: str
                      ) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
     """Mark paid/duplicate/eligible in place (SPEC §4.2 item 4), across all workshops and counties;
     under yearly recurrence (SPEC §4.3) once per person and period."""
@@ -133,7 +134,10 @@ def _once_per_person(lab: pd.DataFrame, status: np.ndarray, P: np.ndarray, Q: np
     paid_person_key = person_keys(pf["id_number"], pf["period"] if yearly else None)
     pair_key = person + "\x1f" + lab["workshop_id"].astype(str).reset_index(drop=True)
     paid_keys = paid_person_key + "\x1f" + pf["workshop_id"].astype(str).reset_index(drop=True)
-    is_paid_pair = pair_key.isin(paid_keys).to_numpy()
+    # A payment under another policy of the exclusive group (SPEC §4.3) is not this pair's payment:
+    # the person is then a duplicate here.
+    mine = pf["policy"].isna().to_numpy() | (pf["policy"].to_numpy() == policy_name)
+    is_paid_pair = pair_key.isin(paid_keys[mine]).to_numpy()
     paid_person = person.isin(paid_person_key).to_numpy()
     once = prm.once_per_person
     status[payable & is_paid_pair] = "paid"
@@ -272,7 +276,7 @@ def evaluate(ds: Dataset, month: int, policy: Policy, paid: pd.DataFrame | None 
     status = first_applying(checks)
     P = np.where(status == "workshop_gate", P0, P)  # shown as the month the gate was missed from
     pf = _paid_frame(paid)
-    pair_key, paid_keys, winners = _once_per_person(lab, status, P, Q, prm, pf, yearly)
+    pair_key, paid_keys, winners = _once_per_person(lab, status, P, Q, prm, pf, yearly, policy.name)
     amount, full_amount, capped = _amounts(lab, status, prm, pf, pair_key, paid_keys, P, Q,
                                            policy.cap_scope == "year")
     d = _frame(lab, wsd, w, prm, status, P, amount)
