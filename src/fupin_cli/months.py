@@ -65,3 +65,10 @@ def month_index_of(dates: pd.Series) -> pd.Series:
 
 def previous_month(today: date) -> int:
     return month_of(today) - 1
+
+
+def period_texts(frame: pd.DataFrame) -> list:
+    """The `period` column as JSON values: "2023" for a yearly entitlement (SPEC §4.3), else None."""
+    if "period" not in frame:
+        return [None] * len(frame)
+    return [None if v is None or pd.isna(v) else str(v) for v in frame["period"]]

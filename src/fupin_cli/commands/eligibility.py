@@ -10,7 +10,7 @@ import pandas as pd
 
 from fupin_cli.errors import FupinError
 from fupin_cli.loading import Progress
-from fupin_cli.months import format_month, format_months
+from fupin_cli.months import format_month, format_months, period_texts
 from fupin_cli.privacy import ids_list
 from fupin_cli.settlement import Settlement, resolve_county, settle_inputs
 from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
@@ -66,5 +66,6 @@ def eligibility_json(decisions: pd.DataFrame, month: int, *, mask: bool = True) 
         "months": d["months"].astype("int64").tolist(),
         "wages": d["wages"].astype("float64").round(2).tolist(),
         "reason": d["reason"].astype(object).tolist(),
+        "period": period_texts(d),  # SPEC §4.3: the entitlement's calendar year, null under "once"
     }, dtype=object)
     return {"month": format_month(month), "rows": frame.to_dict("records")}

@@ -10,7 +10,7 @@ import pandas as pd
 from fupin_cli.errors import LOCK_TIMEOUT
 from fupin_cli.ledger import Ledger
 from fupin_cli.loading import Progress, load_dataset
-from fupin_cli.months import format_month, format_months
+from fupin_cli.months import format_month, format_months, period_texts
 from fupin_cli.policy import load_policy
 from fupin_cli.privacy import ids_list, mask_text
 from fupin_cli.region import load_region
@@ -81,6 +81,8 @@ def roster_json(roster: Roster, *, mask: bool = True) -> dict:
         "months": r["months"].astype("int64").tolist(),
         "wages": r["wages"].astype("float64").round(2).tolist(),
         "amount": r["amount"].astype("float64").round(2).tolist(),
+        # The calendar year of a yearly entitlement (SPEC §4.3); null under recurrence = "once".
+        "period": period_texts(r),
     }, dtype=object)
     return {
         "month": format_month(roster.month),
