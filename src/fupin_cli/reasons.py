@@ -165,7 +165,9 @@ def _persons(ev: Evaluation) -> list:
     from fupin_cli.rules.evaluate import person_keys
 
     lab = ev.laborers
-    return person_keys(lab["id_number"], lab["period"] if "period" in lab else None).tolist()
+    if "period" not in lab:  # once per person: the ID number itself
+        return ev.decisions["id_number"].tolist()
+    return person_keys(lab["id_number"], lab["period"]).tolist()
 
 
 def _category_names(ev: Evaluation) -> list:

@@ -68,8 +68,8 @@ def _paid_frame(paid: pd.DataFrame | None) -> pd.DataFrame:
 def _targets(lab: pd.DataFrame, policy: Policy, prm: ParamsUsed) -> np.ndarray:
     """Per pair: in a category the policy counts, as read at the decision month (SPEC §4.3)."""
     vals = policy.values("categories")
-    if not vals:
-        return in_categories(lab, ("建档立卡贫困劳动力",))
+    if not vals:  # validation keeps 是否建档立卡 and 人员类别 consistent: the 是/否 column says it
+        return lab["poor"].fillna(False).astype(bool).to_numpy()
     hit = np.zeros(len(lab), bool)
     for k, v in enumerate(vals):
         at = prm.category_pos == k
@@ -208,7 +208,10 @@ def _frame(lab: pd.DataFrame, wsd: pd.DataFrame, w: Windows, prm: ParamsUsed, st
         d[c] = lab[c] if c in lab else pd.NA
     d["start_month"] = pd.array(np.where(w.start_ok, w.start, 0), dtype="Int64")
     d.loc[~w.start_ok, "start_month"] = pd.NA
-    d["period"] = [None if np.isnan(x) else str(int(x)) for x in w.period] if n else []
+    has_period = ~np.isnan(w.period)
+    d["period"] = np.full(n, None, dtype=object)
+    if has_period.any():  # yearly recurrence only: the default policy pays no per-row cost here
+        d.loc[has_period, "period"] = w.period[has_period].astype(np.int64).astype(str)
     d["status"] = status
     d["qualified_month"] = pd.array(w.qualified, dtype="Int64") if n else pd.array([], dtype="Int64")
     d["payable_month"] = pd.array(P, dtype="Int64") if n else pd.array([], dtype="Int64")
@@ -261,7 +264,8 @@ def evaluate(ds: Dataset, month: int, policy: Policy, paid: pd.DataFrame | None 
         lab = lab.iloc[rows].reset_index(drop=True).assign(period=[str(p) for p in period])
     n = len(lab)
     w, counted = qualify(lab, ds.wages, M, policy, period)
-    prm = ParamsUsed.read(policy, w, _male(lab["id_number"]))
+    male = _male(lab["id_number"]) if policy.uses("max_age") else np.zeros(n, bool)  # only a limit by sex needs it
+    prm = ParamsUsed.read(policy, w, male)
     wsd, ws_ok = _attach_workshops(lab, ds.workshops)
     ws = WorkshopFacts(found=ws_ok, certified=month_array(wsd["certified"]),
                        withdrawn=month_array(wsd["withdrawn"]), certified_date=wsd["certified"],
