@@ -18,6 +18,7 @@ import xlsxwriter
 from fupin_cli.errors import FupinError
 from fupin_cli.fsutil import sha256_file
 from fupin_cli.months import month_index
+from fupin_cli.policy import Terms
 from fupin_cli.problems import PROBLEM_COLUMNS
 from fupin_cli.region import load_region
 from fupin_cli.tables import load_tables
@@ -83,7 +84,7 @@ def _roster(county: str | None = "田阳区", **over) -> SimpleNamespace:
         "severity": ["error", "warning"], "message": ["身份证号后几位已丢失", "月份无法识别"],
     })
     base = dict(month=M2019_05, county=county, policy="gx-2018", region_name="百色市", rows=rows,
-                workshops=workshops, counties=counties, not_paid=not_paid, problems=problems)
+                workshops=workshops, counties=counties, not_paid=not_paid, problems=problems, terms=Terms())
     base.update(over)
     return SimpleNamespace(**base)
 

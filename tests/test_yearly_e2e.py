@@ -120,3 +120,25 @@ def test_stats_from_the_ledger(committed: tuple[Path, Path, dict]) -> None:
     assert res.exit_code == 0, res.output
     total = json.loads(res.stdout)["total"]
     assert total["paid_amount"] == 6000 and total["paid_people"] == 3 and total["workshops"] == 2
+
+
+def test_outputs_use_the_policys_terms(committed: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    data, ledger, _ = committed
+    out = tmp_path / "花名册.xlsx"
+    res = runner.invoke(app, ["payout", str(data), "--month", "2024-06", "--policy", str(POLICY),
+                              "--ledger", str(ledger), "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out, read_only=True)
+    titles = [next(ws.iter_rows(values_only=True))[0] for ws in wb.worksheets]
+    wb.close()
+    assert titles[0] == "百色市就业帮扶车间吸纳就业奖补资金发放花名册（2024年6月）"
+    assert all("就业扶贫车间" not in t for t in titles)
+    res = runner.invoke(app, ["stats", str(data), "--month", "2024-12", "--policy", str(POLICY),
+                              "--ledger", str(ledger), "--text"])
+    # 其中: laborers in the policy's categories (A, B, C, E; not D, 农村低收入人口).
+    assert "认定就业帮扶车间2家,带动劳动力就业5人,其中脱贫人口(含防止返贫监测对象)4人" in res.stdout
+    assert "兑现就业帮扶车间补贴6000元,补贴3人,涉及就业帮扶车间2家" in res.stdout
+    res = runner.invoke(app, ["explain", str(data), "--id", A, "--month", "2024-06", "--policy", str(POLICY), "--json"])
+    doc = json.loads(res.stdout)
+    assert [p["period"] for p in doc["pairs"]] == ["2023", "2024"]
+    assert "可获吸纳就业奖补1,200元" in doc["pairs"][1]["decision"]

@@ -147,11 +147,11 @@ def _param(r: ParamRecord) -> ParamUsed:
                      since=r.since, source=r.source)
 
 
-def _decision(row: pd.Series, name: str) -> str:
+def _decision(row: pd.Series, name: str, subsidy: str = "一次性带动就业奖补") -> str:
     s = row["status"]
     ws = f"车间{row['workshop_id']}"
     if s == "eligible":
-        return (f"结论:应发放。{ws}因吸纳{name}就业,可获一次性带动就业奖补{yuan(row['amount'])}元,"
+        return (f"结论:应发放。{ws}因吸纳{name}就业,可获{subsidy}{yuan(row['amount'])}元,"
                 f"自{format_month_cn(int(row['payable_month']))}起列入发放名单。")
     if s == "paid":
         return f"结论:已兑现,不再发放。{row['reason']}。"
@@ -164,7 +164,7 @@ def _decision(row: pd.Series, name: str) -> str:
     return f"结论:不发放({STATUS_LABELS[s]})。{row['reason']}。"
 
 
-def _pair(t: PairRecord, row: pd.Series, name: str) -> PairTrace:
+def _pair(t: PairRecord, row: pd.Series, name: str, subsidy: str = "一次性带动就业奖补") -> PairTrace:
     """One pair's trace as the clerk reads it."""
     def text(c: str) -> str | None:
         return row[c] if pd.notna(row[c]) else None
@@ -178,7 +178,7 @@ def _pair(t: PairRecord, row: pd.Series, name: str) -> PairTrace:
         lines=[_line(r) for r in t.months], params=[_param(r) for r in t.params],
         qualified_month=_month_text(t.qualified_month), payable_month=_month_text(t.payable_month),
         months=t.months_counted, wages=t.wages, amount=t.amount, status=t.status,
-        status_label=STATUS_LABELS[t.status], reason=t.reason, decision=_decision(row, name),
+        status_label=STATUS_LABELS[t.status], reason=t.reason, decision=_decision(row, name, subsidy),
     )
 
 
@@ -197,7 +197,7 @@ def explain(ds: Dataset, id_number: str, month: int, policy: Policy, paid: pd.Da
                   sheets=ds.sheets, files=ds.files)
     ev = evaluate(sub, M, policy, paid)
     dec = ev.decisions.loc[mine.index]
-    pairs = [_pair(t, row, str(mine.loc[idx, "name"]))
+    pairs = [_pair(t, row, str(mine.loc[idx, "name"]), policy.terms.subsidy)
              for t, (idx, row) in zip(ev.traces(ev.positions(mine.index)), dec.iterrows(), strict=True)]
     name = str(mine["name"].iloc[0])
     parts = ";".join(f"车间{p.workshop_id}{f'({p.period}年度)' if p.period else ''}:{p.status_label}"

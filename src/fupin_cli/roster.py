@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fupin_cli.policy import Terms
 from fupin_cli.region import Region
 from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
 
@@ -35,6 +36,7 @@ class Roster:
     counties: pd.DataFrame
     not_paid: pd.DataFrame
     problems: pd.DataFrame
+    terms: Terms = field(default_factory=Terms)  # the policy's wording for titles (SPEC §4.3)
 
     @property
     def people(self) -> int:
@@ -53,6 +55,7 @@ def build_roster(
     policy: str,
     region: Region,
     county_code: str | None = None,
+    terms: Terms | None = None,
 ) -> Roster:
     """Roster for month M: every `eligible` pair (P ≤ M, not paid by an earlier batch).
 
@@ -80,6 +83,7 @@ def build_roster(
     return Roster(
         month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
         rows=rows, workshops=ws, counties=counties, not_paid=not_paid, problems=problems,
+        terms=terms or Terms(),
     )
 
 

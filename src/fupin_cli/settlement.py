@@ -124,7 +124,8 @@ def settle(
     else:
         paid_before = paid_all = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
     decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
-    roster = build_roster(decisions, ds.problems, m, policy=policy.label, region=region, county_code=code)
+    roster = build_roster(decisions, ds.problems, m, policy=policy.label, region=region, county_code=code,
+                          terms=policy.terms)
     audit = audit_frame(decisions, paid_before)
     s = Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,
                    decisions=decisions, roster=roster, audit=audit, paid_all=paid_all, notes=notes)

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from fupin_cli.dataset import Dataset
 from fupin_cli.money import format_wan
 from fupin_cli.months import format_month, format_month_cn, month_index_of, parse_month_arg
+from fupin_cli.policy import Terms
 from fupin_cli.region import Region
 
 PAID_STATUSES = ("eligible", "paid")
@@ -103,11 +104,15 @@ def _counted_workshops(ds: Dataset, month: int) -> pd.DataFrame:
     return ws.loc[keep.astype(bool), ["workshop_id", "county_code"]]
 
 
-def _employed(ds: Dataset, workshops: pd.DataFrame, month: int) -> pd.DataFrame:
+def _employed(ds: Dataset, workshops: pd.DataFrame, month: int, targets: tuple[str, ...] | None) -> pd.DataFrame:
     lab = ds.laborers
     started = (month_index_of(lab["start"]) <= month).fillna(False).astype(bool)
-    lab = lab.loc[_valid(lab) & started, ["id_number", "workshop_id", "poor", "relocated"]]
-    lab = lab.merge(workshops, on="workshop_id", how="inner")
+    lab = lab.loc[_valid(lab) & started]
+    if targets is not None:  # 其中 the policy's target laborers (SPEC §4.3 categories), not only 建档立卡
+        from fupin_cli.rules.gate import in_categories
+
+        lab = lab.assign(poor=in_categories(lab, targets))
+    lab = lab[["id_number", "workshop_id", "poor", "relocated"]].merge(workshops, on="workshop_id", how="inner")
     lab["poor"] = _flag(lab["poor"])
     lab["relocated"] = _flag(lab["relocated"])
     return lab
@@ -144,14 +149,15 @@ def _monthly(rows: pd.DataFrame, month: int) -> list[MonthlyPaid]:
 
 
 def compute_stats(ds: Dataset, decisions: pd.DataFrame, month: int, region: Region,
-                  paid: pd.DataFrame | None = None) -> StatsResult:
+                  paid: pd.DataFrame | None = None, targets: tuple[str, ...] | None = None) -> StatsResult:
     """The §6.2 figures per county of `region` (in its order) and in total, as of `month`.
 
     `decisions` is `rules.evaluate(ds, month, policy, paid).decisions`; `paid` the ledger's paid rows
     (`id_number, workshop_id, amount, batch_id, batch_month`) or None to take payouts from the rule.
+    `targets`: the categories the policy counts (SPEC §4.3); None = 是否建档立卡.
     """
     workshops = _counted_workshops(ds, month)
-    employed = _employed(ds, workshops, month)
+    employed = _employed(ds, workshops, month, targets)
     reached = decisions.loc[decisions["status"].isin(PAID_STATUSES), ["id_number", "county_code"]]
     paid_rows = _paid_rows(ds, decisions, month, paid)
 
@@ -180,17 +186,22 @@ def compute_stats(ds: Dataset, decisions: pd.DataFrame, month: int, region: Regi
                        monthly=_monthly(paid_rows, month))
 
 
-def report_paragraph(result: StatsResult, region: Region) -> str:
-    """The progress paragraph in the style of the seed report (seed/000_fe2d7d76f4e00a55.txt)."""
+def report_paragraph(result: StatsResult, region: Region, terms: Terms | None = None) -> str:
+    """The progress paragraph in the style of the seed report (seed/000_fe2d7d76f4e00a55.txt), in the
+    policy's terms (SPEC §4.3; the default terms give the seed's own wording)."""
     t = result.total
-    text = (f"截至{format_month_cn(parse_month_arg(result.month))}底,{region.short}认定就业扶贫车间{t.workshops}家,"
-            f"带动劳动力就业{t.employed}人,其中贫困劳动力{t.poor}人")
+    w = terms or Terms()
+    seed = w == Terms()
+    shop, target = w.workshop, ("贫困劳动力" if seed else w.target)
+    short_shop = "扶贫车间" if seed else w.workshop
+    text = (f"截至{format_month_cn(parse_month_arg(result.month))}底,{region.short}认定{shop}{t.workshops}家,"
+            f"带动劳动力就业{t.employed}人,其中{target}{t.poor}人")
     if t.relocated > 0:
         text += f"、易地扶贫搬迁劳动力{t.relocated}人"
-    text += f";达到一次性带动就业奖补条件的贫困劳动力{t.eligible}人"
+    text += f";达到{w.subsidy}条件的{target}{t.eligible}人"
     if t.paid_people > 0:
-        text += (f",共计兑现扶贫车间补贴{format_wan(t.paid_amount)},补贴{t.paid_people}人,"
-                 f"涉及扶贫车间{t.paid_workshops}家。")
+        text += (f",共计兑现{short_shop}补贴{format_wan(t.paid_amount)},补贴{t.paid_people}人,"
+                 f"涉及{short_shop}{t.paid_workshops}家。")
     else:
-        text += ",尚未兑现扶贫车间补贴。"
+        text += f",尚未兑现{short_shop}补贴。"
     return text

@@ -31,6 +31,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from fupin_cli import __version__
+from fupin_cli.commands.stats import stats_targets
 from fupin_cli.config import BatchConfig
 from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
 from fupin_cli.ledger import Ledger, ledger_lock
@@ -212,7 +213,8 @@ def _stats(s: Settlement, step: _Steps) -> StatsResult | None:
     """Statistics are a by-product: a failure there is logged, and must not withhold the rosters."""
     try:
         with step("stats"):
-            return compute_stats(s.dataset, s.decisions, s.month, s.region, paid=s.paid_all)
+            return compute_stats(s.dataset, s.decisions, s.month, s.region, paid=s.paid_all,
+                                 targets=stats_targets(s.policy, s.month))
     except Exception:
         step.log.exception("stats not written")
         s.notes.append("统计表生成失败(详见日志),花名册不受影响。")
@@ -247,7 +249,7 @@ def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *,
     if county_rosters:
         for code in county_codes(s):
             r = build_roster(s.decisions, s.dataset.problems, s.month, policy=s.policy.label, region=s.region,
-                             county_code=code)
+                             county_code=code, terms=s.policy.terms)
             write_roster(out(f"花名册_{r.county}_{ym}.xlsx"), r)
     if stats is not None:
         write_stats_workbook(out(f"统计_{ym}.xlsx"), stats, s.region.name)
@@ -297,7 +299,7 @@ def build_summary(config: BatchConfig, s: Settlement, stats: StatsResult | None,
         "inputs": [{"path": str(f.path), "sha256": f.sha256, "size": f.size} for f in ds.files],
         "outputs": outputs,
         "stats": None if stats is None else stats.total.model_dump(),
-        "report": None if stats is None else report_paragraph(stats, s.region),
+        "report": None if stats is None else report_paragraph(stats, s.region, s.policy.terms),
         "notes": [*notes, *s.notes],
         "ledger": str(config.ledger),
         "tool_version": __version__,

@@ -9,6 +9,7 @@ import pandas as pd
 
 from fupin_cli.fsutil import atomic_path
 from fupin_cli.months import format_month_cn
+from fupin_cli.policy import Terms
 from fupin_cli.status import STATUS_LABELS
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table
@@ -69,8 +70,9 @@ NOT_PAID_COLS = [
 ]
 
 
-def roster_title(place: str, month: int) -> str:
-    return f"{place}就业扶贫车间一次性带动就业奖补资金发放花名册（{format_month_cn(month)}）"
+def roster_title(place: str, month: int, terms: Terms | None = None) -> str:
+    t = terms or Terms()
+    return f"{place}{t.workshop}{t.subsidy}资金发放花名册（{format_month_cn(month)}）"
 
 
 def _frame(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -86,6 +88,7 @@ def write_roster(path: Path, roster: Roster) -> Path:
     place = roster.county or roster.region_name
     cn_month = format_month_cn(roster.month)
     note = f"政策:{roster.policy}"
+    shop, subsidy = roster.terms.workshop, roster.terms.subsidy  # the policy's wording (SPEC §4.3)
     rows = _frame(roster.rows)
     not_paid = _frame(roster.not_paid)
     if "status_label" not in not_paid.columns and "status" in not_paid.columns:
@@ -93,21 +96,21 @@ def write_roster(path: Path, roster: Roster) -> Path:
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, constant_memory=True)
         fmts = Formats(wb)
-        write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month), cols=ROW_COLS,
+        write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month, roster.terms), cols=ROW_COLS,
                     frame=rows, count_text=("name", "共{n}人"), signature=True,
                     footer_note=note)
         write_table(wb.add_worksheet(SHEETS[1]), fmts,
-                    title=f"{place}就业扶贫车间一次性带动就业奖补资金车间汇总表（{cn_month}）",
+                    title=f"{place}{shop}{subsidy}资金车间汇总表（{cn_month}）",
                     cols=WORKSHOP_COLS, frame=_frame(roster.workshops), count_text=("workshop_name", "共{n}个车间"),
                     signature=True, footer_note=note)
         write_table(wb.add_worksheet(SHEETS[2]), fmts,
-                    title=f"{place}就业扶贫车间一次性带动就业奖补资金县区汇总表（{cn_month}）",
+                    title=f"{place}{shop}{subsidy}资金县区汇总表（{cn_month}）",
                     cols=COUNTY_COLS, frame=_frame(roster.counties), signature=True, footer_note=note)
         write_table(wb.add_worksheet(SHEETS[3]), fmts,
-                    title=f"{place}就业扶贫车间未兑现奖补人员名单（{cn_month}）", cols=NOT_PAID_COLS,
+                    title=f"{place}{shop}未兑现奖补人员名单（{cn_month}）", cols=NOT_PAID_COLS,
                     frame=not_paid, count_text=("name", "共{n}条"), footer_note=note)
         probs = problem_frame(_frame(roster.problems))
-        write_table(wb.add_worksheet(SHEETS[4]), fmts, title=f"{place}就业扶贫车间数据问题清单（{cn_month}）",
+        write_table(wb.add_worksheet(SHEETS[4]), fmts, title=f"{place}{shop}数据问题清单（{cn_month}）",
                     cols=PROBLEM_COLS, frame=probs, count_text=("file", problems_count_text(probs)),
                     footer_note=note)
         wb.close()
