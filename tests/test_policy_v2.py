@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fupin_cli.errors import ConfigError
-from fupin_cli.policy import BySex, Terms, format_param_value, load_policy, not_yet_applied, parse_policy
+from fupin_cli.policy import BySex, Terms, format_param_value, load_policy, parse_policy
 from ruleutil import month, policy_text
 
 
@@ -31,7 +31,6 @@ def test_absent_keys_keep_spec_4_1() -> None:
     assert p.categories_at(month("2019-01")) == ("建档立卡贫困劳动力",)
     assert p.at("min_monthly_wage", month("2019-01")).value is None
     assert p.at("workshop_min_targets", month("2019-01")).value is None
-    assert not_yet_applied(p) == []
 
 
 # -- [terms] -----------------------------------------------------------------------------------------
@@ -62,7 +61,6 @@ def test_categories_dated() -> None:
     assert p.categories_at(month("2020-12")) == ("建档立卡贫困劳动力",)
     assert p.categories_at(month("2021-01")) == ("脱贫人口", "防止返贫监测对象")
     assert format_param_value("categories", p.at("categories", month("2021-05")).value) == "脱贫人口、防止返贫监测对象"
-    assert not_yet_applied(p) == []
 
 
 @pytest.mark.parametrize("value,needle", [
@@ -85,7 +83,6 @@ def test_min_monthly_wage_and_workshop_min_targets() -> None:
                 "workshop_min_targets": 5})
     assert list(p.lookup("min_monthly_wage", np.array([month("2020-02"), month("2020-03")]))) == [1400, 1810]
     assert p.at("workshop_min_targets", month("2019-01")).value == 5
-    assert not_yet_applied(p) == []
 
 
 @pytest.mark.parametrize("key,value,needle", [
@@ -134,7 +131,6 @@ def test_max_age_by_sex_and_plain() -> None:
     assert list(p.lookup_by_sex("max_age", months, male)) == [60, 55, 65, 65]
     with pytest.raises(TypeError):
         p.lookup("max_age", months)
-    assert not_yet_applied(p) == []
 
 
 @pytest.mark.parametrize("value,needle", [
@@ -155,7 +151,6 @@ def test_bad_max_age(value: object, needle: str) -> None:
 def test_fixed_keys_load() -> None:
     p = _parse({"cap_per_workshop": 50000}, payee="laborer", cap_scope="year", exclusive_group="带动就业奖补")
     assert (p.payee, p.cap_scope, p.exclusive_group) == ("laborer", "year", "带动就业奖补")
-    assert not_yet_applied(p) == ["payee"]
 
 
 @pytest.mark.parametrize("overrides,top,needle", [
@@ -188,17 +183,6 @@ def test_scalar_parameter_says_the_dated_form() -> None:
     with pytest.raises(ConfigError) as exc:
         parse_policy(text, "p.toml")
     assert "“parameters.min_months”取值不正确:应为带生效月份的取值列表" in exc.value.message
-
-
-# -- loading for a run ------------------------------------------------------------------------------------
-
-def test_a_policy_the_engine_cannot_apply_is_refused_for_a_run(tmp_path: Path) -> None:
-    path = tmp_path / "帮扶车间.toml"
-    path.write_text(policy_text(payee="laborer"), encoding="utf-8")
-    with pytest.raises(ConfigError) as exc:
-        load_policy(str(path))
-    assert "payee" in exc.value.message and "不能据此核算" in exc.value.message
-    assert load_policy(str(path), for_run=False).payee == "laborer"
 
 
 # -- examples/policies --------------------------------------------------------------------------------------

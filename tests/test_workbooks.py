@@ -84,7 +84,8 @@ def _roster(county: str | None = "田阳区", **over) -> SimpleNamespace:
         "severity": ["error", "warning"], "message": ["身份证号后几位已丢失", "月份无法识别"],
     })
     base = dict(month=M2019_05, county=county, policy="gx-2018", region_name="百色市", rows=rows,
-                workshops=workshops, counties=counties, not_paid=not_paid, problems=problems, terms=Terms())
+                workshops=workshops, counties=counties, not_paid=not_paid, problems=problems, terms=Terms(),
+                held=pd.DataFrame())
     base.update(over)
     return SimpleNamespace(**base)
 

@@ -454,26 +454,6 @@ def parse_policy(text: str, origin: str) -> Policy:
         raise ConfigError(_explain(exc, origin), code="config.policy") from exc
 
 
-# Schema v2 keys that the rule engine does not apply yet: a policy using one is refused when loaded
-# for a run (never evaluated as if the key were absent). Emptied as the engine learns them.
-_NOT_YET_APPLIED: tuple[str, ...] = ()
-_NOT_YET_FIXED = {"payee": "workshop"}
-
-
-def not_yet_applied(policy: Policy) -> list[str]:
-    """Schema v2 keys this policy uses that the engine cannot apply yet."""
-    keys = [k for k in _NOT_YET_APPLIED if policy.uses(k)]
-    return keys + [k for k, neutral in _NOT_YET_FIXED.items() if getattr(policy, k) != neutral]
-
-
-def _runnable(policy: Policy, origin: str) -> Policy:
-    keys = not_yet_applied(policy)
-    if keys:
-        raise ConfigError(f"策略文件“{origin}”使用了本版本尚不能执行的键:{'、'.join(keys)}"
-                          "(可以加载检查,但不能据此核算)", code="config.policy")
-    return policy
-
-
 def builtin_policies() -> list[str]:
     folder = resources.files("fupin_cli").joinpath("data/policies")
     return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
@@ -485,9 +465,8 @@ def _builtin(name: str) -> Policy:
     return parse_policy(res.read_text(encoding="utf-8"), f"内置策略 {name}")
 
 
-def load_policy(spec: str | Path | None = None, *, for_run: bool = True) -> Policy:
-    """The built-in policy by name (None = gx-2018) or a TOML policy file path. `for_run=False` (template,
-    check) also accepts keys the engine cannot apply yet."""
+def load_policy(spec: str | Path | None = None) -> Policy:
+    """The built-in policy by name (None = gx-2018) or a TOML policy file path."""
     spec = DEFAULT_POLICY if spec is None or str(spec).strip() == "" else spec
     if str(spec) in builtin_policies():
         return _builtin(str(spec))
@@ -499,8 +478,7 @@ def load_policy(spec: str | Path | None = None, *, for_run: bool = True) -> Poli
             text = p.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"无法读取策略文件“{p}”:{exc}", code="config.policy") from exc
-        policy = parse_policy(text, str(p))
-        return _runnable(policy, str(p)) if for_run else policy
+        return parse_policy(text, str(p))
     raise ConfigError(
         f"找不到策略“{spec}”:请给出内置策略名称({'、'.join(builtin_policies())})或策略 TOML 文件的路径",
         code="config.policy",

@@ -37,6 +37,8 @@ class Roster:
     not_paid: pd.DataFrame
     problems: pd.DataFrame
     terms: Terms = field(default_factory=Terms)  # the policy's wording for titles (SPEC §4.3)
+    # payee = laborer (SPEC §4.3): payable laborers without a usable account, 暂缓发放 (not recorded)
+    held: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def people(self) -> int:
@@ -56,6 +58,7 @@ def build_roster(
     region: Region,
     county_code: str | None = None,
     terms: Terms | None = None,
+    accounts: pd.DataFrame | None = None,
 ) -> Roster:
     """Roster for month M: every `eligible` pair (P ≤ M, not paid by an earlier batch).
 
@@ -67,8 +70,12 @@ def build_roster(
     # A pair whose amount a workshop cap reduced to 0 earns nothing this month; it stays in 未达标名单.
     pay = d.loc[(d["status"] == "eligible") & (d["amount"] > 0)].copy()
     pay = pay.sort_values(["county_code", "workshop_id", "payable_month", "id_number"], kind="stable")
+    held = pd.DataFrame()
+    if accounts is not None:  # the subsidy goes to the laborer: only those with an account are paid now
+        pay, held = _split_by_account(pay, accounts)
     # Under yearly recurrence (SPEC §4.3) a row is one entitlement: it carries its period ("2023").
-    rows = pay[ROW_COLUMNS + (["period"] if "period" in pay else [])].reset_index(drop=True)
+    extra = [c for c in ("period", *ACCOUNT_COLUMNS) if c in pay]
+    rows = pay[ROW_COLUMNS + extra].reset_index(drop=True)
 
     ws = _per_workshop(pay)
     names = region.names_by_code()
@@ -83,8 +90,25 @@ def build_roster(
     return Roster(
         month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
         rows=rows, workshops=ws, counties=counties, not_paid=not_paid, problems=problems,
-        terms=terms or Terms(),
+        terms=terms or Terms(), held=held,
     )
+
+
+ACCOUNT_COLUMNS = ("laborer_bank", "laborer_account", "social_card")
+HELD_REASON = "没有本人银行账号或社会保障卡号(或账号有误),补填后发放"
+
+
+def _split_by_account(pay: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows to pay now, with the laborer's account; rows held as 暂缓发放, with the reason)."""
+    acc = accounts.drop_duplicates(["id_number", "workshop_id"])
+    acc = acc[["id_number", "workshop_id", *[c for c in ACCOUNT_COLUMNS if c in acc]]]
+    merged = pay.merge(acc, on=["id_number", "workshop_id"], how="left").set_axis(pay.index)
+    usable = pd.Series(False, index=merged.index)
+    for c in ("laborer_account", "social_card"):
+        if c in merged:
+            usable |= merged[c].notna()
+    held = merged.loc[~usable].assign(reason=HELD_REASON)
+    return merged.loc[usable], held
 
 
 def _per_workshop(pay: pd.DataFrame) -> pd.DataFrame:

@@ -89,6 +89,14 @@ def _compare(recorded: pd.DataFrame, roster: Roster) -> pd.DataFrame:
     return diff.drop(columns=["_rec", "_now"]).reset_index(drop=True)
 
 
+def laborer_accounts(ds: Dataset, policy: Policy) -> pd.DataFrame | None:
+    """The laborers' own accounts when the policy pays them (payee = laborer, SPEC §4.3), else None."""
+    if policy.payee != "laborer":
+        return None
+    cols = [c for c in ("laborer_bank", "laborer_account", "social_card") if c in ds.laborers]
+    return ds.laborers[["id_number", "workshop_id", *cols]]
+
+
 def exclusive_key(policy: Policy) -> str:
     """Whose payouts a policy's once-per-person reads: its exclusive_group (SPEC §4.3), else its own."""
     return policy.exclusive_group or policy.name
@@ -125,7 +133,7 @@ def settle(
         paid_before = paid_all = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
     decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
     roster = build_roster(decisions, ds.problems, m, policy=policy.label, region=region, county_code=code,
-                          terms=policy.terms)
+                          terms=policy.terms, accounts=laborer_accounts(ds, policy))
     audit = audit_frame(decisions, paid_before)
     s = Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,
                    decisions=decisions, roster=roster, audit=audit, paid_all=paid_all, notes=notes)

@@ -51,7 +51,7 @@ def check(
     from fupin_cli.region import load_region
 
     reg = load_region(region)
-    pol = load_policy(policy, for_run=False)
+    pol = load_policy(policy)
     with LazyProgress(enabled=not json_out) as prog:
         result = run_check(paths, region=reg, report=report, progress=prog, policy=pol)
     if json_out:

@@ -50,7 +50,7 @@ from fupin_cli.policy import load_policy
 from fupin_cli.privacy import mask_text
 from fupin_cli.region import load_region
 from fupin_cli.roster import build_roster
-from fupin_cli.settlement import Settlement, settle
+from fupin_cli.settlement import Settlement, laborer_accounts, settle
 from fupin_cli.stats import StatsResult, compute_stats, report_paragraph
 from fupin_cli.status import STATUS_ORDER
 from fupin_cli.workbooks.audit import write_audit
@@ -249,7 +249,8 @@ def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *,
     if county_rosters:
         for code in county_codes(s):
             r = build_roster(s.decisions, s.dataset.problems, s.month, policy=s.policy.label, region=s.region,
-                             county_code=code, terms=s.policy.terms)
+                             county_code=code, terms=s.policy.terms,
+                             accounts=laborer_accounts(s.dataset, s.policy))
             write_roster(out(f"花名册_{r.county}_{ym}.xlsx"), r)
     if stats is not None:
         write_stats_workbook(out(f"统计_{ym}.xlsx"), stats, s.region.name)

@@ -84,6 +84,11 @@ def roster_json(roster: Roster, *, mask: bool = True) -> dict:
         # The calendar year of a yearly entitlement (SPEC §4.3); null under recurrence = "once".
         "period": period_texts(r),
     }, dtype=object)
+    h = roster.held
+    held = [] if h is None or h.empty else [
+        {"id_number": i, "workshop_id": w, "amount": round(float(a), 2), "period": p, "reason": r}
+        for i, w, a, p, r in zip(ids_list(h["id_number"], mask), h["workshop_id"].astype(object), h["amount"],
+                                 period_texts(h), h["reason"], strict=True)]
     return {
         "month": format_month(roster.month),
         "county": roster.county,
@@ -91,4 +96,5 @@ def roster_json(roster: Roster, *, mask: bool = True) -> dict:
         "people": roster.people,
         "amount": round(roster.amount, 2),
         "rows": frame.to_dict("records"),
+        "held": held,  # payee = laborer (SPEC §4.3): payable, 暂缓发放 until an account is given
     }

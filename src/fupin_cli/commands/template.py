@@ -15,4 +15,4 @@ def run_template(folder: Path, policy: str | Path | None = None) -> list[Path]:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise FupinError(f"“{folder}”是一个文件,不是文件夹。请给出模板要写入的文件夹,如 模板/", code="usage.not_a_folder")
-    return write_templates(folder, policy=load_policy(policy, for_run=False))
+    return write_templates(folder, policy=load_policy(policy))
