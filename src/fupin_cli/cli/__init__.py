@@ -56,11 +56,22 @@ def _root(
 
 
 def _register() -> None:
-    from fupin_cli.cli import batch, check, demo, eligibility, explain, ledger, payout, stats, template
+    from fupin_cli.cli import (
+        batch,
+        check,
+        compare,
+        demo,
+        eligibility,
+        explain,
+        ledger,
+        payout,
+        stats,
+        template,
+    )
 
     app.command("check", help=check.check.__doc__)(check.check)
     app.command("template", help=template.template.__doc__)(template.template)
-    for mod in (payout, eligibility, explain, stats, batch, demo, ledger):
+    for mod in (payout, eligibility, explain, stats, compare, batch, demo, ledger):
         mod.register(app)
 
 
