@@ -96,3 +96,25 @@ def test_two_policies_are_needed(tmp_path: Path) -> None:
     res = runner.invoke(app, ["compare", str(_data(tmp_path)), "--policy", "gx-2018"])
     assert res.exit_code == 2
     assert "请给出两个策略" in res.output
+
+
+def test_two_policies_of_one_group_in_the_same_month(tmp_path: Path) -> None:
+    """SPEC §4.3 exclusive_group: the second policy run for a month sees the first one's payouts of that
+    month — a duplicate, never a second payment (and never a refused batch)."""
+    data = _data(tmp_path)
+    shop, park = tmp_path / "车间.toml", tmp_path / "园区.toml"
+    shop.write_text(policy_text(name="shop", exclusive_group="同组"), encoding="utf-8")
+    park.write_text(policy_text({"amount": 1500}, name="park", exclusive_group="同组"), encoding="utf-8")
+    region = load_region()
+    ds = load_dataset([data], region=region)
+    with Ledger.open(tmp_path / "账本.sqlite3") as led:
+        with led.lock():
+            first = settle(ds, region=region, policy=load_policy(str(shop)), month=month("2018-12"), ledger=led,
+                           commit=True)
+        with led.lock():
+            second = settle(ds, region=region, policy=load_policy(str(park)), month=month("2018-12"), ledger=led,
+                            commit=True)
+        paid = led.paid()
+    assert first.recorded == 2 and second.recorded == 0 and second.batch_created
+    assert set(second.decisions["status"]) <= {"duplicate", "contract_type"}
+    assert sorted(paid["policy"]) == ["shop", "shop"] and paid["id_number"].is_unique

@@ -127,8 +127,11 @@ def settle(
                 f"账本中已有{format_month_cn(latest)}的批次,不能再登记更早的{format_month_cn(m)}。"
                 "如需重印该月花名册,请去掉 --commit 预览。", code="ledger.month_order")
         key = exclusive_key(policy)
-        paid_before = ledger.paid(before_month=m, exclusive_key=key)
         paid_all = ledger.paid(before_month=m + 1, exclusive_key=key)
+        # This policy's own batch of M is reprinted, never counted against itself; another policy of
+        # the exclusive group that already recorded M has paid those people (SPEC §4.3).
+        mine = paid_all["policy"].eq(policy.name) | paid_all["policy"].isna()
+        paid_before = paid_all.loc[(paid_all["batch_month"] < m) | ~mine].reset_index(drop=True)
     else:
         paid_before = paid_all = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
     decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
