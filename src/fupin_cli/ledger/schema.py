@@ -67,7 +67,31 @@ _V2: tuple[str, ...] = (
     "CREATE INDEX payouts_batch ON payouts (batch_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# The ledger keeps the roster it recorded (SPEC §5.1): a recorded batch is reprinted from these
+# rows, never recomputed. Batches recorded before (roster_rows = 0) hold only who and how much.
+_V3_ROSTER_ROWS: tuple[str, ...] = (
+    "ALTER TABLE batches ADD COLUMN roster_rows INTEGER NOT NULL DEFAULT 0 CHECK (roster_rows IN (0, 1))",
+    "ALTER TABLE payouts ADD COLUMN operator TEXT",
+    "ALTER TABLE payouts ADD COLUMN operator_type TEXT",
+    "ALTER TABLE payouts ADD COLUMN bank TEXT",
+    "ALTER TABLE payouts ADD COLUMN bank_account TEXT",
+    "ALTER TABLE payouts ADD COLUMN contract_type TEXT",
+    "ALTER TABLE payouts ADD COLUMN start TEXT",  # 'YYYY-MM-DD'
+    "ALTER TABLE payouts ADD COLUMN months INTEGER",
+    "ALTER TABLE payouts ADD COLUMN wages_cents INTEGER",
+    "ALTER TABLE payouts ADD COLUMN check_note TEXT",  # the roster row's 备注 (e.g. 银行账号有误,发放前请核实)
+    # The outputs a batch's run was asked for (the --output roster, batch's month folder), recorded
+    # with the batch; written_at stays NULL until they exist, and every later run says so.
+    """CREATE TABLE batch_outputs (
+        batch_id   INTEGER NOT NULL REFERENCES batches (batch_id),
+        kind       TEXT NOT NULL CHECK (kind IN ('roster', 'month_folder')),
+        path       TEXT NOT NULL,
+        written_at TEXT,
+        PRIMARY KEY (batch_id, kind)
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3_ROSTER_ROWS)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -95,7 +95,7 @@ def write_roster(path: Path, roster: Roster) -> Path:
         fmts = Formats(wb)
         write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month), cols=ROW_COLS,
                     frame=rows, count_text=("name", "共{n}人"), signature=True,
-                    footer_note=note)
+                    notes=[f"说明:{x}" for x in getattr(roster, "notes", None) or []], footer_note=note)
         write_table(wb.add_worksheet(SHEETS[1]), fmts,
                     title=f"{place}就业扶贫车间一次性带动就业奖补资金车间汇总表（{cn_month}）",
                     cols=WORKSHOP_COLS, frame=_frame(roster.workshops), count_text=("workshop_name", "共{n}个车间"),
