@@ -360,3 +360,25 @@ def test_a_year_of_batches_each_person_on_one_signed_roster(conf: Path, tmp_path
             out = tmp_path / "重印.xlsx"
             run_payout([cfg.input], month=month, county_arg="田东县", ledger_path=cfg.ledger, output=out)
         assert sheet_values(out) == first_print[batch_id], batch_id
+
+
+def test_pair_policy_county_then_city_never_overlap(conf: Path, tmp_path: Path) -> None:
+    """Under a policy that pays each (person, workshop) pair once, a person's second workshop is its
+    own pair: held apart only for the pair another batch of the month recorded."""
+    from importlib import resources
+
+    text = (resources.files("fupin_cli") / "data" / "policies" / "gx-2018.toml").read_text(encoding="utf-8")
+    policy = tmp_path / "每对一次.toml"
+    policy.write_text(text.replace('name = "gx-2018"', 'name = "pair-once"').replace(
+        'once_per_person = [{ from = "2018-01", value = true,', 'once_per_person = [{ from = "2018-01", value = false,'),
+        encoding="utf-8")
+    code, county = payout(conf, "--month", "2018-11", "--county", "田东县", "--commit", "--show-id",
+                          "--policy", str(policy))
+    assert code == EXIT_OK, county
+    # D is paid in W2 and in W3 (two pairs), C, F in their workshops; G not yet.
+    assert sorted((r["id_number"], r["workshop_id"]) for r in county["rows"]) == sorted(
+        [(IDS["C"], "W2"), (IDS["D"], "W2"), (IDS["D"], "W3"), (IDS["F"], "W3")])
+    code, city = payout(conf, "--month", "2018-11", "--commit", "--show-id", "--policy", str(policy))
+    assert code == EXIT_OK and {r["id_number"] for r in city["rows"]} == ids("A", "B")
+    assert len(city["already_recorded"]) == 4 and city["batch"]["recorded"] == 2
+    assert sorted((r["id_number"], r["amount"]) for r in city["rows"]) == recorded(conf, city["batch"]["batch_id"])
