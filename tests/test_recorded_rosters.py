@@ -77,6 +77,11 @@ def test_city_commit_after_county_commit_prints_only_what_it_records(conf: Path,
     ws = openpyxl.load_workbook(out, read_only=True)["未达标名单"]
     held = {r[5] for r in ws.iter_rows(values_only=True) if r[6] == f"已在第{county['batch']['batch_id']}批登记"}
     assert held == ids("C", "D", "F")
+    # The terminal counts them apart too, not as 达标应发 of this roster.
+    root = conf.parent
+    text = runner.invoke(app, ["payout", str(root / "数据"), "--ledger", str(root / "账本" / "ledger.sqlite3"),
+                               "--month", "2018-08"]).output
+    assert "达标应发 2、已在本月其他批次登记 3" in text and "另有 3 人已在本月其他批次登记" in text
 
 
 def test_batch_after_county_commit_city_and_county_rosters_hold_only_its_own(conf: Path) -> None:

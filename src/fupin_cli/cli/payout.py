@@ -88,10 +88,14 @@ def render(s: Settlement, *, show_id: bool) -> None:
         console.print(f"[dim]……另有 {len(r.rows) - SHOW_ROWS} 人未显示,完整名单见 --output 花名册。[/]")
     console.print(f"本月应发 [bold]{r.people}[/] 人,共 [bold]{money(r.amount)}[/] 元;涉及 {len(r.workshops)} 个车间。")
     d = s.decisions if r.county_code is None else s.decisions.loc[s.decisions["county_code"] == r.county_code]
-    counts = d["status"].value_counts()
+    # People another batch of the month recorded are counted apart, not as 达标应发 of this roster.
+    held = d["status"].eq("eligible") & d["id_number"].isin(s.already_recorded["id_number"])
+    counts = d.loc[~held, "status"].value_counts()
     from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
 
     parts = [f"{STATUS_LABELS[k]} {int(counts[k])}" for k in STATUS_ORDER if k in counts]
+    if held.any():
+        parts.append(f"已在本月其他批次登记 {int(held.sum())}")
     console.print(f"{where}全部人员状态:" + "、".join(parts))
     if s.dataset.errors:
         console.print(f"[yellow]有 {s.dataset.errors} 个数据错误,相关人员未参与核算(见花名册“数据问题”表或 fupin check)。[/]")
