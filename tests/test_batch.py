@@ -139,7 +139,7 @@ def folder_content(folder: Path, portable: bool = False) -> dict:
             out[f.name] = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
         else:
             doc = json.loads(f.read_text(encoding="utf-8"))
-            for k in ("created", "recorded"):
+            for k in ("created", "recorded", "reprinted"):
                 doc["batch"].pop(k)
             doc.pop("notes")
             if portable:

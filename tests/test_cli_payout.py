@@ -127,7 +127,7 @@ def test_commit_is_idempotent_and_monthly_adds_up(data: Path, tmp_path: Path) ->
     assert sorted(paid) == sorted([A, B, E])  # each exactly once, same set as one run at 2018-12
     again = run_payout([data], month=month_index(2018, 12), ledger_path=led, commit=True)
     assert again.batch is not None and not again.batch_created and again.recorded == 0
-    assert len(again.mismatch) == 0
+    assert len(again.differences) == 0
     later = run_payout([data], month=month_index(2019, 1), ledger_path=led, commit=True)
     assert later.roster.people == 0
     st = dict(zip(later.decisions["id_number"] + later.decisions["workshop_id"], later.decisions["status"], strict=True))

@@ -98,7 +98,7 @@ def test_new_ledger_in_missing_folder_gets_latest_schema(ledger_path: Path) -> N
         assert ledger.batches().empty
         assert ledger.latest_month() is None
     assert ledger_path.is_file()
-    assert scalar(ledger_path, "PRAGMA user_version") == LATEST_VERSION == 3
+    assert scalar(ledger_path, "PRAGMA user_version") == LATEST_VERSION == 4
     assert scalar(ledger_path, "PRAGMA application_id") == APPLICATION_ID
     assert scalar(ledger_path, "PRAGMA journal_mode") == "delete"
     tables = {r for r in dump(ledger_path) if r.startswith("CREATE")}
@@ -600,3 +600,25 @@ def test_kill_in_the_middle_of_a_large_batch_leaves_ledger_as_before(ledger_path
 def test_kill_at_other_instants_leaves_ledger_before_or_complete(ledger_path: Path, delay: float) -> None:
     _real_ledger(ledger_path, rows=5)
     assert _kill_and_check(ledger_path, dump(ledger_path), "plain", delay) in {"before", "complete"}
+
+
+def test_batch_keeps_its_roster_rows(ledger_path: Path) -> None:
+    """A batch recorded with the full roster row reads it back as written (SPEC §5.1); one recorded
+    without the details keeps who and how much, and says it has no roster rows."""
+    full = make_roster(3).assign(
+        operator="民胜电子", operator_type="企业", bank="农行", bank_account="6228480000000000017",
+        contract_type="劳务协议", start=pd.to_datetime(["2018-01-05", "2018-02-01", None]),
+        months=pd.array([6, 7, 6], dtype="int64"), wages=[6600.5, 7000.0, 6000.25],
+        check_note=[None, "银行账号有误,发放前请核实", None])
+    with Ledger.open(ledger_path) as ledger:
+        kept = record(ledger, M, full)
+        bare = record(ledger, M + 1, make_roster(1, start=10))
+        back = ledger.batch_roster(kept.batch.batch_id)
+        old = ledger.batch_roster(bare.batch.batch_id)
+    assert kept.batch.roster_kept and not bare.batch.roster_kept
+    assert back["id_number"].tolist() == full["id_number"].tolist()
+    assert back["wages"].tolist() == [6600.5, 7000.0, 6000.25] and back["months"].tolist() == [6, 7, 6]
+    assert back["start"].iloc[0] == pd.Timestamp("2018-01-05") and pd.isna(back["start"].iloc[2])
+    assert back["check_note"].iloc[1] == "银行账号有误,发放前请核实" and pd.isna(back["check_note"].iloc[0])
+    assert set(back["bank_account"]) == {"6228480000000000017"}
+    assert old["amount"].tolist() == [1000.0] and old["months"].isna().all()

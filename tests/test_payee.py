@@ -54,8 +54,8 @@ def test_held_without_account_then_paid(tmp_path: Path) -> None:
     data = _data(tmp_path / "数据.xlsx", None)
     doc = _payout(data, "2018-08", ledger, policy, "--commit")
     assert [r["id_number"] for r in doc["rows"]] == [A] and doc["batch"]["recorded"] == 1
-    assert [(h["id_number"], h["amount"]) for h in doc["held"]] == [(B, 1000)]
-    assert "没有本人银行账号" in doc["held"][0]["reason"]
+    assert [(h["id_number"], h["amount"]) for h in doc["deferred"]] == [(B, 1000)]
+    assert "没有本人银行账号" in doc["deferred"][0]["reason"]
     out = tmp_path / "花名册.xlsx"
     runner.invoke(app, ["payout", str(data), "--month", "2018-08", "--policy", str(policy), "--output", str(out)])
     wb = openpyxl.load_workbook(out, read_only=True)
@@ -71,4 +71,4 @@ def test_held_without_account_then_paid(tmp_path: Path) -> None:
     # … and the next batch pays B once the account is given.
     data = _data(tmp_path / "数据.xlsx", "6228480000000000025")
     doc = _payout(data, "2018-09", ledger, policy, "--commit")
-    assert [r["id_number"] for r in doc["rows"]] == [B] and doc["held"] == []
+    assert [r["id_number"] for r in doc["rows"]] == [B] and doc["deferred"] == []

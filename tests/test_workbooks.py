@@ -85,7 +85,7 @@ def _roster(county: str | None = "田阳区", **over) -> SimpleNamespace:
     })
     base = dict(month=M2019_05, county=county, policy="gx-2018", region_name="百色市", rows=rows,
                 workshops=workshops, counties=counties, not_paid=not_paid, problems=problems, terms=Terms(),
-                held=pd.DataFrame())
+                deferred=pd.DataFrame())
     base.update(over)
     return SimpleNamespace(**base)
 

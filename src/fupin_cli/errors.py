@@ -8,6 +8,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_DATA = 1
 EXIT_USAGE = 2
+EXIT_RECORDED = 3  # the batch is recorded in the ledger, but its requested outputs were not written
 EXIT_LOCKED = 75  # EX_TEMPFAIL: cron may simply retry later
 
 # Seconds a run waits for the ledger lock before LockBusy (`--lock-timeout`, config `lock_timeout`).
@@ -41,3 +42,9 @@ class LockBusy(FupinError):
     """Another run holds the ledger lock (exit 75)."""
 
     exit_code = EXIT_LOCKED
+
+
+class OutputsMissing(FupinError):
+    """A batch was recorded but its roster / month folder could not be written (exit 3)."""
+
+    exit_code = EXIT_RECORDED

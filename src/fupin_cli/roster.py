@@ -12,11 +12,11 @@ import pandas as pd
 
 from fupin_cli.policy import Terms
 from fupin_cli.region import Region
-from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
+from fupin_cli.status import HELD_LABEL, HELD_REASON, NOT_RECORDED_LABEL, STATUS_LABELS, STATUS_ORDER
 
 ROW_COLUMNS = [
-    "county_code", "county", "workshop_id", "workshop_name", "operator", "name", "id_number",
-    "contract_type", "start", "qualified_month", "payable_month", "months", "wages", "amount",
+    "county_code", "county", "workshop_id", "workshop_name", "operator", "operator_type", "bank", "bank_account",
+    "name", "id_number", "contract_type", "start", "qualified_month", "payable_month", "months", "wages", "amount",
 ]
 NOT_PAID_COLUMNS = [
     "county", "workshop_id", "workshop_name", "name", "id_number", "status", "status_label", "reason",
@@ -36,9 +36,10 @@ class Roster:
     counties: pd.DataFrame
     not_paid: pd.DataFrame
     problems: pd.DataFrame
+    notes: list[str] = field(default_factory=list)  # printed under the 奖补名单 title (which batch, when)
     terms: Terms = field(default_factory=Terms)  # the policy's wording for titles (SPEC §4.3)
     # payee = laborer (SPEC §4.3): payable laborers without a usable account, 暂缓发放 (not recorded)
-    held: pd.DataFrame = field(default_factory=pd.DataFrame)
+    deferred: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def people(self) -> int:
@@ -57,49 +58,39 @@ def build_roster(
     policy: str,
     region: Region,
     county_code: str | None = None,
+    held: pd.DataFrame | None = None,
     terms: Terms | None = None,
     accounts: pd.DataFrame | None = None,
 ) -> Roster:
     """Roster for month M: every `eligible` pair (P ≤ M, not paid by an earlier batch).
 
-    Once-per-person was decided by the rule over all counties; `county_code` only filters.
+    Once-per-person was decided by the rule over all counties; `county_code` only filters. `held`
+    (id_number, batch_id) are people another batch of this month recorded: not on this roster, they
+    are listed in 未达标名单 as "已在第N批登记".
     """
-    d = decisions
-    if county_code is not None:
-        d = d.loc[d["county_code"] == county_code]
+    d = scope(decisions, county_code)
     # A pair whose amount a workshop cap reduced to 0 earns nothing this month; it stays in 未达标名单.
-    pay = d.loc[(d["status"] == "eligible") & (d["amount"] > 0)].copy()
+    pay = d.loc[(d["status"] == "eligible") & (d["amount"] > 0)]
+    if held is not None and len(held):
+        pay = pay.loc[~pay["id_number"].isin(held["id_number"])]
     pay = pay.sort_values(["county_code", "workshop_id", "payable_month", "id_number"], kind="stable")
-    held = pd.DataFrame()
+    deferred = pd.DataFrame()
     if accounts is not None:  # the subsidy goes to the laborer: only those with an account are paid now
-        pay, held = _split_by_account(pay, accounts)
+        pay, deferred = _split_by_account(pay, accounts)
     # Under yearly recurrence (SPEC §4.3) a row is one entitlement: it carries its period ("2023").
     extra = [c for c in ("period", *ACCOUNT_COLUMNS) if c in pay]
-    rows = pay[ROW_COLUMNS + extra].reset_index(drop=True)
-
-    ws = _per_workshop(pay)
-    names = region.names_by_code()
-    codes = [c.code for c in region.counties] if county_code is None else [county_code]
-    counties = _per_county(pay, codes, names)
-    not_paid = _not_paid(d, pay)
-
-    if county_code is not None and "county_code" in problems:
-        # A county's roster carries its own data problems (and those no county could be found for).
-        problems = problems.loc[problems["county_code"].isna() | (problems["county_code"] == county_code)]
-    cname = names.get(county_code) if county_code else None
-    return Roster(
-        month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
-        rows=rows, workshops=ws, counties=counties, not_paid=not_paid, problems=problems,
-        terms=terms or Terms(), held=held,
-    )
+    r = assemble_roster(pay[ROW_COLUMNS + extra].reset_index(drop=True), d, problems, month, policy=policy,
+                        region=region, county_code=county_code, held=held)
+    r.terms, r.deferred = terms or Terms(), deferred
+    return r
 
 
 ACCOUNT_COLUMNS = ("laborer_bank", "laborer_account", "social_card")
-HELD_REASON = "没有本人银行账号或社会保障卡号(或账号有误),补填后发放"
+DEFERRED_REASON = "没有本人银行账号或社会保障卡号(或账号有误),补填后发放"
 
 
 def _split_by_account(pay: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(rows to pay now, with the laborer's account; rows held as 暂缓发放, with the reason)."""
+    """(rows to pay now, with the laborer's account; rows deferred as 暂缓发放, with the reason)."""
     acc = accounts.drop_duplicates(["id_number", "workshop_id"])
     acc = acc[["id_number", "workshop_id", *[c for c in ACCOUNT_COLUMNS if c in acc]]]
     merged = pay.merge(acc, on=["id_number", "workshop_id"], how="left").set_axis(pay.index)
@@ -107,8 +98,40 @@ def _split_by_account(pay: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.Dat
     for c in ("laborer_account", "social_card"):
         if c in merged:
             usable |= merged[c].notna()
-    held = merged.loc[~usable].assign(reason=HELD_REASON)
-    return merged.loc[usable], held
+    return merged.loc[usable], merged.loc[~usable].assign(reason=DEFERRED_REASON)
+
+
+def scope(decisions: pd.DataFrame, county_code: str | None) -> pd.DataFrame:
+    return decisions if county_code is None else decisions.loc[decisions["county_code"] == county_code]
+
+
+def assemble_roster(
+    rows: pd.DataFrame,
+    decisions: pd.DataFrame,
+    problems: pd.DataFrame,
+    month: int,
+    *,
+    policy: str,
+    region: Region,
+    county_code: str | None = None,
+    held: pd.DataFrame | None = None,
+    notes: list[str] | None = None,
+) -> Roster:
+    """The roster's sheets around its rows (ROW_COLUMNS: today's rule, or what the ledger recorded).
+
+    `decisions` are today's, already cut to the roster's county; they give 未达标名单.
+    """
+    names = region.names_by_code()
+    codes = [c.code for c in region.counties] if county_code is None else [county_code]
+    if county_code is not None and "county_code" in problems:
+        # A county's roster carries its own data problems (and those no county could be found for).
+        problems = problems.loc[problems["county_code"].isna() | (problems["county_code"] == county_code)]
+    cname = names.get(county_code) if county_code else None
+    return Roster(
+        month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
+        rows=rows, workshops=_per_workshop(rows), counties=_per_county(rows, codes, names),
+        not_paid=_not_paid(decisions, rows, held), problems=problems, notes=list(notes or []),
+    )
 
 
 def _per_workshop(pay: pd.DataFrame) -> pd.DataFrame:
@@ -143,11 +166,22 @@ def _per_county(pay: pd.DataFrame, codes: list[str], names: dict[str, str]) -> p
     return counties
 
 
-def _not_paid(d: pd.DataFrame, pay: pd.DataFrame) -> pd.DataFrame:
-    """未达标名单: every pair not paid this month (nor earlier), by status then place."""
-    rest = d.loc[~d.index.isin(pay.index) & (d["status"] != "paid")].copy()
+def _not_paid(d: pd.DataFrame, rows: pd.DataFrame, held: pd.DataFrame | None) -> pd.DataFrame:
+    """未达标名单: every pair of `d` this roster does not pay and no earlier month paid, by status then place."""
+    on_roster = pd.MultiIndex.from_frame(d[["id_number", "workshop_id"]]).isin(
+        pd.MultiIndex.from_frame(rows[["id_number", "workshop_id"]]))
+    paid_here = d["status"].eq("eligible") & d["id_number"].isin(rows["id_number"])
+    rest = d.loc[~on_roster & ~paid_here & (d["status"] != "paid")].copy()
     order = {s: i for i, s in enumerate(STATUS_ORDER)}
     rest["_o"] = rest["status"].map(order)
     rest = rest.sort_values(["_o", "county_code", "workshop_id", "id_number"], kind="stable")
     rest["status_label"] = rest["status"].map(STATUS_LABELS)
+    eligible = rest["status"].eq("eligible")
+    rest.loc[eligible, "status_label"] = NOT_RECORDED_LABEL
+    if held is not None and len(held):
+        by_id = held.drop_duplicates("id_number").set_index("id_number")["batch_id"]
+        batch = rest["id_number"].map(by_id)
+        mark = eligible & batch.notna()
+        rest.loc[mark, "status_label"] = [HELD_LABEL.format(batch_id=int(b)) for b in batch[mark]]
+        rest.loc[mark, "reason"] = HELD_REASON
     return rest[NOT_PAID_COLUMNS].reset_index(drop=True)

@@ -18,12 +18,12 @@ from fupin_cli import __version__
 from fupin_cli.dataset import Dataset
 from fupin_cli.errors import FupinError
 from fupin_cli.ledger import Ledger
-from fupin_cli.ledger.models import BatchInfo
+from fupin_cli.ledger.models import BatchInfo, OutputRecord
 from fupin_cli.loading import Progress, default_month, load_dataset
-from fupin_cli.months import format_month_cn
+from fupin_cli.months import format_month, format_month_cn
 from fupin_cli.policy import Policy, load_policy
 from fupin_cli.region import Region, load_region
-from fupin_cli.roster import Roster, build_roster
+from fupin_cli.roster import ROW_COLUMNS, Roster, assemble_roster, build_roster, scope
 from fupin_cli.rules import evaluate
 from fupin_cli.status import STATUS_LABELS
 
@@ -31,9 +31,19 @@ AUDIT_COLUMNS = ["batch_id", "batch_month", "county", "workshop_id", "workshop_n
                  "amount", "status", "status_label", "reason"]
 
 
+HELD_COLUMNS = ["id_number", "workshop_id", "name", "county", "batch_id"]
+DIFF_COLUMNS = ["id_number", "name", "workshop_id", "county", "change", "amount_recorded", "amount_now", "note"]
+
+
 @dataclass
 class Settlement:
-    """Everything one month's run decided; the CLI renders it, `batch` writes it."""
+    """Everything one month's run decided; the CLI renders it, `batch` writes it.
+
+    `roster` is what the run prints: for a (month, scope) the ledger records, the recorded roster read
+    from the ledger (`reprinted`); else today's, which a commit records exactly. `already_recorded`
+    lists people of the scope another batch of the month recorded (not on this roster), and
+    `differences` compares a recorded roster with today's data.
+    """
 
     dataset: Dataset
     region: Region
@@ -47,7 +57,10 @@ class Settlement:
     batch: BatchInfo | None = None
     batch_created: bool = False
     recorded: int = 0
-    mismatch: pd.DataFrame | None = None  # recommit: recorded pairs that today's roster no longer has, or vice versa
+    reprinted: bool = False
+    already_recorded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HELD_COLUMNS))
+    differences: pd.DataFrame | None = None  # recorded roster vs today's data (None: nothing recorded)
+    missing_outputs: list[OutputRecord] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ledger_path: Path | None = None
@@ -77,16 +90,126 @@ def audit_frame(decisions: pd.DataFrame, paid: pd.DataFrame) -> pd.DataFrame:
     return a.reindex(columns=AUDIT_COLUMNS).reset_index(drop=True)
 
 
-def _compare(recorded: pd.DataFrame, roster: Roster) -> pd.DataFrame:
-    """A recommit must reproduce the recorded roster; list every pair where it does not."""
-    rec = recorded[["id_number", "workshop_id", "name", "amount"]].assign(_rec=True)
-    now = roster.rows[["id_number", "workshop_id", "name", "amount"]].assign(_now=True)
-    m = rec.merge(now, on=["id_number", "workshop_id"], how="outer", suffixes=("_recorded", "_now"))
+def differences_frame(recorded: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
+    """Today's data beside a recorded roster: who would now be paid, who no longer, other amounts."""
+    cols = ["id_number", "workshop_id", "name", "county", "amount"]
+    m = recorded[cols].assign(_rec=True).merge(now[cols].assign(_now=True), on=["id_number", "workshop_id"],
+                                               how="outer", suffixes=("_recorded", "_now"))
     diff = m.loc[m["_rec"].isna() | m["_now"].isna() | (m["amount_recorded"] != m["amount_now"])].copy()
+    diff["name"] = diff["name_recorded"].fillna(diff["name_now"])
+    diff["county"] = diff["county_recorded"].fillna(diff["county_now"])
+    diff["change"] = "amount"
     diff["note"] = "金额不同"
-    diff.loc[diff["_now"].isna(), "note"] = "已登记,但按现有数据本月不应发放"
-    diff.loc[diff["_rec"].isna(), "note"] = "按现有数据本月应发放,但已登记的批次中没有"
-    return diff.drop(columns=["_rec", "_now"]).reset_index(drop=True)
+    diff.loc[diff["_now"].isna(), ["change", "note"]] = ["removed", "已登记,但按现有数据本月不应发放"]
+    diff.loc[diff["_rec"].isna(), ["change", "note"]] = ["added", "按现有数据本月应发放,但已登记的批次中没有"]
+    return diff.reindex(columns=DIFF_COLUMNS).reset_index(drop=True)
+
+
+def batch_note(b: BatchInfo) -> str:
+    """The line a recorded roster carries, the same when it is printed at commit and reprinted later."""
+    # No time of day: two ledgers holding the same batch print the same roster.
+    return f"本名单为账本第{b.batch_id}批登记的名单,重印时内容不变。"
+
+
+LEGACY_NOTE = ("本批次登记于账本保存花名册明细之前:发放人员和奖补金额以账本为准,经营主体、协议、累计月数、"
+               "累计报酬等明细按现有数据重印。")
+
+
+def _held(ledger: Ledger, month: int, recorded: BatchInfo | None, once: bool) -> pd.DataFrame:
+    """People recorded by the month's other batches (not on this scope's roster: SPEC §5.1)."""
+    b = ledger.batches()
+    others = b.loc[(b["month"] == month) & (b["status"] != "void"), "batch_id"].tolist()
+    frames = [ledger.batch_payouts(i) for i in others if recorded is None or i != recorded.batch_id]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=HELD_COLUMNS)
+    held = pd.concat(frames, ignore_index=True)[HELD_COLUMNS]
+    return held if once else held.assign(id_number=held["id_number"] + "\x00" + held["workshop_id"])
+
+
+def _recorded_roster(ledger: Ledger, b: BatchInfo, code: str | None, decisions: pd.DataFrame, ds: Dataset,
+                     month: int, policy: Policy, region: Region, held: pd.DataFrame) -> Roster:
+    """The roster batch `b` recorded for the scope, read from the ledger (never recomputed)."""
+    rows = ledger.batch_roster(b.batch_id)
+    if code is not None:
+        rows = rows.loc[rows["county_code"] == code].reset_index(drop=True)
+    notes = [batch_note(b)]
+    if not b.roster_kept:
+        details = ["operator", "operator_type", "bank", "bank_account", "contract_type", "start", "months", "wages"]
+        today = decisions[["id_number", "workshop_id", *details]].drop_duplicates(["id_number", "workshop_id"])
+        rows = rows.drop(columns=details).merge(today, on=["id_number", "workshop_id"], how="left")
+        notes.append(LEGACY_NOTE)
+    return assemble_roster(rows[ROW_COLUMNS + ["period"]], scope(decisions, code), ds.problems, month, policy=policy.label,
+                           region=region, county_code=code, held=held, notes=notes)
+
+
+def settle(
+    ds: Dataset,
+    *,
+    region: Region,
+    policy: Policy,
+    month: int | None = None,
+    county_arg: str | None = None,
+    ledger: Ledger | None = None,
+    commit: bool = False,
+    outputs: list[tuple[str, str]] | None = None,
+) -> Settlement:
+    """Evaluate month M (default: last complete month in the data) and optionally record its roster.
+
+    A (month, scope) the ledger records is reprinted from the ledger, with today's differences beside
+    it, and never recorded again (SPEC §5.1). The caller holds the ledger lock when `commit` is true;
+    `outputs` are the (kind, path) the caller will write for a new batch.
+    """
+    defaulted = month is None
+    m = default_month(ds) if month is None else month
+    code = resolve_county(region, county_arg)
+    once = bool(policy.at("once_per_person", m).value)
+    paid_before = _paid_before(ledger, m, policy) if ledger is not None else pd.DataFrame()
+    decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
+    wording = {"terms": policy.terms, "accounts": laborer_accounts(ds, policy)}
+    if ledger is None:
+        roster = build_roster(decisions, ds.problems, m, policy=policy.label, region=region, county_code=code,
+                              **wording)
+        empty = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
+        return Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,
+                          decisions=decisions, roster=roster, audit=audit_frame(decisions, paid_before),
+                          paid_all=empty)
+    recorded = ledger.batch_for_month(m, code, policy.name)  # batches are per (month, scope, policy)
+    held = _held(ledger, m, recorded, once)
+    d = decisions if once else decisions.assign(id_number=decisions["id_number"] + "\x00" + decisions["workshop_id"])
+    today = build_roster(d, ds.problems, m, policy=policy.label, region=region, county_code=code, held=held,
+                         **wording)
+    if not once:
+        today = _unkey(today)
+        held = held.assign(id_number=held["id_number"].str.split("\x00").str[0])
+    s = Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,
+                   decisions=decisions, roster=today, audit=audit_frame(decisions, paid_before), paid_all=paid_before,
+                   already_recorded=_in_scope(held, decisions, code))
+    if recorded is not None and recorded.policy == policy.name:
+        s.roster = _recorded_roster(ledger, recorded, code, decisions, ds, m, policy, region, s.already_recorded)
+        s.roster.terms = policy.terms
+        s.batch, s.reprinted = recorded, True
+        s.differences = differences_frame(s.roster.rows, today.rows)
+        s.notes.append(f"{format_month_cn(m)}已于{recorded.created_at[:16].replace('T', ' ')}登记为第"
+                       f"{recorded.batch_id}批;显示和写出的是账本中登记的名单,本次不再重复登记。")
+    elif recorded is not None:
+        if commit:
+            raise FupinError(f"{format_month_cn(m)}已按政策“{recorded.policy}”登记为第{recorded.batch_id}批,"
+                             f"不能再按政策“{policy.name}”登记。", code="ledger.policy_recorded")
+        s.notes.append(f"{format_month_cn(m)}已按另一政策“{recorded.policy}”登记为第{recorded.batch_id}批;"
+                       "显示的是按本政策测算的名单,仅供预览。")
+    elif commit:
+        _commit(s, ledger, today, code, outputs or [], once)
+    s.paid_all = ledger.paid(before_month=m + 1, exclusive_key=exclusive_key(policy))
+    return s
+
+
+def _paid_before(ledger: Ledger, m: int, policy: Policy) -> pd.DataFrame:
+    """The payouts once-per-person reads for month M: the policy's exclusive group (SPEC §4.3) before M,
+    and this month's payouts under the group's other policies (they paid those people already)."""
+    paid = ledger.paid(before_month=m + 1, exclusive_key=exclusive_key(policy))
+    mine = paid["policy"].eq(policy.name) | paid["policy"].isna()
+    return paid.loc[(paid["batch_month"] < m) | ~mine].reset_index(drop=True)
 
 
 def laborer_accounts(ds: Dataset, policy: Policy) -> pd.DataFrame | None:
@@ -102,65 +225,70 @@ def exclusive_key(policy: Policy) -> str:
     return policy.exclusive_group or policy.name
 
 
-def settle(
-    ds: Dataset,
-    *,
-    region: Region,
-    policy: Policy,
-    month: int | None = None,
-    county_arg: str | None = None,
-    ledger: Ledger | None = None,
-    commit: bool = False,
-) -> Settlement:
-    """Evaluate month M (default: last complete month in the data) and optionally record its roster.
+def _in_scope(held: pd.DataFrame, decisions: pd.DataFrame, code: str | None) -> pd.DataFrame:
+    """The held people this scope's roster would otherwise pay today."""
+    d = scope(decisions, code)
+    return held.loc[held["id_number"].isin(d.loc[d["status"].eq("eligible"), "id_number"])].reset_index(drop=True)
 
-    The caller holds the ledger lock when `commit` is true.
-    """
-    defaulted = month is None
-    m = default_month(ds) if month is None else month
-    code = resolve_county(region, county_arg)
-    notes: list[str] = []
-    if ledger is not None:
-        latest = ledger.latest_month(policy.name)
-        if commit and latest is not None and latest > m:
-            raise FupinError(
-                f"账本中已有{format_month_cn(latest)}的批次,不能再登记更早的{format_month_cn(m)}。"
-                "如需重印该月花名册,请去掉 --commit 预览。", code="ledger.month_order")
-        key = exclusive_key(policy)
-        paid_all = ledger.paid(before_month=m + 1, exclusive_key=key)
-        # This policy's own batch of M is reprinted, never counted against itself; another policy of
-        # the exclusive group that already recorded M has paid those people (SPEC §4.3).
-        mine = paid_all["policy"].eq(policy.name) | paid_all["policy"].isna()
-        paid_before = paid_all.loc[(paid_all["batch_month"] < m) | ~mine].reset_index(drop=True)
+
+def _unkey(r: Roster) -> Roster:
+    """Undo the (ID, workshop) key used when the policy pays a person once per workshop."""
+    for df in (r.rows, r.not_paid):
+        df["id_number"] = df["id_number"].str.split("\x00").str[0]
+    return r
+
+
+def _commit(s: Settlement, ledger: Ledger, roster: Roster, code: str | None, outputs: list[tuple[str, str]],
+            once: bool) -> None:
+    """Record exactly the printed roster as this run's batch."""
+    latest = ledger.latest_month(s.policy.name)
+    if latest is not None and latest > s.month:
+        raise FupinError(
+            f"账本中已有{format_month_cn(latest)}的批次,{format_month_cn(s.month)}未登记过,不能再登记更早的月份"
+            "(该月应发的人员已计入以后月份的名单)。已登记的月份可以随时重印。",
+            code="ledger.month_order")
+    rows = roster.rows.assign(qualified_month=roster.rows["qualified_month"].astype("int64"),
+                              payable_month=roster.rows["payable_month"].astype("int64"))
+    res = ledger.record_batch(s.month, rows, policy=s.policy.name, policy_version=s.policy.version,
+                              files=s.dataset.files, tool_version=__version__, county_code=code,
+                              once_per_person=once, outputs=outputs, exclusive_key=exclusive_key(s.policy))
+    if res.skipped:  # settle left these out already; a difference here is a bug, never a silent payment
+        raise AssertionError(f"batch {res.batch.batch_id} skipped rows the roster printed")
+    s.batch, s.batch_created, s.recorded = res.batch, res.created, res.recorded
+    roster.notes = [batch_note(res.batch)]
+
+
+def missing_output_message(o: OutputRecord, region: Region) -> str:
+    """"第N批已登记但花名册未生成,请重新运行 … 生成" for an output a batch's run did not write."""
+    ym, names = format_month(o.month), region.names_by_code()
+    where = names.get(o.county_code, o.county_code) if o.county_code else region.name
+    if o.kind == "month_folder":
+        how = f"fupin batch --month {ym}"
     else:
-        paid_before = paid_all = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
-    decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
-    roster = build_roster(decisions, ds.problems, m, policy=policy.label, region=region, county_code=code,
-                          terms=policy.terms, accounts=laborer_accounts(ds, policy))
-    audit = audit_frame(decisions, paid_before)
-    s = Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,
-                   decisions=decisions, roster=roster, audit=audit, paid_all=paid_all, notes=notes)
-    if ledger is None:
-        return s
-    existing = ledger.batch_for_month(m, code, policy.name)
-    if existing is not None:
-        s.batch = existing
-        s.mismatch = _compare(ledger.batch_payouts(existing.batch_id).pipe(
-            lambda p: p if code is None else p.loc[p["county_code"] == code]), roster)
-        notes.append(f"{format_month_cn(m)}已于{existing.created_at[:16]}登记为第{existing.batch_id}批,本次不再重复登记。")
-        return s
-    if commit:
-        rows = roster.rows.assign(qualified_month=roster.rows["qualified_month"].astype("int64"),
-                                  payable_month=roster.rows["payable_month"].astype("int64"))
-        res = ledger.record_batch(m, rows, policy=policy.name, policy_version=policy.version, files=ds.files,
-                                  tool_version=__version__, county_code=code,
-                                  once_per_person=bool(policy.at("once_per_person", m).value),
-                                  exclusive_key=exclusive_key(policy))
-        s.batch, s.batch_created, s.recorded = res.batch, res.created, res.recorded
-        if res.skipped:
-            notes.append(f"{len(res.skipped)} 人已在本月其他批次登记,本批次未重复登记。")
-        s.paid_all = ledger.paid(before_month=m + 1, exclusive_key=exclusive_key(policy))
-    return s
+        how = (f"fupin payout 数据文件夹 --month {ym}" + (f" --county {where}" if o.county_code else "")
+               + f" --commit --output {o.path}")
+    return (f"第{o.batch_id}批已登记但花名册未生成({format_month_cn(o.month)},{where},{o.path}),"
+            f"请重新运行 {how} 生成(不会重复登记)。")
+
+
+def ledger_json(s: Settlement, region: Region, *, mask: bool = True) -> dict:
+    """`already_recorded`, `differences` and `missing_outputs`, shared by payout and batch."""
+    from fupin_cli.privacy import mask_text
+
+    def idn(v: str) -> str:
+        return mask_text(v) if mask else v
+
+    diff = s.differences if s.differences is not None else pd.DataFrame(columns=DIFF_COLUMNS)
+    return {
+        "already_recorded": [{"id_number": idn(r.id_number), "workshop_id": r.workshop_id, "name": r.name,
+                              "batch_id": int(r.batch_id)} for r in s.already_recorded.itertuples(index=False)],
+        "differences": [{"id_number": idn(r.id_number), "name": r.name, "workshop_id": r.workshop_id,
+                         "county": r.county, "change": r.change,
+                         "amount_recorded": None if pd.isna(r.amount_recorded) else float(r.amount_recorded),
+                         "amount_now": None if pd.isna(r.amount_now) else float(r.amount_now), "note": r.note}
+                        for r in diff.itertuples(index=False)],
+        "missing_outputs": [missing_output_message(o, region) for o in s.missing_outputs],
+    }
 
 
 def existing_ledger(path: Path | None) -> AbstractContextManager[Ledger | None]:

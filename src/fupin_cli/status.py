@@ -44,3 +44,10 @@ STATUS_LABELS: dict[str, str] = {
     "out_of_period": "不在政策期内",
     "invalid_data": "数据有误",
 }
+
+# 未达标名单 of a roster: an `eligible` pair this roster does not pay, because another batch of the
+# same month recorded the person (HELD_*), or because the roster is a recorded one reprinted and
+# today's data differs (NOT_RECORDED_LABEL).
+HELD_LABEL = "已在第{batch_id}批登记"
+HELD_REASON = "本月已由另一批次登记发放,不在本花名册"
+NOT_RECORDED_LABEL = "按现有数据应发,未在本批次登记"

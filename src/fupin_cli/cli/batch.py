@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from fupin_cli.cli.common import JsonOpt, MonthOpt, console, handle_errors, month_option, print_json
+from fupin_cli.cli.payout import render_ledger_lists, render_missing
 from fupin_cli.money import money
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
@@ -29,7 +30,7 @@ def batch(
 ) -> None:
     """每月无人值守运行:检查、核算、登记账本,并把花名册、统计表、数据问题和 summary.json 写入“输出文件夹/年-月/”。
 
-    不给 --month 时核算上一个自然月。退出码:0 完成;1 完成但有数据错误的行被排除;2 未做任何处理(配置有误或输入无法读取);75 另一个任务正占用账本(稍后重试)。
+    不给 --month 时核算上一个自然月。退出码:0 完成;1 完成但有数据错误的行被排除;2 未做任何处理(配置有误或输入无法读取);3 已登记但输出未能写出(排除问题后重新运行同一月份补写);75 另一个任务正占用账本(稍后重试)。
 
     示例:fupin batch --config /srv/fupin/fupin.toml --month 2019-05
     """
@@ -59,9 +60,7 @@ def render(r: BatchResult) -> None:
     if doc["errors"]:
         console.print(f"[yellow]数据错误 {doc['errors']} 条、警告 {doc['warnings']} 条;有错误的行未参与核算"
                       f"(其中 {doc['excluded']} 条人员记录标为数据有误),详见 数据问题_{doc['month']}.xlsx。[/]")
-    if doc["mismatch"]:
-        console.print(f"[bold red]注意:按现有数据算出的花名册与已登记批次有 {doc['mismatch']} 处不同"
-                      "(账本以已登记为准),请核查输入数据是否被修改。[/]")
+    render_ledger_lists(s, show_id=False)
     if len(s.audit):
         console.print(f"[bold red]审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件"
                       f"(不会撤销发放,请人工核查,见 审计清单_{doc['month']}.xlsx):[/]")
@@ -71,6 +70,7 @@ def render(r: BatchResult) -> None:
         console.print(f"[dim]{n}[/]")
     console.print(f"已写出:{r.folder}(共 {len(r.outputs)} 个文件)")
     console.print(f"[dim]日志:{r.config.log}[/]")
+    render_missing(s)
 
 
 def register(app: typer.Typer) -> None:

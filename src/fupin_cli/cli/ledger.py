@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, print_json
 from fupin_cli.labels import label
@@ -34,12 +35,13 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
 
     示例:fupin ledger list --ledger 账本.sqlite3
     """
-    from fupin_cli.commands.ledger import batches_json, ledger_path_for, list_batches
+    from fupin_cli.commands.ledger import batches_json, ledger_path_for, list_batches, missing_outputs
 
     path = ledger_path_for(ledger, config)
     batches = list_batches(path)
+    missing = missing_outputs(path)
     if json_out:
-        print_json(batches_json(path, batches))
+        print_json(batches_json(path, batches, missing))
         return
     t = Table(title=f"账本 {path} 的发放批次", title_justify="left", box=box.SIMPLE_HEAD)
     for h in [label(k) for k in ("batch_id", "month", "county_scope", "people", "workshops", "amount_sum", "created_at")]:
@@ -49,6 +51,8 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
                   str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:16].replace("T", " "))
     console.print(t)
     console.print(f"共 {len(batches)} 批,{int(batches['people'].sum())} 人次,{money(float(batches['amount'].sum()))} 元。")
+    for text in missing:
+        console.print(Text(text, style="bold red"))
 
 
 @ledger_app.command("show")

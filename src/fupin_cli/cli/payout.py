@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from fupin_cli.cli.common import (
     CountyOpt,
@@ -79,16 +81,21 @@ def render(s: Settlement, *, show_id: bool) -> None:
     for row in r.rows.head(SHOW_ROWS).itertuples(index=False):
         t.add_row(row.county, f"{row.workshop_id} {row.workshop_name}", row.name,
                   row.id_number if show_id else mask_text(row.id_number), format_month(row.qualified_month),
-                  format_month(row.payable_month), str(row.months), money(row.wages), money(row.amount))
+                  format_month(row.payable_month), _blank(row.months, str), _blank(row.wages, money),
+                  money(row.amount))
     console.print(t)
     if len(r.rows) > SHOW_ROWS:
         console.print(f"[dim]……另有 {len(r.rows) - SHOW_ROWS} 人未显示,完整名单见 --output 花名册。[/]")
     console.print(f"本月应发 [bold]{r.people}[/] 人,共 [bold]{money(r.amount)}[/] 元;涉及 {len(r.workshops)} 个车间。")
     d = s.decisions if r.county_code is None else s.decisions.loc[s.decisions["county_code"] == r.county_code]
-    counts = d["status"].value_counts()
+    # People another batch of the month recorded are counted apart, not as 达标应发 of this roster.
+    held = d["status"].eq("eligible") & d["id_number"].isin(s.already_recorded["id_number"])
+    counts = d.loc[~held, "status"].value_counts()
     from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
 
     parts = [f"{STATUS_LABELS[k]} {int(counts[k])}" for k in STATUS_ORDER if k in counts]
+    if held.any():
+        parts.append(f"已在本月其他批次登记 {int(held.sum())}")
     console.print(f"{where}全部人员状态:" + "、".join(parts))
     if s.dataset.errors:
         console.print(f"[yellow]有 {s.dataset.errors} 个数据错误,相关人员未参与核算(见花名册“数据问题”表或 fupin check)。[/]")
@@ -96,15 +103,50 @@ def render(s: Settlement, *, show_id: bool) -> None:
         console.print(f"[bold red]审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件(不会追回,请人工核查):[/]")
         for a in s.audit.head(SHOW_ROWS).itertuples(index=False):
             console.print(f"  {a.name} {a.id_number if show_id else mask_text(a.id_number)} 车间{a.workshop_id}:{a.reason}")
-    if s.mismatch is not None and len(s.mismatch):
-        console.print(f"[bold red]注意:按现有数据算出的花名册与已登记批次有 {len(s.mismatch)} 处不同(以已登记为准)。[/]")
+    render_ledger_lists(s, show_id=show_id)
     if s.batch is not None:
         state = "新登记" if s.batch_created else "已存在(未重复登记)"
         console.print(f"账本批次:第 {s.batch.batch_id} 批,{state}(账本:{s.ledger_path})。")
     for n in s.notes:
-        console.print(f"[dim]{n}[/]")
+        console.print(Text(n, style="dim"))
     for p in s.outputs:
-        console.print(f"已写出:{p}")
+        console.print(Text(f"已写出:{p}"))
+    render_missing(s)
+
+
+def _blank(v: object, fmt: Callable[[Any], str]) -> str:
+    """A detail a legacy reprint may lack (see fupin_cli.settlement.LEGACY_NOTE) shows as blank."""
+    import pandas as pd
+
+    return "" if pd.isna(v) else fmt(v)
+
+
+def render_ledger_lists(s: Settlement, *, show_id: bool) -> None:
+    """People another batch of the month recorded, and today's differences from a recorded roster."""
+    def idn(v: str) -> str:
+        return v if show_id else mask_text(v)
+
+    from fupin_cli.status import HELD_LABEL
+
+    held = s.already_recorded
+    if len(held):
+        console.print(f"[bold]另有 {len(held)} 人已在本月其他批次登记,不在本花名册上:[/]")
+        for h in held.head(SHOW_ROWS).itertuples(index=False):
+            console.print(Text(f"  {h.name} {idn(h.id_number)} 车间{h.workshop_id}:"
+                               + HELD_LABEL.format(batch_id=int(h.batch_id))))
+    diff = s.differences
+    if diff is not None and len(diff):
+        console.print(f"[bold red]注意:按现有数据与已登记的名单有 {len(diff)} 处不同(花名册以账本登记为准,"
+                      "不会重复登记或撤销):[/]")
+        for d in diff.head(SHOW_ROWS).itertuples(index=False):
+            console.print(Text(f"  {d.name} {idn(d.id_number)} 车间{d.workshop_id}:{d.note}"))
+
+
+def render_missing(s: Settlement) -> None:
+    from fupin_cli.settlement import missing_output_message
+
+    for o in s.missing_outputs:
+        err_console.print(Text(missing_output_message(o, s.region), style="bold red"))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,10 +7,11 @@ Order, chosen so that "nothing done" (exit 2) really means nothing was done:
    validated (outside the lock: a slow read must not block another run);
 3. the ledger lock (LockBusy → exit 75), the ledger opened (corrupt → exit 2, file untouched),
    leftovers of a killed run cleaned up, month M settled and committed (one transaction; a month
-   already recorded is not recorded again, its roster is reproduced);
+   already recorded is not recorded again: its recorded roster is read back from the ledger);
 4. every output written into a staging folder that replaces OUTPUT/YYYY-MM/ in one rename
    (`month_folder`), still under the lock.
-Exit codes: 0 done, 1 done but rows with data errors were excluded, 2 nothing done, 75 locked.
+Exit codes: 0 done, 1 done but rows with data errors were excluded, 2 nothing done, 3 recorded but the
+month folder could not be written (reported by every later run until it is), 75 locked.
 
 Test hook (documented, inert unless set): with the environment variable FUPIN_TEST_PAUSE set to a
 step name (`locked`, `committed`, `outputs`, `swap`, `swap_aside`), the run logs
@@ -33,7 +34,7 @@ from pathlib import Path
 from fupin_cli import __version__
 from fupin_cli.commands.stats import stats_targets
 from fupin_cli.config import BatchConfig
-from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
+from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError, OutputsMissing
 from fupin_cli.ledger import Ledger, ledger_lock
 from fupin_cli.loading import load_dataset
 from fupin_cli.month_folder import (
@@ -49,8 +50,8 @@ from fupin_cli.months import format_month, previous_month
 from fupin_cli.policy import load_policy
 from fupin_cli.privacy import mask_text
 from fupin_cli.region import load_region
-from fupin_cli.roster import build_roster
-from fupin_cli.settlement import Settlement, laborer_accounts, settle
+from fupin_cli.roster import Roster, assemble_roster, scope
+from fupin_cli.settlement import Settlement, ledger_json, missing_output_message, settle
 from fupin_cli.stats import StatsResult, compute_stats, report_paragraph
 from fupin_cli.status import STATUS_ORDER
 from fupin_cli.workbooks.audit import write_audit
@@ -184,16 +185,17 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps) -> BatchRes
             step.log.warning("recovered: %s", n)
         with step("settle") as info:
             # A month already recorded is only reproduced (also when later months exist).
-            commit = led.batch_for_month(m, policy=policy.name) is None
-            s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=commit)
+            final = month_folder(config.output, m)
+            s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=True,
+                       outputs=[("month_folder", str(final.absolute()))])
             info.update(batch=s.batch.batch_id if s.batch else None, created=s.batch_created,
                         recorded=s.recorded, people=s.roster.people, audit=len(s.audit))
-        if s.mismatch is not None and len(s.mismatch):
+        if s.differences is not None and len(s.differences):
             step.log.warning("recorded batch %s differs from today's data in %d pairs", s.batch.batch_id,
-                             len(s.mismatch))
+                             len(s.differences))
         step.pause("committed")
         stats = _stats(s, step)
-        final = month_folder(config.output, m)
+        pending = s.batch_created or _pending(led, s)
         try:
             with step("outputs") as info, staging(config.output, m) as tmp:
                 names = write_month_files(tmp, s, stats, county_rosters=config.county_rosters,
@@ -204,7 +206,16 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps) -> BatchRes
                 publish(tmp, final, step.pause)
                 info.update(folder=final, files=len(names))
         except (FupinError, OSError) as exc:
-            raise _output_failure(exc, s, final) from exc
+            raise _output_failure(exc, s, final, pending) from exc
+        if pending:
+            led.mark_written(s.batch.batch_id, "month_folder", final.absolute())
+        missing = [missing_output_message(o, region) for o in led.missing_outputs()]
+        for text in missing:
+            step.log.warning("outputs missing: %s", text)
+        if missing:
+            s.missing_outputs = led.missing_outputs()
+            summary["missing_outputs"] = missing
+            write_summary(final / SUMMARY_NAME, summary)
     return BatchResult(config=config, month=m, month_defaulted=defaulted, settlement=s, stats=stats, folder=final,
                        outputs=[final / n for n in names], summary=summary, notes=[*notes, *s.notes])
 
@@ -221,10 +232,22 @@ def _stats(s: Settlement, step: _Steps) -> StatsResult | None:
         return None
 
 
-def _output_failure(exc: FupinError | OSError, s: Settlement, final: Path) -> FupinError:
+def _pending(led: Ledger, s: Settlement) -> bool:
+    """The month folder of this run's batch was requested by an earlier run and never written."""
+    return s.batch is not None and any(o.batch_id == s.batch.batch_id and o.kind == "month_folder"
+                                       for o in led.missing_outputs())
+
+
+def _output_failure(exc: FupinError | OSError, s: Settlement, final: Path, pending: bool) -> FupinError:
     msg = exc.message if isinstance(exc, FupinError) else f"无法写入输出文件夹“{final.parent}”:{exc.strerror or exc}"
+    msg = msg.rstrip("。")
+    if s.batch is not None and pending:
+        return OutputsMissing(
+            f"{msg}。第{s.batch.batch_id}批已登记({s.roster.people}人,{s.roster.amount:,.2f}元),但花名册未生成;"
+            f"排除问题后请重新运行 fupin batch --month {format_month(s.month)} 生成(不会重复登记)。",
+            code="output.missing")
     if s.batch is not None:
-        msg += f"。账本中第{s.batch.batch_id}批已登记;排除问题后重新运行同一月份即可补写输出,不会重复登记。"
+        msg += f"。账本中第{s.batch.batch_id}批已登记,原有的输出文件夹未被改动。"
     return FupinError(msg, code="output.unwritable")
 
 
@@ -232,6 +255,17 @@ def county_codes(s: Settlement) -> list[str]:
     """Counties that get their own roster: those with at least one workshop in the data, in region order."""
     present = set(s.dataset.workshops["county_code"].dropna().astype(str))
     return [c.code for c in s.region.counties if c.code in present]
+
+
+def county_roster(s: Settlement, code: str) -> Roster:
+    """One county's part of the city roster: exactly the rows the city batch records for it (SPEC §5.1)."""
+    rows = s.roster.rows.loc[s.roster.rows["county_code"] == code].reset_index(drop=True)
+    r = assemble_roster(rows, scope(s.decisions, code), s.dataset.problems, s.month, policy=s.policy.label,
+                        region=s.region, county_code=code, held=s.already_recorded, notes=s.roster.notes)
+    r.terms = s.policy.terms
+    d = s.roster.deferred
+    r.deferred = d.loc[d["county_code"] == code] if len(d) else d
+    return r
 
 
 def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *, county_rosters: bool,
@@ -248,9 +282,7 @@ def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *,
     pause("outputs")
     if county_rosters:
         for code in county_codes(s):
-            r = build_roster(s.decisions, s.dataset.problems, s.month, policy=s.policy.label, region=s.region,
-                             county_code=code, terms=s.policy.terms,
-                             accounts=laborer_accounts(s.dataset, s.policy))
+            r = county_roster(s, code)
             write_roster(out(f"花名册_{r.county}_{ym}.xlsx"), r)
     if stats is not None:
         write_stats_workbook(out(f"统计_{ym}.xlsx"), stats, s.region.name)
@@ -287,8 +319,9 @@ def build_summary(config: BatchConfig, s: Settlement, stats: StatsResult | None,
                       "people": int(c.people), "amount": float(c.amount)} for c in r.counties.itertuples()],
         "statuses": {k: int(counts[k]) for k in STATUS_ORDER if k in counts},
         "batch": {"batch_id": b.batch_id if b else None, "created": s.batch_created,
-                  "created_at": b.created_at if b else None, "recorded": s.recorded},
-        "mismatch": 0 if s.mismatch is None else int(len(s.mismatch)),
+                  "created_at": b.created_at if b else None, "recorded": s.recorded, "reprinted": s.reprinted},
+        "mismatch": 0 if s.differences is None else int(len(s.differences)),
+        **ledger_json(s, s.region),
         "errors": ds.errors,
         "warnings": ds.warnings,
         "excluded": int(counts.get("invalid_data", 0)),

@@ -78,7 +78,7 @@ def compare_policies(ds: Dataset, month: int, a: Policy, b: Policy, region: Regi
     b is evaluated as if adopted without that history (what it would entitle)."""
     pa = _per_person(evaluate(ds, month, a, paid).decisions)
     pb = _per_person(evaluate(ds, month, b).decisions)
-    people = pa.join(pb, how="outer", lsuffix="_a", rsuffix="_b")
+    people = pa.merge(pb, left_index=True, right_index=True, how="outer", suffixes=("_a", "_b"))
     for c in ("name", "county_code", "county"):
         people[c] = people[f"{c}_a"].combine_first(people[f"{c}_b"])
     people[["amount_a", "amount_b"]] = people[["amount_a", "amount_b"]].fillna(0.0)

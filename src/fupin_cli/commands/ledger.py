@@ -44,6 +44,16 @@ def list_batches(path: Path) -> pd.DataFrame:
     return batches.assign(county=pd.Series(_county_names(batches, recorded), index=batches.index, dtype=object))
 
 
+def missing_outputs(path: Path) -> list[str]:
+    """"第N批已登记但花名册未生成…" for every batch whose requested roster was never written (SPEC §5.1)."""
+    from fupin_cli.settlement import missing_output_message
+
+    with _open(path) as led:
+        missing = led.missing_outputs()
+    region = load_region()
+    return [missing_output_message(o, region) for o in missing]
+
+
 def _county_names(batches: pd.DataFrame, recorded: dict[int, str]) -> list[str | None]:
     """The name a county batch's payouts recorded; else the default region's name for the code."""
     current = load_region().names_by_code()
@@ -61,13 +71,13 @@ def _batch_dict(row: dict) -> dict:
     }
 
 
-def batches_json(path: Path, batches: pd.DataFrame) -> dict:
+def batches_json(path: Path, batches: pd.DataFrame, missing: list[str] | None = None) -> dict:
     rows = []
     for rec in batches.astype(object).where(batches.notna(), None).to_dict("records"):
         d = _batch_dict(rec)
         d["files"] = int(rec["files"])
         rows.append(d)
-    return {"ledger": str(path), "batches": rows}
+    return {"ledger": str(path), "batches": rows, "missing_outputs": missing or []}
 
 
 @dataclass

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from fupin_cli.errors import LOCK_TIMEOUT
+from fupin_cli.errors import LOCK_TIMEOUT, FupinError, OutputsMissing
 from fupin_cli.ledger import Ledger
 from fupin_cli.loading import Progress, load_dataset
 from fupin_cli.months import format_month, format_months, period_texts
@@ -15,7 +16,7 @@ from fupin_cli.policy import load_policy
 from fupin_cli.privacy import ids_list, mask_text
 from fupin_cli.region import load_region
 from fupin_cli.roster import Roster
-from fupin_cli.settlement import Settlement, settle
+from fupin_cli.settlement import Settlement, ledger_json, settle
 
 
 def run_payout(
@@ -31,9 +32,11 @@ def run_payout(
     lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
 ) -> Settlement:
-    """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`."""
-    from fupin_cli.workbooks.roster import write_roster
+    """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`.
 
+    A commit records the requested `output` with its batch and marks it written once it exists, so
+    a failed or killed write is reported by every later run (SPEC §5.1).
+    """
     reg = load_region(region)
     pol = load_policy(policy)
     ds = load_dataset(paths, region=reg, progress=progress)
@@ -45,17 +48,54 @@ def run_payout(
         s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg)
     elif commit:
         with Ledger.open(ledger_path, create=True) as led, led.lock(lock_timeout):
-            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True)
+            wanted = [("roster", str(Path(output).absolute()))] if output is not None else []
+            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True,
+                       outputs=wanted)
+            s.ledger_path = Path(ledger_path)
+            if output is not None:
+                _write_output(s, output, led)
+            s.missing_outputs = led.missing_outputs()
+        return s
     else:
         with Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本,或加 --commit 新建。") as led:
             s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)
+            s.missing_outputs = led.missing_outputs()
     s.ledger_path = Path(ledger_path) if ledger_path is not None else None
     if output is not None:
-        s.outputs.append(write_roster(output, s.roster))
+        _write_output(s, output, None)
     return s
 
 
+def _write_output(s: Settlement, output: Path, ledger: Ledger | None) -> None:
+    """Write the roster; a batch whose roster is then missing says it was recorded (exit 3)."""
+    from fupin_cli.workbooks.roster import write_roster
+
+    b = s.batch
+    pending = b is not None and ledger is not None and any(
+        o.batch_id == b.batch_id and o.kind == "roster" for o in ledger.missing_outputs())
+    try:
+        s.outputs.append(write_roster(output, s.roster))
+    except (OSError, FupinError) as exc:
+        why = (exc.message if isinstance(exc, FupinError) else _os_reason(exc, output)).rstrip("。")
+        if b is not None and (s.batch_created or pending):
+            raise OutputsMissing(
+                f"第{b.batch_id}批已登记({s.roster.people}人,{s.roster.amount:,.2f}元),但花名册未能写出:{why}。"
+                "排除问题后请重新运行同一命令生成花名册(不会重复登记)。", code="output.missing") from exc
+        raise FupinError(f"花名册未能写出:{why}。", code="output.unwritable") from exc
+    if pending and ledger is not None:
+        ledger.mark_written(b.batch_id, "roster", Path(output).absolute())
+
+
+def _os_reason(exc: OSError, path: Path) -> str:
+    if isinstance(exc, PermissionError):
+        return f"无法写入“{path}”(没有权限,或文件正被占用:如已在Excel中打开,请先在Excel中关闭)"
+    if exc.errno == errno.ENOSPC:
+        return f"磁盘已满,无法写入“{path}”"
+    return f"无法写入“{path}”({exc.strerror or exc})"
+
+
 def settlement_json(s: Settlement, *, mask: bool = True) -> dict:
+    """The §6.3 `payout` document: `rows` is exactly what this run's batch records (or recorded)."""
     doc = roster_json(s.roster, mask=mask)
     doc["audit"] = [
         {"id_number": mask_text(r.id_number) if mask else r.id_number, "workshop_id": r.workshop_id,
@@ -63,7 +103,8 @@ def settlement_json(s: Settlement, *, mask: bool = True) -> dict:
         for r in s.audit.itertuples(index=False)
     ]
     doc["batch"] = None if s.batch is None else {"batch_id": s.batch.batch_id, "created": s.batch_created,
-                                                 "recorded": s.recorded}
+                                                 "recorded": s.recorded, "reprinted": s.reprinted}
+    doc.update(ledger_json(s, s.region, mask=mask))
     return doc
 
 
@@ -78,14 +119,16 @@ def roster_json(roster: Roster, *, mask: bool = True) -> dict:
         "county": r["county"].astype(object).tolist(),
         "qualified_month": format_months(r["qualified_month"]),
         "payable_month": format_months(r["payable_month"]),
-        "months": r["months"].astype("int64").tolist(),
-        "wages": r["wages"].astype("float64").round(2).tolist(),
+        # Blank only on a roster reprinted from a ledger that predates roster rows, for a pair today's
+        # data no longer has.
+        "months": [None if pd.isna(v) else int(v) for v in r["months"].tolist()],
+        "wages": [None if pd.isna(v) else v for v in r["wages"].astype("float64").round(2).tolist()],
         "amount": r["amount"].astype("float64").round(2).tolist(),
         # The calendar year of a yearly entitlement (SPEC §4.3); null under recurrence = "once".
         "period": period_texts(r),
     }, dtype=object)
-    h = roster.held
-    held = [] if h is None or h.empty else [
+    h = roster.deferred
+    deferred = [] if h is None or h.empty else [
         {"id_number": i, "workshop_id": w, "amount": round(float(a), 2), "period": p, "reason": r}
         for i, w, a, p, r in zip(ids_list(h["id_number"], mask), h["workshop_id"].astype(object), h["amount"],
                                  period_texts(h), h["reason"], strict=True)]
@@ -96,5 +139,5 @@ def roster_json(roster: Roster, *, mask: bool = True) -> dict:
         "people": roster.people,
         "amount": round(roster.amount, 2),
         "rows": frame.to_dict("records"),
-        "held": held,  # payee = laborer (SPEC §4.3): payable, 暂缓发放 until an account is given
+        "deferred": deferred,  # payee = laborer (SPEC §4.3): payable, 暂缓发放 until an account is given
     }

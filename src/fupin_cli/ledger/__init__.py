@@ -11,7 +11,7 @@ transaction), store (the Ledger object and its queries), lock (the inter-process
 """
 
 from fupin_cli.ledger.lock import ledger_lock, lock_path
-from fupin_cli.ledger.models import BatchInfo, RecordResult
+from fupin_cli.ledger.models import BatchInfo, OutputRecord, RecordResult
 from fupin_cli.ledger.record import ROSTER_COLUMNS
 from fupin_cli.ledger.schema import LATEST_VERSION, MIGRATIONS
 from fupin_cli.ledger.store import (
@@ -20,12 +20,13 @@ from fupin_cli.ledger.store import (
     FILE_COLUMNS,
     PAID_COLUMNS,
     PAYOUT_COLUMNS,
+    ROSTER_FRAME_COLUMNS,
     Ledger,
     default_ledger_path,
 )
 
 __all__ = [
     "BATCH_COLUMNS", "EXPORT_HEADERS", "FILE_COLUMNS", "LATEST_VERSION", "MIGRATIONS", "PAID_COLUMNS",
-    "PAYOUT_COLUMNS", "ROSTER_COLUMNS", "BatchInfo", "RecordResult", "Ledger", "default_ledger_path",
+    "PAYOUT_COLUMNS", "ROSTER_COLUMNS", "ROSTER_FRAME_COLUMNS", "BatchInfo", "RecordResult", "OutputRecord", "Ledger", "default_ledger_path",
     "ledger_lock", "lock_path",
 ]

@@ -23,6 +23,7 @@ class BatchInfo(BaseModel):
     once_per_person: bool
     status: str
     note: str | None = None
+    roster_kept: bool = False  # the full roster rows are stored (schema v3+); else only who and how much
 
 
 class RecordResult(BaseModel):
@@ -38,3 +39,15 @@ class RecordResult(BaseModel):
     created: bool
     recorded: int
     skipped: list[str] = []
+
+
+class OutputRecord(BaseModel):
+    """An output requested for a batch (`kind` 'roster': payout --output; 'month_folder': batch)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batch_id: int
+    month: int
+    county_code: str | None
+    kind: str
+    path: str

@@ -36,7 +36,13 @@ from fupin_cli.privacy import mask_id
 
 ROSTER_COLUMNS = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
                   "qualified_month", "payable_month", "amount"]
+# The rest of a roster row (SPEC §6.1), kept so that a recorded batch is reprinted, not recomputed.
+ROSTER_DETAIL_COLUMNS = ["operator", "operator_type", "bank", "bank_account", "contract_type", "start", "months",
+                         "wages"]
 _REQUIRED_VALUES = ["id_number", "workshop_id", "qualified_month", "payable_month", "amount"]
+_STORED = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county", "qualified_month",
+           "payable_month", "amount_cents", "operator", "operator_type", "bank", "bank_account", "contract_type",
+           "start", "months", "wages_cents", "check_note", "period"]
 CHUNK_ROWS = 20_000
 
 
@@ -65,6 +71,7 @@ def _prepare(rows: pd.DataFrame, once_per_person: bool) -> pd.DataFrame:
     out["qualified_month"] = _months(rows["qualified_month"])
     out["payable_month"] = _months(rows["payable_month"])
     out["amount_cents"] = np.rint(amount.to_numpy() * 100).astype("int64")
+    _details(rows, out)
     # The calendar year of a yearly entitlement (SPEC §4.3); None under recurrence = "once".
     period = rows["period"] if "period" in rows else pd.Series(None, index=rows.index, dtype=object)
     out["period"] = [None if v is None or pd.isna(v) else str(v) for v in period]
@@ -75,6 +82,27 @@ def _prepare(rows: pd.DataFrame, once_per_person: bool) -> pd.DataFrame:
         raise LedgerError(f"本批次名单中同一人出现了多次({shown} 等 {int(dup.sum())} 行),为防止重复发放,"
                           "本批次未登记。", code="ledger.double_pay")
     return out
+
+
+def has_details(rows: pd.DataFrame) -> bool:
+    return all(c in rows.columns for c in ROSTER_DETAIL_COLUMNS)
+
+
+def _details(rows: pd.DataFrame, out: pd.DataFrame) -> None:
+    """The detail columns into `out` (None where the caller has none: then the batch keeps no roster)."""
+    have = has_details(rows)
+    for c in ["operator", "operator_type", "bank", "bank_account", "contract_type"]:
+        out[c] = _texts(rows[c]) if have else None
+    # Optional: a roster without a 备注 column stores none.
+    out["check_note"] = _texts(rows["check_note"]) if "check_note" in rows.columns else None
+    if not have:
+        out["start"] = out["months"] = out["wages_cents"] = None
+        return
+    start = pd.to_datetime(rows["start"])
+    out["start"] = start.dt.strftime("%Y-%m-%d").astype(object).where(start.notna(), None).tolist()
+    out["months"] = [None if pd.isna(v) else int(v) for v in rows["months"].tolist()]
+    wages = pd.to_numeric(rows["wages"]).astype("float64")
+    out["wages_cents"] = [None if pd.isna(v) else int(round(v * 100)) for v in wages.tolist()]
 
 
 def _conflicts(conn: sqlite3.Connection, data: pd.DataFrame, once_per_person: bool, policy: str,
@@ -99,13 +127,10 @@ def _conflicts(conn: sqlite3.Connection, data: pd.DataFrame, once_per_person: bo
 
 def _insert_payouts(conn: sqlite3.Connection, batch_id: int, data: pd.DataFrame, once: int, policy: str,
                     exclusive_key: str, after_chunk: Callable[[int], None] | None) -> None:
-    columns = ["id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
-               "qualified_month", "payable_month", "amount_cents", "period"]
-    values = [data[c].tolist() for c in columns]
-    values[-2] = [int(v) for v in values[-2]]  # numpy ints are not SQLite-bindable
-    sql = ("INSERT INTO payouts (batch_id, id_number, name, workshop_id, workshop_name, county_code, county, "
-           "qualified_month, payable_month, amount_cents, period, once_per_person, policy, exclusive_key) "
-           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+    values = [data[c].tolist() for c in _STORED]
+    values[8] = [int(v) for v in values[8]]  # amount_cents: numpy ints are not SQLite-bindable
+    sql = (f"INSERT INTO payouts (batch_id, {', '.join(_STORED)}, once_per_person, policy, exclusive_key) "
+           f"VALUES ({', '.join('?' * (len(_STORED) + 4))})")
     n = len(data)
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
@@ -122,10 +147,11 @@ def _files(files: Iterable[Any]) -> list[tuple[str, str, int]]:
 
 def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.DataFrame, *, policy: str,
                  policy_version: str, files: Iterable[Any], tool_version: str, county_code: str | None,
-                 once_per_person: bool, note: str | None,
+                 once_per_person: bool, note: str | None, outputs: Iterable[tuple[str, str]] = (),
                  after_chunk: Callable[[int], None] | None = None, exclusive_key: str | None = None) -> RecordResult:
-    """See the module docstring. `files` are fupin_cli.dataset.InputFile (path, sha256, size).
-    `exclusive_key`: the policy's exclusive_group (SPEC §4.3), default its name."""
+    """See the module docstring. `files` are fupin_cli.dataset.InputFile (path, sha256, size);
+    `outputs` the (kind, path) the run will write for this batch, recorded as not yet written;
+    `exclusive_key` the policy's exclusive_group (SPEC §4.3), default its name."""
     data = _prepare(rows, once_per_person)
     file_rows = _files(files)
     try:
@@ -136,6 +162,7 @@ def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.Data
         result = _record(conn, path, month, data, policy=policy, policy_version=policy_version,
                          file_rows=file_rows, tool_version=tool_version, county_code=county_code,
                          once_per_person=once_per_person, note=note, after_chunk=after_chunk,
+                         roster_rows=has_details(rows), outputs=list(outputs),
                          exclusive_key=exclusive_key or policy)
         conn.execute("COMMIT")
         return result
@@ -159,7 +186,7 @@ def _rollback(conn: sqlite3.Connection) -> None:
 def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame, *, policy: str,
             policy_version: str, file_rows: list[tuple[str, str, int]], tool_version: str, county_code: str | None,
             once_per_person: bool, note: str | None, after_chunk: Callable[[int], None] | None,
-            exclusive_key: str) -> RecordResult:
+            roster_rows: bool, outputs: list[tuple[str, str]], exclusive_key: str) -> RecordResult:
     month_text = format_month(month)
     # Batches are per (month, scope, policy): another policy's batch of the month is another batch.
     existing = conn.execute(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) AND policy = ? "
@@ -185,10 +212,13 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
     created_at = datetime.now().astimezone().isoformat(timespec="seconds")
     cur = conn.execute(
         "INSERT INTO batches (month, county, created_at, policy, policy_version, tool_version, people, workshops, "
-        "amount_cents, once_per_person, status, note) VALUES (?,?,?,?,?,?,?,?,?,?,'committed',?)",
+        "amount_cents, once_per_person, status, note, roster_rows) VALUES (?,?,?,?,?,?,?,?,?,?,'committed',?,?)",
         (month_text, county_code, created_at, policy, policy_version, tool_version, len(data),
-         int(data["workshop_id"].nunique()), int(data["amount_cents"].sum()), int(once_per_person), note))
+         int(data["workshop_id"].nunique()), int(data["amount_cents"].sum()), int(once_per_person), note,
+         int(roster_rows)))
     batch_id = int(cur.lastrowid or 0)
+    conn.executemany("INSERT INTO batch_outputs (batch_id, kind, path) VALUES (?,?,?)",
+                     ((batch_id, kind, out) for kind, out in outputs))
     conn.executemany("INSERT INTO batch_files (batch_id, path, sha256, size) VALUES (?,?,?,?)",
                      ((batch_id, *f) for f in file_rows))
     _insert_payouts(conn, batch_id, data, int(once_per_person), policy, exclusive_key, after_chunk)

@@ -67,14 +67,38 @@ _V2: tuple[str, ...] = (
     "CREATE INDEX payouts_batch ON payouts (batch_id)",
 )
 
+# The ledger keeps the roster it recorded (SPEC §5.1): a recorded batch is reprinted from these
+# rows, never recomputed. Batches recorded before (roster_rows = 0) hold only who and how much.
+_V3_ROSTER_ROWS: tuple[str, ...] = (
+    "ALTER TABLE batches ADD COLUMN roster_rows INTEGER NOT NULL DEFAULT 0 CHECK (roster_rows IN (0, 1))",
+    "ALTER TABLE payouts ADD COLUMN operator TEXT",
+    "ALTER TABLE payouts ADD COLUMN operator_type TEXT",
+    "ALTER TABLE payouts ADD COLUMN bank TEXT",
+    "ALTER TABLE payouts ADD COLUMN bank_account TEXT",
+    "ALTER TABLE payouts ADD COLUMN contract_type TEXT",
+    "ALTER TABLE payouts ADD COLUMN start TEXT",  # 'YYYY-MM-DD'
+    "ALTER TABLE payouts ADD COLUMN months INTEGER",
+    "ALTER TABLE payouts ADD COLUMN wages_cents INTEGER",
+    "ALTER TABLE payouts ADD COLUMN check_note TEXT",  # the roster row's 备注 (e.g. 银行账号有误,发放前请核实)
+    # The outputs a batch's run was asked for (the --output roster, batch's month folder), recorded
+    # with the batch; written_at stays NULL until they exist, and every later run says so.
+    """CREATE TABLE batch_outputs (
+        batch_id   INTEGER NOT NULL REFERENCES batches (batch_id),
+        kind       TEXT NOT NULL CHECK (kind IN ('roster', 'month_folder')),
+        path       TEXT NOT NULL,
+        written_at TEXT,
+        PRIMARY KEY (batch_id, kind)
+    )""",
+)
+
 # Schema v2 policies (SPEC §4.3): a payout belongs to a policy and, under yearly recurrence, to a period
 # (the calendar year, 'YYYY'; NULL under "once"). Once per person becomes once per person, period and
 # exclusive group (the policy's exclusive_group, or its name). SQLite cannot drop the old
 # UNIQUE (id_number, workshop_id), so the table is rebuilt; rows recorded before keep their batch's
-# policy and read as period NULL.
+# policy and read as period NULL. A batch is recorded per (month, scope, policy).
 _PERIOD = "GLOB '[0-9][0-9][0-9][0-9]'"
-_V3_POLICY_PERIODS: tuple[str, ...] = (
-    f"""CREATE TABLE payouts_v3 (
+_V4_POLICY_PERIODS: tuple[str, ...] = (
+    f"""CREATE TABLE payouts_v4 (
         batch_id        INTEGER NOT NULL REFERENCES batches (batch_id),
         id_number       TEXT NOT NULL,
         name            TEXT,
@@ -86,26 +110,35 @@ _V3_POLICY_PERIODS: tuple[str, ...] = (
         payable_month   TEXT NOT NULL CHECK (payable_month {_MONTH_CHECK}),
         amount_cents    INTEGER NOT NULL CHECK (amount_cents >= 0),
         once_per_person INTEGER NOT NULL DEFAULT 1 CHECK (once_per_person IN (0, 1)),
+        operator        TEXT,
+        operator_type   TEXT,
+        bank            TEXT,
+        bank_account    TEXT,
+        contract_type   TEXT,
+        start           TEXT,
+        months          INTEGER,
+        wages_cents     INTEGER,
+        check_note      TEXT,
         policy          TEXT NOT NULL,
         period          TEXT CHECK (period IS NULL OR period {_PERIOD}),
         exclusive_key   TEXT NOT NULL
     )""",
-    "INSERT INTO payouts_v3 SELECT p.batch_id, p.id_number, p.name, p.workshop_id, p.workshop_name, p.county_code, "
-    "p.county, p.qualified_month, p.payable_month, p.amount_cents, p.once_per_person, b.policy, NULL, b.policy "
-    "FROM payouts p JOIN batches b ON b.batch_id = p.batch_id",
+    "INSERT INTO payouts_v4 SELECT p.batch_id, p.id_number, p.name, p.workshop_id, p.workshop_name, p.county_code, "
+    "p.county, p.qualified_month, p.payable_month, p.amount_cents, p.once_per_person, p.operator, p.operator_type, "
+    "p.bank, p.bank_account, p.contract_type, p.start, p.months, p.wages_cents, p.check_note, b.policy, NULL, "
+    "b.policy FROM payouts p JOIN batches b ON b.batch_id = p.batch_id",
     "DROP TABLE payouts",
-    "ALTER TABLE payouts_v3 RENAME TO payouts",
+    "ALTER TABLE payouts_v4 RENAME TO payouts",
     "CREATE UNIQUE INDEX payouts_pair ON payouts (id_number, workshop_id, policy, ifnull(period, ''))",
     # The last line of defence against double pay, now per period and exclusive group.
     "CREATE UNIQUE INDEX payouts_once_per_person ON payouts (id_number, exclusive_key, ifnull(period, '')) "
     "WHERE once_per_person = 1",
     "CREATE INDEX payouts_batch ON payouts (batch_id)",
-    # A batch is recorded for a (month, scope, policy) (SPEC §5.1): policies run side by side.
     "DROP INDEX batches_month_county",
     "CREATE UNIQUE INDEX batches_month_county_policy ON batches (month, ifnull(county, ''), policy)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3_POLICY_PERIODS)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3_ROSTER_ROWS, _V4_POLICY_PERIODS)
 LATEST_VERSION = len(MIGRATIONS)
 
 

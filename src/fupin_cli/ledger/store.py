@@ -6,6 +6,7 @@ import os
 import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -16,7 +17,7 @@ import platformdirs
 from fupin_cli import __version__
 from fupin_cli.errors import LOCK_TIMEOUT, LedgerError
 from fupin_cli.ledger.lock import ledger_lock
-from fupin_cli.ledger.models import BatchInfo, RecordResult
+from fupin_cli.ledger.models import BatchInfo, OutputRecord, RecordResult
 from fupin_cli.ledger.opening import open_connection, sqlite_failure
 from fupin_cli.ledger.record import record_batch
 from fupin_cli.ledger.sql import BATCH_SELECT, batch_info, month_index_sql
@@ -29,6 +30,9 @@ PAID_COLUMNS = ["id_number", "workshop_id", "county_code", "qualified_month", "p
 PAYOUT_COLUMNS = ["batch_id", "id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
                   "qualified_month", "payable_month", "amount", "period"]
 FILE_COLUMNS = ["batch_id", "path", "sha256", "size"]
+ROSTER_FRAME_COLUMNS = ["county_code", "county", "workshop_id", "workshop_name", "operator", "operator_type", "bank",
+                        "bank_account", "name", "id_number", "contract_type", "start", "qualified_month",
+                        "payable_month", "months", "wages", "amount", "check_note", "period"]
 
 _INT = "int64"
 _TEXT = "str"
@@ -194,6 +198,46 @@ class Ledger(AbstractContextManager["Ledger"]):
                           (int(batch_id),))
         return _frame(rows, FILE_COLUMNS, {"batch_id": _INT, "path": _TEXT, "sha256": _TEXT, "size": _INT})
 
+    def batch_roster(self, batch_id: int) -> pd.DataFrame:
+        """The roster rows a batch recorded (ROSTER_FRAME_COLUMNS; months as indexes, start as a date,
+        money in 元), in roster order. Batches without `roster_kept` have None in the detail columns."""
+        self._require_batch(batch_id)
+        rows = self._rows(
+            "SELECT county_code, county, workshop_id, workshop_name, operator, operator_type, bank, bank_account, "
+            f"name, id_number, contract_type, start, {month_index_sql('qualified_month')}, "
+            f"{month_index_sql('payable_month')}, months, wages_cents / 100.0, amount_cents / 100.0, check_note, period "
+            "FROM payouts WHERE batch_id = ? ORDER BY county_code, workshop_id, payable_month, id_number",
+            (int(batch_id),))
+        df = _frame(rows, ROSTER_FRAME_COLUMNS, {c: _TEXT for c in [*ROSTER_FRAME_COLUMNS[:11], "check_note", "period"]})
+        df["start"] = pd.to_datetime(df["start"], format="%Y-%m-%d")
+        df = df.astype({"qualified_month": "Int64", "payable_month": "Int64", "months": "Int64",
+                        "wages": "float64", "amount": "float64"})
+        return df
+
+    def missing_outputs(self) -> list[OutputRecord]:
+        """Outputs requested for a batch that were never written (a failed or killed run), oldest first."""
+        rows = self._rows(
+            f"SELECT o.batch_id, {month_index_sql('b.month')}, b.county, o.kind, o.path FROM batch_outputs o "
+            "JOIN batches b ON b.batch_id = o.batch_id WHERE o.written_at IS NULL AND b.status <> 'void' "
+            "ORDER BY o.batch_id, o.kind")
+        return [OutputRecord(batch_id=r[0], month=r[1], county_code=r[2], kind=r[3], path=r[4]) for r in rows]
+
+    def mark_written(self, batch_id: int, kind: str, path: Path | str) -> bool:
+        """Record that `kind` of batch `batch_id` now exists at `path`; True if it had been missing.
+
+        Writes only when the output was missing, so rerunning a complete month leaves the file as it was.
+        """
+        if self.readonly:
+            return False
+        try:
+            cur = self._conn.execute(
+                "UPDATE batch_outputs SET written_at = ?, path = ? WHERE batch_id = ? AND kind = ? "
+                "AND written_at IS NULL", (datetime.now().astimezone().isoformat(timespec="seconds"), str(path),
+                                           int(batch_id), kind))
+        except sqlite3.Error as exc:
+            raise sqlite_failure(self.path, exc, "写入") from exc
+        return cur.rowcount > 0
+
     def paid(self, before_month: int | None = None, exclusive_key: str | None = None) -> pd.DataFrame:
         """Pairs paid so far (PAID_COLUMNS), for rules.evaluate and the audit.
 
@@ -236,7 +280,7 @@ class Ledger(AbstractContextManager["Ledger"]):
     def record_batch(self, month: int, rows: pd.DataFrame, *, policy: str, policy_version: str,
                      files: list[Any], tool_version: str = __version__, county_code: str | None = None,
                      once_per_person: bool = True, note: str | None = None,
-                     exclusive_key: str | None = None) -> RecordResult:
+                     outputs: list[tuple[str, str]] | None = None, exclusive_key: str | None = None) -> RecordResult:
         """Record month `month`'s roster (ROSTER_COLUMNS) as one batch, in one transaction.
 
         `county_code` is the county code when only that county's roster is committed (None: the whole
@@ -249,7 +293,8 @@ class Ledger(AbstractContextManager["Ledger"]):
             raise LedgerError(f"账本“{self.path}”以只读方式打开,不能登记发放批次。", code="ledger.readonly")
         return record_batch(self._conn, self.path, month, rows, after_chunk=self._after_chunk, policy=policy,
                             policy_version=policy_version, files=files, tool_version=tool_version, county_code=county_code,
-                            once_per_person=once_per_person, note=note, exclusive_key=exclusive_key)
+                            once_per_person=once_per_person, note=note, outputs=outputs or [],
+                            exclusive_key=exclusive_key)
 
 
 _COMMON_HEADERS = {"batch_id": "批次号", "amount": "金额(元)"}

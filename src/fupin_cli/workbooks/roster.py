@@ -72,7 +72,7 @@ NOT_PAID_COLS = [
 
 # payee = laborer: the 奖补名单 carries each laborer's own account, and 暂缓发放 lists who has none.
 ACCOUNT_COLS = [Col("laborer_bank", max_width=40), Col("laborer_account", "id"), Col("social_card", "id")]
-HELD_COLS = [Col("county"), Col("workshop_id"), Col("workshop_name", max_width=40), Col("name"),
+DEFERRED_COLS = [Col("county"), Col("workshop_id"), Col("workshop_name", max_width=40), Col("name"),
              Col("id_number", "id"), Col("qualified_month", "month"), Col("amount", "money", total=True),
              Col("reason", max_width=60)]
 
@@ -106,7 +106,7 @@ def write_roster(path: Path, roster: Roster) -> Path:
         row_cols = ROW_COLS + (ACCOUNT_COLS if "laborer_account" in rows.columns else [])
         write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month, roster.terms), cols=row_cols,
                     frame=rows, count_text=("name", "共{n}人"), signature=True,
-                    footer_note=note)
+                    notes=[f"说明:{x}" for x in getattr(roster, "notes", None) or []], footer_note=note)
         write_table(wb.add_worksheet(SHEETS[1]), fmts,
                     title=f"{place}{shop}{subsidy}资金车间汇总表（{cn_month}）",
                     cols=WORKSHOP_COLS, frame=_frame(roster.workshops), count_text=("workshop_name", "共{n}个车间"),
@@ -117,10 +117,10 @@ def write_roster(path: Path, roster: Roster) -> Path:
         write_table(wb.add_worksheet(SHEETS[3]), fmts,
                     title=f"{place}{shop}未兑现奖补人员名单（{cn_month}）", cols=NOT_PAID_COLS,
                     frame=not_paid, count_text=("name", "共{n}条"), footer_note=note)
-        held = _frame(roster.held)
-        if len(held):  # payee = laborer (SPEC §4.3): payable, held until the laborer's account is given
+        deferred = _frame(roster.deferred)
+        if len(deferred):  # payee = laborer (SPEC §4.3): payable, held until the laborer's account is given
             write_table(wb.add_worksheet("暂缓发放"), fmts, title=f"{place}{shop}{subsidy}暂缓发放名单（{cn_month}）",
-                        cols=HELD_COLS, frame=held, count_text=("name", "共{n}人"), footer_note=note)
+                        cols=DEFERRED_COLS, frame=deferred, count_text=("name", "共{n}人"), footer_note=note)
         probs = problem_frame(_frame(roster.problems))
         write_table(wb.add_worksheet(SHEETS[4]), fmts, title=f"{place}{shop}数据问题清单（{cn_month}）",
                     cols=PROBLEM_COLS, frame=probs, count_text=("file", problems_count_text(probs)),
