@@ -269,7 +269,12 @@ def test_unreadable_input_exits_2(bad_inputs: dict[str, Path], name: str) -> Non
     for extra in ([], ["--json"]):
         res = _invoke("check", path, *extra)
         assert res.exit_code == 2, (name, res.output)
-        assert res.stdout == ""  # nothing on stdout, not even with --json
+        if extra:  # --json: exactly one JSON document, the error (SPEC §6.3)
+            doc = json.loads(res.stdout)
+            assert list(doc) == ["error"] and doc["error"]["code"].startswith("input.")
+            assert doc["error"]["message"] in res.stderr
+        else:
+            assert res.stdout == ""
         err = res.stderr.strip()
         assert "\n" not in err and name in err and BAD_CASES[name] in err, err
         assert "Traceback" not in res.output

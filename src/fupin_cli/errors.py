@@ -48,3 +48,9 @@ class OutputsMissing(FupinError):
     """A batch was recorded but its roster / month folder could not be written (exit 3)."""
 
     exit_code = EXIT_RECORDED
+
+
+def reader_failure(exc: BaseException) -> bool:
+    """True for what a file reader may raise on a bad file: any Exception, and the Rust panics of
+    calamine/fastexcel (`pyo3_runtime.PanicException` derives from BaseException, not Exception)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"

@@ -93,17 +93,35 @@ def main() -> None:
 
     from typer._click import exceptions as cx
 
-    try:
-        rv = app(prog_name="fupin", standalone_mode=False)
-    except cx.NoArgsIsHelpError as exc:
-        exc.show()
-        sys.exit(0)
-    except cx.UsageError as exc:
-        cmd = exc.ctx.command_path if exc.ctx is not None else "fupin"
-        from fupin_cli.cli.common import err_console
+    from fupin_cli.cli.common import EXIT_INTERNAL, STATE, closed_pipe, fail
 
-        err_console.print(f"[bold red]用法错误:[/]{_usage_message(exc)}。查看帮助:{cmd} --help", soft_wrap=True)
-        sys.exit(2)
-    except typer.Abort:
-        sys.exit(1)
+    STATE.json = "--json" in sys.argv[1:]
+    try:
+        try:
+            rv = app(prog_name="fupin", standalone_mode=False)
+        except cx.NoArgsIsHelpError as exc:
+            exc.show()
+            rv = 0
+        except cx.UsageError as exc:
+            cmd = exc.ctx.command_path if exc.ctx is not None else "fupin"
+            fail("usage", f"{_usage_message(exc)}。查看帮助:{cmd} --help", 2, label="用法错误:")
+        except typer.Abort:
+            rv = 1
+        except BrokenPipeError:
+            closed_pipe()
+        except (KeyboardInterrupt, SystemExit, typer.Exit):
+            raise
+        except BaseException as exc:  # outside any command (option parsing, a reader's panic): still not 0/1
+            if STATE.debug or "--debug" in sys.argv[1:]:
+                raise
+            fail("internal", f"程序内部错误({type(exc).__name__})。请加 --debug 重新运行,并把输出发给技术支持。",
+                 EXIT_INTERNAL)
+        sys.stdout.flush()
+    except typer.Exit as done:
+        rv = done.exit_code
+    except BrokenPipeError:
+        try:
+            closed_pipe()
+        except typer.Exit as done:
+            rv = done.exit_code
     sys.exit(rv if isinstance(rv, int) else 0)

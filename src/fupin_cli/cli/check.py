@@ -17,6 +17,7 @@ from fupin_cli.cli.common import (
     console,
     handle_errors,
     print_json,
+    styled,
 )
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
 from fupin_cli.labels import label
@@ -69,14 +70,14 @@ def render(result: CheckResult, *, show_id: bool) -> None:
                   str(s.header_row), str(s.rows), str(s.ignored))
     console.print(t)
     for note in ds.notes:
-        console.print(f"[dim]说明:{note}[/]")
+        console.print(f"说明:{note}", style="dim")
     counts = result.table_counts()
     console.print(
         f"车间 {counts['workshops']} 行,人员 {counts['laborers']} 行,工资 {counts['wages']} 行;"
-        f"发现 [red]{ds.errors} 个错误[/]、[yellow]{ds.warnings} 个警告[/]。"
+        f"发现 {ds.errors} 个错误、{ds.warnings} 个警告。"
     )
     if ds.problems.empty:
-        console.print("[green]未发现数据问题,可以核算。[/]")
+        console.print("未发现数据问题,可以核算。", style="green")
         return
     for (file, sheet), grp in ds.problems.groupby(["file", "sheet"], sort=False):
         pt = Table(title=f"{Path(file).name} / {sheet}", title_justify="left")
@@ -85,10 +86,10 @@ def render(result: CheckResult, *, show_id: bool) -> None:
         for r in grp.head(SHOW_PER_SHEET).itertuples(index=False):
             value = r.value if show_id else mask_text(r.value)
             msg = r.message if show_id else mask_text(r.message)
-            sev = "[red]错误[/]" if r.severity == "error" else "[yellow]警告[/]"
+            sev = styled(("错误", "red")) if r.severity == "error" else styled(("警告", "yellow"))
             pt.add_row("" if r.row is None or r.row != r.row else str(r.row), str(r.column), str(value), sev, r.code, msg)
         console.print(pt)
         if len(grp) > SHOW_PER_SHEET:
-            console.print(f"[dim]……本表另有 {len(grp) - SHOW_PER_SHEET} 条问题未显示,完整清单请用 --report 问题清单.xlsx 或 --json。[/]")
+            console.print(f"……本表另有 {len(grp) - SHOW_PER_SHEET} 条问题未显示,完整清单请用 --report 问题清单.xlsx 或 --json。", style="dim")
     summary = summary_frame(ds)
-    console.print(f"[dim]共 {len(summary)} 个工作表有问题。有错误的行不参与核算,其余行照常核算。[/]")
+    console.print(f"共 {len(summary)} 个工作表有问题。有错误的行不参与核算,其余行照常核算。", style="dim")

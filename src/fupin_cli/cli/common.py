@@ -7,25 +7,63 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import os
+import re
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-from fupin_cli.errors import EXIT_USAGE, FupinError
+from fupin_cli.errors import EXIT_USAGE, FupinError, reader_failure
 from fupin_cli.months import parse_month_arg
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Control characters (ESC starts terminal escape sequences), and bidi overrides that reorder what
+# a clerk sees, are shown as visible escapes: text from data must never steer the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def literal(text: object) -> str:
+    """`text` safe to print: control characters as visible escapes (\\x1b), nothing else changed."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+class LiteralConsole(Console):
+    """A console that prints every string literally: no rich markup (`[/]`, `[link=…]` in a name
+    stays text), no emoji codes, and control characters escaped. Styles are given explicitly
+    (`style=`, or `Text` pieces from `styled`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:  # type: ignore[override]
+        return super().render_str(literal(text), **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        # a Text built from data bypasses render_str: escape its control characters too
+        objects = tuple(Text(literal(o.plain), style=o.style) if isinstance(o, Text) and _CONTROL.search(o.plain)
+                        else o for o in objects)
+        super().print(*objects, **kwargs)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """One line from plain pieces and (text, style) pieces, every piece printed literally."""
+    return Text.assemble(*((literal(p[0]), p[1]) if isinstance(p, tuple) else literal(p) for p in parts))
+
+
+console = LiteralConsole()
+err_console = LiteralConsole(stderr=True)
 
 
 class State:
     debug: bool = False
+    json: bool = False  # the command was asked for --json: errors go to stdout as a JSON document
 
 
 STATE = State()
@@ -48,6 +86,7 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        STATE.json = bool(kwargs.get("json_out"))
         try:
             return fn(*args, **kwargs)
         except typer.Exit:
@@ -55,29 +94,68 @@ def handle_errors(fn: F) -> F:
         except FupinError as exc:
             if STATE.debug:
                 raise
-            err_console.print(f"[bold red]错误:[/]{exc.message}", soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
+            fail(exc.code, exc.message, exc.exit_code)
+        except BrokenPipeError:
+            closed_pipe()
         except KeyboardInterrupt:
             err_console.print("已中断。")
             raise typer.Exit(130) from None
         except MemoryError:
-            err_console.print("[bold red]错误:[/]内存不足,请分批处理输入文件。")
-            raise typer.Exit(EXIT_USAGE) from None
-        except Exception as exc:  # a bug: say so plainly; --debug shows the traceback
-            if STATE.debug:
+            fail("memory", "内存不足,请分批处理输入文件。", EXIT_USAGE)
+        except BaseException as exc:  # a bug (or a reader's panic): say so plainly; --debug shows the traceback
+            if STATE.debug or not reader_failure(exc):
                 raise
-            err_console.print(
-                f"[bold red]程序内部错误[/]({type(exc).__name__}: {exc})。请加 --debug 重新运行,并把输出发给技术支持。",
-                soft_wrap=True,
-            )
-            raise typer.Exit(70) from None
+            fail("internal", f"程序内部错误({type(exc).__name__}: {exc})。请加 --debug 重新运行,并把输出发给技术支持。",
+                 EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 
 
+EXIT_INTERNAL = 70  # never 0 or 1: cron must not read a crash as "done"
+EXIT_PIPE = 141  # as a shell reports a process ended by SIGPIPE
+
+
+def fail(code: str, message: str, exit_code: int, *, label: str = "错误:") -> NoReturn:
+    """End the command with one Chinese line on stderr (and, under --json, the error document)."""
+    if STATE.json:
+        try:
+            print_json({"error": {"code": code, "message": message}})
+        except BrokenPipeError:
+            closed_pipe()
+    err_console.print(styled((label, "bold red"), message), soft_wrap=True)
+    raise typer.Exit(exit_code) from None
+
+
+def closed_pipe() -> None:
+    """The reader of stdout went away (`| head`): stop quietly, without Python's shutdown warning."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    raise typer.Exit(EXIT_PIPE) from None
+
+
+def _finite(obj: Any) -> Any:
+    """Infinity and NaN are not JSON: a non-finite number becomes null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def print_json(doc: dict) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str))
+    """One JSON document on stdout: always valid JSON (RFC 8259 has no Infinity/NaN)."""
+    try:
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(doc), ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+    sys.stdout.write(text)
     sys.stdout.write("\n")
+    sys.stdout.flush()
 
 
 def month_option(value: str | None) -> int | None:

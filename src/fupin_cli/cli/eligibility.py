@@ -72,7 +72,7 @@ def eligibility(
                       STATUS_LABELS[r.status], q, str(r.months), money(r.wages), r.reason)
         console.print(t)
         if len(res.rows) > SHOW_ROWS:
-            console.print(f"[dim]……另有 {len(res.rows) - SHOW_ROWS} 条未显示,完整结果请用 --output 或 --json。[/]")
+            console.print(f"……另有 {len(res.rows) - SHOW_ROWS} 条未显示,完整结果请用 --output 或 --json。", style="dim")
         counts = Table(title="各状态人数", title_justify="left")
         counts.add_column(label("status_label"))
         counts.add_column(label("status_code"))

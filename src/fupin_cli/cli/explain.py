@@ -20,6 +20,7 @@ from fupin_cli.cli.common import (
     handle_errors,
     month_option,
     print_json,
+    styled,
 )
 from fupin_cli.labels import label
 from fupin_cli.money import money
@@ -50,7 +51,7 @@ def explain(
     if json_out:
         print_json(doc)
         return
-    console.print(f"[bold]{ex.name}[/] {doc['id_number']}  核算月份 {ex.month}  政策 {ex.policy}({ex.policy_title})")
+    console.print(styled((ex.name, "bold"), f" {doc['id_number']}  核算月份 {ex.month}  政策 {ex.policy}({ex.policy_title})"))
     for p in ex.pairs:
         console.rule(f"车间 {p.workshop_id} {p.workshop_name or ''}({p.county or ''})")
         console.print(f"经营主体:{p.operator or ''};认定日期:{p.certified or '未认定'};撤销日期:{p.withdrawn or '无'}")
@@ -70,8 +71,8 @@ def explain(
             pt.add_row(prm.label, prm.display, prm.read_at, prm.since or "", prm.source)
         console.print(pt)
         console.print(f"达标月份:{p.qualified_month or '未达标'};可发放月份:{p.payable_month or '—'};"
-                      f"状态:[bold]{p.status_label}[/];{mask_text(p.reason) if not show_id else p.reason}")
-        console.print(f"[bold]{p.decision}[/]")
+                      f"状态:{p.status_label};{mask_text(p.reason) if not show_id else p.reason}")
+        console.print(p.decision, style="bold")
     console.rule()
     console.print(ex.summary if show_id else mask_text(ex.summary))
 

@@ -85,8 +85,8 @@ def render(s: Settlement, *, show_id: bool) -> None:
                   money(row.amount))
     console.print(t)
     if len(r.rows) > SHOW_ROWS:
-        console.print(f"[dim]……另有 {len(r.rows) - SHOW_ROWS} 人未显示,完整名单见 --output 花名册。[/]")
-    console.print(f"本月应发 [bold]{r.people}[/] 人,共 [bold]{money(r.amount)}[/] 元;涉及 {len(r.workshops)} 个车间。")
+        console.print(f"……另有 {len(r.rows) - SHOW_ROWS} 人未显示,完整名单见 --output 花名册。", style="dim")
+    console.print(f"本月应发 {r.people} 人,共 {money(r.amount)} 元;涉及 {len(r.workshops)} 个车间。")
     d = s.decisions if r.county_code is None else s.decisions.loc[s.decisions["county_code"] == r.county_code]
     # People another batch of the month recorded are counted apart, not as 达标应发 of this roster.
     held = d["status"].eq("eligible") & d["id_number"].isin(s.already_recorded["id_number"])
@@ -98,9 +98,9 @@ def render(s: Settlement, *, show_id: bool) -> None:
         parts.append(f"已在本月其他批次登记 {int(held.sum())}")
     console.print(f"{where}全部人员状态:" + "、".join(parts))
     if s.dataset.errors:
-        console.print(f"[yellow]有 {s.dataset.errors} 个数据错误,相关人员未参与核算(见花名册“数据问题”表或 fupin check)。[/]")
+        console.print(f"有 {s.dataset.errors} 个数据错误,相关人员未参与核算(见花名册“数据问题”表或 fupin check)。", style="yellow")
     if len(s.audit):
-        console.print(f"[bold red]审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件(不会追回,请人工核查):[/]")
+        console.print(f"审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件(不会追回,请人工核查):", style="bold red")
         for a in s.audit.head(SHOW_ROWS).itertuples(index=False):
             console.print(f"  {a.name} {a.id_number if show_id else mask_text(a.id_number)} 车间{a.workshop_id}:{a.reason}")
     render_ledger_lists(s, show_id=show_id)
@@ -130,14 +130,14 @@ def render_ledger_lists(s: Settlement, *, show_id: bool) -> None:
 
     held = s.already_recorded
     if len(held):
-        console.print(f"[bold]另有 {len(held)} 人已在本月其他批次登记,不在本花名册上:[/]")
+        console.print(f"另有 {len(held)} 人已在本月其他批次登记,不在本花名册上:", style="bold")
         for h in held.head(SHOW_ROWS).itertuples(index=False):
             console.print(Text(f"  {h.name} {idn(h.id_number)} 车间{h.workshop_id}:"
                                + HELD_LABEL.format(batch_id=int(h.batch_id))))
     diff = s.differences
     if diff is not None and len(diff):
-        console.print(f"[bold red]注意:按现有数据与已登记的名单有 {len(diff)} 处不同(花名册以账本登记为准,"
-                      "不会重复登记或撤销):[/]")
+        console.print(f"注意:按现有数据与已登记的名单有 {len(diff)} 处不同(花名册以账本登记为准,"
+                      "不会重复登记或撤销):", style="bold red")
         for d in diff.head(SHOW_ROWS).itertuples(index=False):
             console.print(Text(f"  {d.name} {idn(d.id_number)} 车间{d.workshop_id}:{d.note}"))
 

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from fupin_cli.errors import reader_failure
+
 FAST_MIN_BYTES = 4 << 20  # sheet XML size from which the fast path pays off (≈20,000 rows)
 _CHUNK = 1 << 20
 
@@ -264,7 +266,9 @@ def load_body(body: LazyBody, start: int, data: dict[int, bool], look: list[int]
             use_columns=sorted([*data, *look]), dtypes={j: "string" for j in look} or None)
         batch, errors = sheet.to_arrow_with_errors()
         columns = {c.absolute_index: c.dtype for c in sheet.selected_columns}
-    except Exception:  # mixed column, error cell, …: the exact reader decides (and words any error)
+    except BaseException as exc:  # mixed column, error cell, a panic…: the exact reader decides (and words any error)
+        if not reader_failure(exc):
+            raise
         return None
     if errors is not None and errors.errors:
         return None

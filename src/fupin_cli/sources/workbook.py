@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,9 @@ from typing import Any
 
 import python_calamine as pc
 
-from fupin_cli.errors import InputError
+from fupin_cli.errors import InputError, reader_failure
 from fupin_cli.sources.arrow_body import FAST_MIN_BYTES, LazyBody, head_workbook, sheet_members
+from fupin_cli.sources.limits import check_workbook
 
 HEAD_ROWS = 15  # header rows are looked for in the first rows only
 
@@ -114,11 +116,14 @@ def _check_container(path: Path, display: str) -> None:
                          code="input.not_spreadsheet")
 
 
-def _calamine_error(exc: Exception, display: str) -> InputError:
+def _calamine_error(exc: BaseException, display: str) -> InputError:
     if isinstance(exc, pc.PasswordError):
         return InputError(_ENCRYPTED.format(f=display), code="input.encrypted")
     if isinstance(exc, pc.ZipError):
         return InputError(f"文件“{display}”已损坏或不完整(无法解压),请重新导出。", code="input.corrupt")
+    if not isinstance(exc, Exception):  # a reader panic: its text is a Rust internal, not for clerks
+        return InputError(f"文件“{display}”无法读取(读取程序无法处理其中的内容),可能已损坏。"
+                          f"请在Excel中打开后另存为.xlsx再试。", code="input.corrupt")
     return InputError(f"文件“{display}”无法读取,可能已损坏或不是Excel工作簿:{exc}", code="input.corrupt")
 
 
@@ -131,7 +136,9 @@ def _calamine_sheet(wb: pc.CalamineWorkbook, name: str, display: str) -> SheetGr
             rows = sheet.to_python(skip_empty_area=False)
             columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else []
         merges = sheet.merged_cell_ranges
-    except Exception as exc:
+    except BaseException as exc:
+        if not reader_failure(exc):
+            raise
         raise _calamine_error(exc, f"{display}”工作表“{name}") from exc
     return SheetGrid(name, columns, len(rows), list(merges) if merges is not None else None)
 
@@ -179,14 +186,30 @@ class Workbook:
         self.display = display
         self._cal: pc.CalamineWorkbook | None = None
         self._xlrd: list[SheetGrid] | None = None
+        self._check_limits()
         try:
             self._cal = pc.CalamineWorkbook.from_path(str(path))
             self.names = [m.name for m in self._cal.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
-        except Exception as exc:
+        except BaseException as exc:
+            if not reader_failure(exc):
+                raise
             if path.suffix.lower() != ".xls" or isinstance(exc, pc.PasswordError):
                 raise _calamine_error(exc, display) from exc
             self._xlrd = list(_xlrd_sheets(path, display))
             self.names = [g.name for g in self._xlrd]
+
+    def _check_limits(self) -> None:
+        """Refuse a zipped workbook that would take memory out of proportion to its content (limits.py)."""
+        try:
+            zf = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError):
+            return  # not a zip (.xls): the reader's own errors apply
+        with zf:
+            try:
+                check_workbook(zf, sheet_members(zf), self.display)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
+                raise InputError(f"文件“{self.display}”已损坏或不完整(无法解压),请重新导出或从原件复制。",
+                                 code="input.corrupt") from exc
 
     def sheets(self) -> Iterator[SheetGrid]:
         """Yield every worksheet's cells; memory stays one sheet deep."""
@@ -225,7 +248,9 @@ class Workbook:
             copy = pc.CalamineWorkbook.from_filelike(head_workbook(self.path, member, HEAD_ROWS))
             grid = _calamine_sheet(copy, name, self.display)
             copy.close()
-        except Exception:  # anything unexpected in the copy: read the sheet as a whole
+        except BaseException as exc:  # anything unexpected in the copy: read the sheet as a whole
+            if not reader_failure(exc):
+                raise
             return full()
         grid.lazy = LazyBody(self.path, name, full)
         return grid

@@ -1,0 +1,194 @@
+"""Hostile and odd input files (issue 10, SPEC §9): bounded memory, one Chinese line, never a crash or a leak.
+
+Every file is built here, in a temporary folder. The CLI runs in a child process limited to 4 GB
+of address space (as `ulimit -v`), so an allocation of the whole used range or a decompression
+bomb would abort it (exit 134) instead of passing by luck on a large machine.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fupin_cli.cli import app
+from hostile import (
+    bomb_xlsx,
+    lie_about_size,
+    one_chinese_line,
+    patch_xlsx,
+    run_cli,
+    sheet_member,
+    with_cells,
+)
+from xlsxfixtures import ID, write_clean
+
+WAGES_HEAD = "身份证号,车间编号,月份,实发工资\n"
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_clean(tmp_path_factory.mktemp("clean") / "clean.xlsx")
+
+
+def _wages_xml(clean: Path) -> tuple[str, bytes]:
+    member = sheet_member(clean, "工资")
+    with zipfile.ZipFile(clean) as zf:
+        return member, zf.read(member)
+
+
+def _long_shared_string(clean: Path, dst: Path, cells: int) -> Path:
+    """One 32,767-character shared string used by `cells` cells of the 工资 sheet."""
+    member, _ = _wages_xml(clean)
+    rows = "".join(f'<row r="{i}"><c r="E{i}" t="s"><v>0</v></c></row>' for i in range(100, 100 + cells))
+    sst = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+           f' count="{cells}" uniqueCount="1"><si><t>{"长" * 32767}</t></si></sst>')
+    types = lambda x: x.replace(  # noqa: E731
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                     b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    rels = lambda x: x.replace(  # noqa: E731
+        b"</Relationships>", b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                             b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    return patch_xlsx(clean, dst, {member: lambda x: with_cells(x, rows), "xl/sharedStrings.xml": sst.encode(),
+                                   "[Content_Types].xml": types, "xl/_rels/workbook.xml.rels": rels})
+
+
+def _bomb(clean: Path, dst: Path, *, lie: bool = False) -> Path:
+    """1.1 GB of sheet XML (empty rows) in a ~1 MB file; optionally a zip header that says 1 KB."""
+    member, xml = _wages_xml(clean)
+    cut = xml.index(b"</sheetData>")
+    bomb_xlsx(clean, dst, member, xml[:cut], b"<row/>" * 1000, 185_000, xml[cut:])
+    if lie:
+        lie_about_size(dst, member, 1024)
+    return dst
+
+
+HOSTILE = {
+    # name: (builder, words the message must contain)
+    "XFD1048576.xlsx": (lambda c, d: patch_xlsx(c, d, {sheet_member(c, "工资"): lambda x: with_cells(
+        x, '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')}), "XFD1048576"),
+    "XFD5000.xlsx": (lambda c, d: patch_xlsx(c, d, {sheet_member(c, "工资"): lambda x: with_cells(
+        x, '<row r="5000"><c r="XFD5000"><v>1</v></c></row>')}), "XFD5000"),
+    "炸弹.xlsx": (lambda c, d: _bomb(c, d), "解压后超过"),
+    # zipfile stops at the declared size and the CRC then fails: refused as damaged, never read on
+    "谎报大小.xlsx": (lambda c, d: _bomb(c, d, lie=True), "无法解压"),
+    "长文字.xlsx": (lambda c, d: _long_shared_string(c, d, 30_000), "文字内容展开后超过"),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile(clean: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("hostile")
+    return {name: build(clean, d / name) for name, (build, _) in HOSTILE.items()}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+@pytest.mark.parametrize("command", ["check", "payout"])
+def test_hostile_workbook_is_refused_within_4gb(hostile: dict[str, Path], name: str, command: str) -> None:
+    args = [command, hostile[name]] + (["--month", "2018-12"] if command == "payout" else [])
+    res = run_cli(args)
+    assert res.returncode == 2, (res.returncode, res.stderr[-2000:])
+    line = one_chinese_line(res.stderr)
+    assert HOSTILE[name][1] in line and name in line, line
+    assert res.stdout == ""
+    doc = json.loads(run_cli([*args, "--json"]).stdout)
+    assert doc["error"]["code"] in ("input.too_large", "input.corrupt")
+
+
+def test_hostile_workbook_in_batch_exits_2(hostile: dict[str, Path], tmp_path: Path) -> None:
+    data = tmp_path / "数据"
+    data.mkdir()
+    (data / "x.xlsx").write_bytes(hostile["XFD1048576.xlsx"].read_bytes())
+    conf = tmp_path / "fupin.toml"
+    conf.write_text('input = "数据"\noutput = "输出"\nledger = "ledger.sqlite3"\n', encoding="utf-8")
+    res = run_cli(["batch", "--config", conf, "--month", "2018-12"])
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert "XFD1048576" in one_chinese_line(res.stderr)
+
+
+def test_a_long_string_used_a_few_times_is_read(clean: Path, tmp_path: Path) -> None:
+    """The limit counts amplification, not honest text: 20 cells of 32,767 characters are fine."""
+    res = run_cli(["check", _long_shared_string(clean, tmp_path / "ok.xlsx", 20), "--json"])
+    assert res.returncode in (0, 1), res.stderr
+    assert "valid" in json.loads(res.stdout)
+
+
+# --- reader panics ----------------------------------------------------------------------------
+
+class PanicException(BaseException):
+    """Stands for pyo3_runtime.PanicException (a BaseException, as calamine's and fastexcel's are)."""
+
+
+def test_reader_panic_is_a_chinese_error(clean: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import python_calamine as pc
+
+    def panic(*_a: object, **_k: object) -> None:
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(pc.CalamineSheet, "to_python", panic)
+    res = CliRunner().invoke(app, ["check", str(clean)])
+    assert res.exit_code == 2, res.output
+    assert "无法读取" in res.stderr and "clean.xlsx" in res.stderr
+
+
+def test_panic_outside_reading_is_an_internal_error_not_success(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fupin_cli import batch as batch_mod
+
+    def panic(*_a: object, **_k: object) -> None:
+        raise PanicException("boom")
+
+    monkeypatch.setattr(batch_mod, "run_batch", panic)
+    conf = tmp_path / "fupin.toml"
+    conf.write_text('input = "数据"\noutput = "输出"\nledger = "l.sqlite3"\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["batch", "--config", str(conf), "--json"])
+    assert res.exit_code not in (0, 1), res.output
+    assert json.loads(res.stdout)["error"]["code"] == "internal"
+
+
+# --- text from data is printed literally ----------------------------------------------------------
+
+MARKUP_NAMES = ["韦[/]", "黄[/bold]秀", "[link=http://evil.example]陆[/link]"]
+
+
+def _csv_inputs(folder: Path, names: list[str]) -> list[Path]:
+    """车间/人员/工资 as three CSV files (CSV keeps control characters, which XML cannot)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    people = [(ID["p1"], names[0]), (ID["p2"], names[1]), (ID["p6"], names[2])]
+    (folder / "车间.csv").write_text("车间编号,车间名称,经营主体,主体类型,县(市、区),认定日期\n"
+                                     "TD001,电子[/]车间,[bold]某厂,企业,田东县,2018-01-10\n", encoding="utf-8")
+    (folder / "人员.csv").write_text(
+        "身份证号,姓名,车间编号,是否建档立卡贫困劳动力,协议类型,协议起始日期\n"
+        + "".join(f"{pid},{name},TD001,是,劳务协议,2018-03-01\n" for pid, name in people), encoding="utf-8")
+    (folder / "工资.csv").write_text(
+        WAGES_HEAD + "".join(f"{pid},TD001,2018-{m:02d},1100\n" for pid, _ in people for m in range(3, 10))
+        + f"{ID['p6']},TD001,2018-10,abc[/]\x1b[31m\n", encoding="utf-8")
+    return [folder / "车间.csv", folder / "人员.csv", folder / "工资.csv"]
+
+
+@pytest.mark.parametrize("command", ["check", "payout", "eligibility"])
+def test_markup_and_escapes_in_data_are_printed_literally(tmp_path: Path, command: str) -> None:
+    names = [*MARKUP_NAMES[:2], "陆\x1b[2J\x1b]8;;http://evil\x07x"]
+    files = _csv_inputs(tmp_path / "数据[/]", names)
+    extra = ["--month", "2018-12", "--show-id"] if command != "check" else ["--show-id"]
+    res = run_cli([command, *files, *extra])
+    assert res.returncode in (0, 1), res.stderr[-3000:]
+    assert "Traceback" not in res.stderr
+    out = res.stdout + res.stderr
+    assert "\x1b" not in out and "\x07" not in out
+    if command != "check":
+        assert "黄[/bold]秀" in res.stdout and "韦[/]" in res.stdout
+    else:
+        assert "abc[/]\\x1b[31m" in res.stdout
+
+
+def test_markup_in_a_path_does_not_crash_batch(tmp_path: Path) -> None:
+    root = tmp_path / "[/bold]根"
+    _csv_inputs(root / "数据", MARKUP_NAMES)
+    conf = root / "fupin.toml"
+    conf.write_text('input = "数据"\noutput = "输出[/]"\nledger = "l[/].sqlite3"\n', encoding="utf-8")
+    res = run_cli(["batch", "--config", conf, "--month", "2018-12"])
+    assert res.returncode in (0, 1), res.stderr[-3000:]
+    assert "输出[/]" in res.stdout and "Traceback" not in res.stderr
