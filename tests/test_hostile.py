@@ -192,3 +192,70 @@ def test_markup_in_a_path_does_not_crash_batch(tmp_path: Path) -> None:
     res = run_cli(["batch", "--config", conf, "--month", "2018-12"])
     assert res.returncode in (0, 1), res.stderr[-3000:]
     assert "输出[/]" in res.stdout and "Traceback" not in res.stderr
+
+
+# --- odd paths and streams ------------------------------------------------------------------
+
+def test_fifo_and_device_named_csv_are_refused_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "x.csv"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    for path in (fifo, zero):
+        res = run_cli(["check", path], timeout=30)
+        assert res.returncode == 2, res.stderr
+        assert "不是普通文件" in one_chinese_line(res.stderr)
+
+
+def test_output_that_is_a_folder_is_exit_2_in_chinese(clean: Path, tmp_path: Path) -> None:
+    for args in (["payout", clean, "--month", "2018-12", "--output", tmp_path],
+                 ["eligibility", clean, "--month", "2018-12", "--output", tmp_path],
+                 ["stats", clean, "--month", "2018-12", "--output", tmp_path]):
+        res = CliRunner().invoke(app, [*map(str, args), "--json"])
+        assert res.exit_code == 2, (args, res.output)
+        err = json.loads(res.stdout)["error"]
+        assert "文件夹" in err["message"] and str(tmp_path) in err["message"], err
+
+
+def test_ledger_show_of_a_huge_batch_number_is_not_found(clean: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite3"
+    runner = CliRunner()
+    made = runner.invoke(app, ["payout", str(clean), "--month", "2018-12", "--commit", "--ledger", str(ledger),
+                               "--new-ledger"])
+    if made.exit_code == 2 and "--new-ledger" in made.stderr:  # before explicit ledger creation existed
+        made = runner.invoke(app, ["payout", str(clean), "--month", "2018-12", "--commit", "--ledger", str(ledger)])
+    assert ledger.exists(), made.output
+    for number in ("99999999999999999999", "9223372036854775808"):
+        res = runner.invoke(app, ["ledger", "show", number, "--ledger", str(ledger)])
+        assert res.exit_code == 2, res.output
+        assert "没有编号为" in res.stderr
+
+
+def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from hostile import _limit
+
+    rows = "".join(f"45212219900101{i:04d},某某,TD001,是,劳务协议,2018-03-01\n" for i in range(3000))
+    (tmp_path / "人员.csv").write_text("身份证号,姓名,车间编号,是否建档立卡贫困劳动力,协议类型,协议起始日期\n" + rows,
+                                      encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "fupin_cli", "check", str(tmp_path / "人员.csv"), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_limit)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()  # as `| head -c 10` does
+    err = proc.stderr.read().decode()
+    code = proc.wait(timeout=60)
+    assert err == "", err
+    assert code == 141
+
+
+def test_usage_error_with_json_is_one_json_document(tmp_path: Path) -> None:
+    res = run_cli(["check", tmp_path / "none.xlsx", "--json", "--no-such-option"])
+    assert res.returncode == 2
+    assert json.loads(res.stdout)["error"]["code"] == "usage"
+    res = run_cli(["payout", tmp_path / "none.xlsx", "--json"])
+    assert res.returncode == 2 and json.loads(res.stdout)["error"]["code"] == "input.not_found"

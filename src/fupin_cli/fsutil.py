@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from fupin_cli.errors import FupinError
+from fupin_cli.errors import FupinError, os_reason
 
 
 @contextlib.contextmanager
@@ -20,12 +20,15 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     folder = target.parent
+    if target.is_dir():
+        raise FupinError(f"“{target}”是一个文件夹,不能作为输出文件。请在文件夹后加上文件名,例如“{target / '结果.xlsx'}”。",
+                         code="output.is_directory")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=folder)
         os.close(fd)
     except OSError as exc:
-        raise FupinError(f"无法在文件夹“{folder}”中写入文件:{exc.strerror or exc}。请检查文件夹是否存在且可写。",
+        raise FupinError(f"无法在文件夹“{folder}”中写入文件:{os_reason(exc)}。请检查文件夹是否存在且可写。",
                          code="output.unwritable") from exc
     tmp_path = Path(tmp)
     try:
@@ -38,6 +41,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     except PermissionError as exc:
         raise FupinError(f"无法写入“{target}”:文件可能正被 Excel/WPS 打开或没有写权限,请关闭后重试。",
                          code="output.unwritable") from exc
+    except OSError as exc:
+        raise FupinError(f"无法写入“{target}”:{os_reason(exc)}。", code="output.unwritable") from exc
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

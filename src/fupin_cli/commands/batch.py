@@ -33,7 +33,7 @@ from pathlib import Path
 
 from fupin_cli import __version__
 from fupin_cli.config import BatchConfig
-from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError, OutputsMissing
+from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError, OutputsMissing, os_reason
 from fupin_cli.ledger import Ledger, ledger_lock
 from fupin_cli.loading import load_dataset
 from fupin_cli.month_folder import (
@@ -99,7 +99,7 @@ def batch_log(path: Path) -> Iterator[logging.Logger]:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     except OSError as exc:
-        raise FupinError(f"无法写入日志文件“{path}”({exc.strerror or exc})。请检查配置文件中的 log 路径。"
+        raise FupinError(f"无法写入日志文件“{path}”({os_reason(exc)})。请检查配置文件中的 log 路径。"
                          "本次未做任何登记。", code="config.log") from exc
     handler.setFormatter(_MaskingFormatter("%(asctime)s pid=%(process)d %(levelname)s %(message)s"))
     log = logging.getLogger(LOGGER_NAME)
@@ -237,7 +237,7 @@ def _pending(led: Ledger, s: Settlement) -> bool:
 
 
 def _output_failure(exc: FupinError | OSError, s: Settlement, final: Path, pending: bool) -> FupinError:
-    msg = exc.message if isinstance(exc, FupinError) else f"无法写入输出文件夹“{final.parent}”:{exc.strerror or exc}"
+    msg = exc.message if isinstance(exc, FupinError) else f"无法写入输出文件夹“{final.parent}”:{os_reason(exc)}"
     msg = msg.rstrip("。")
     if s.batch is not None and pending:
         return OutputsMissing(

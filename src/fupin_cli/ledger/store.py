@@ -177,7 +177,8 @@ class Ledger(AbstractContextManager["Ledger"]):
             "amount": "float64"})
 
     def _require_batch(self, batch_id: int) -> None:
-        if self.batch(batch_id) is None:
+        # SQLite integers are 64-bit: a larger number cannot name a batch (and must not crash the query)
+        if not -(1 << 63) <= batch_id < (1 << 63) or self.batch(batch_id) is None:
             raise LedgerError(f"账本中没有编号为 {batch_id} 的批次。可用 fupin ledger 查看全部批次。",
                               code="ledger.no_batch")
 

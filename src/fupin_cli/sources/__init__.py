@@ -49,6 +49,9 @@ def discover(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
                 raise InputError(f"文件夹“{given}”中没有找到表格文件(.xlsx、.xls、.csv)。",
                                  code="input.no_files")
             files = [(q, str(q)) for q in found]
+        elif not p.is_file():  # a FIFO or a device (/dev/zero named x.csv) would hang or never end
+            raise InputError(f"“{given}”不是普通文件(可能是管道或设备),无法作为输入。请给出Excel/CSV文件。",
+                             code="input.not_regular")
         elif p.suffix.lower() not in SUFFIXES:
             raise InputError(f"文件“{given}”不是支持的表格文件,只能读取 .xlsx、.xls、.csv 文件。",
                              code="input.not_spreadsheet")

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from fupin_cli.errors import InputError
+from fupin_cli.errors import InputError, os_reason
 from fupin_cli.sources.workbook import SheetGrid
 
 # utf-8-sig first: valid UTF-8 is almost never valid-looking GBK by accident, the reverse is
@@ -38,7 +38,7 @@ def read_csv(path: Path, display: str) -> SheetGrid:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"无法读取文件“{display}”:{exc.strerror or exc}。", code="input.unreadable") from exc
+        raise InputError(f"无法读取文件“{display}”:{os_reason(exc)}。", code="input.unreadable") from exc
     if not data.strip():
         raise InputError(f"文件“{display}”是空文件,没有任何数据。", code="input.empty")
     text = decode(data, display)

@@ -19,7 +19,7 @@ from typing import Any
 
 import python_calamine as pc
 
-from fupin_cli.errors import InputError, reader_failure
+from fupin_cli.errors import InputError, os_reason, reader_failure
 from fupin_cli.sources.arrow_body import FAST_MIN_BYTES, LazyBody, head_workbook, sheet_members
 from fupin_cli.sources.limits import check_workbook
 
@@ -84,7 +84,7 @@ def _sniff(path: Path, display: str) -> bytes:
         raise InputError(f"无法读取文件“{display}”:没有读取权限或文件正被其他程序占用。",
                          code="input.unreadable") from exc
     except OSError as exc:
-        raise InputError(f"无法读取文件“{display}”:{exc.strerror or exc}。", code="input.unreadable") from exc
+        raise InputError(f"无法读取文件“{display}”:{os_reason(exc)}。", code="input.unreadable") from exc
 
 
 def _check_container(path: Path, display: str) -> None:
