@@ -8,6 +8,7 @@ bomb would abort it (exit 134) instead of passing by luck on a large machine.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -259,3 +260,78 @@ def test_usage_error_with_json_is_one_json_document(tmp_path: Path) -> None:
     assert json.loads(res.stdout)["error"]["code"] == "usage"
     res = run_cli(["payout", tmp_path / "none.xlsx", "--json"])
     assert res.returncode == 2 and json.loads(res.stdout)["error"]["code"] == "input.not_found"
+
+
+# --- CSV that was refused for the wrong reason --------------------------------------------------
+
+LABORERS_HEAD = "身份证号,姓名,车间编号,是否建档立卡贫困劳动力,协议类型,协议起始日期\n"
+WORKSHOPS_CSV = "车间编号,车间名称,经营主体,主体类型,县(市、区),认定日期\nTD001,电子车间,某厂,企业,田东县,2018-01-10\n"
+
+
+def _three_csv(folder: Path, laborers: str, *, encoding: str = "utf-8", tab: bool = False) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"车间.csv": WORKSHOPS_CSV, "人员.csv": LABORERS_HEAD + laborers,
+             "工资.csv": WAGES_HEAD + "".join(f"{ID['p1']},TD001,2018-{m:02d},1100\n" for m in range(3, 10))}
+    for name, text in files.items():
+        (folder / name).write_bytes((text.replace(",", "\t") if tab else text).encode(encoding))
+    return [folder / n for n in files]
+
+
+def _check_json(files: list[Path], *extra: str) -> dict:
+    res = CliRunner().invoke(app, ["check", *map(str, files), "--json", *extra])
+    assert res.exit_code in (0, 1), res.output
+    return json.loads(res.stdout)
+
+
+def test_utf16_tab_separated_csv_is_read(tmp_path: Path) -> None:
+    """Excel's "Unicode 文本": UTF-16 with a BOM, tab-separated."""
+    doc = _check_json(_three_csv(tmp_path, f"{ID['p1']},黄秀英,TD001,是,劳务协议,2018-03-01\n",
+                                 encoding="utf-16", tab=True))
+    assert doc["valid"] and doc["errors"] == 0, doc
+
+
+def test_a_nul_byte_is_reported_at_its_cell(tmp_path: Path) -> None:
+    pid = ID["p2"]
+    doc = _check_json(_three_csv(tmp_path, f"{ID['p1']},黄秀英,TD001,是,劳务协议,2018-03-01\n"
+                                           f"{pid[:5]}\x00{pid[5:]},韦小红,TD001,是,劳务协议,2018-03-01\n"))
+    bad = [i for i in doc["issues"] if i["severity"] == "error"]
+    assert [(i["file"].endswith("人员.csv"), i["row"], i["column"]) for i in bad] == [(True, 3, "身份证号")]
+
+
+def test_a_200kb_field_does_not_reject_the_file(tmp_path: Path) -> None:
+    doc = _check_json(_three_csv(tmp_path, f"{ID['p1']},{'长' * 200_000},TD001,是,劳务协议,2018-03-01\n"))
+    assert doc["errors"] == 0, doc
+
+
+def test_broken_csv_quoting_is_said_in_chinese(tmp_path: Path) -> None:
+    files = _three_csv(tmp_path, f'{ID["p1"]},"黄秀英,TD001,是,劳务协议,2018-03-01\n')
+    files[1].write_bytes(files[1].read_bytes().replace(b'"', b'"x"y"', 1) + b'"\r"\n')
+    res = CliRunner().invoke(app, ["check", *map(str, files)])
+    if res.exit_code == 2:
+        assert re.search(r"[\u4e00-\u9fff]", res.stderr) and "Error" not in res.stderr, res.stderr
+
+
+# --- anything that looks like an ID number is masked ------------------------------------------------
+
+@pytest.mark.parametrize("written", [
+    "452122 19900101 1234", "452122-1990-0101-1234", "452122\u00a0199001011234", "4521221990010112345",
+    "45212219900101123456"])
+def test_id_like_values_are_masked_in_check(tmp_path: Path, written: str) -> None:
+    files = _three_csv(tmp_path, f"{ID['p1']},黄秀英,TD001,是,劳务协议,2018-03-01\n"
+                                 f"{written},韦小红,TD001,是,劳务协议,2018-03-01\n")
+    digits = re.sub(r"\D", "", written)
+    doc = _check_json(files)
+    text = json.dumps(doc, ensure_ascii=False)
+    assert doc["errors"] >= 1
+    assert digits[6:-4] not in re.sub(r"\D", "", text.replace(digits[:6], "#")), text
+    assert written not in text
+    table = CliRunner().invoke(app, ["check", *map(str, files)], env={"COLUMNS": "250"})
+    assert digits[6:-4] not in re.sub(r"[^0-9\n]", "", table.stdout), table.stdout
+
+
+def test_explain_does_not_echo_an_id_written_with_hyphens(clean: Path) -> None:
+    res = CliRunner().invoke(app, ["explain", str(clean), "--id", "452122-19900101-9999", "--month", "2018-12"])
+    assert res.exit_code == 2
+    assert "19900101" not in res.stderr and "452122" in res.stderr, res.stderr
+    res = CliRunner().invoke(app, ["explain", str(clean), "--id", "4521221990010199991", "--month", "2018-12"])
+    assert res.exit_code == 2 and "1990010199" not in res.stderr, res.stderr

@@ -20,7 +20,7 @@ from fupin_cli.errors import FupinError
 from fupin_cli.money import yuan
 from fupin_cli.months import format_month, format_month_cn
 from fupin_cli.policy import ANCHOR_LABELS, PARAM_LABELS, Policy, format_param_value
-from fupin_cli.privacy import mask_id
+from fupin_cli.privacy import mask_id, mask_text
 from fupin_cli.rules import MonthRecord, PairRecord, ParamRecord, evaluate
 from fupin_cli.status import STATUS_LABELS
 from fupin_cli.values import normalise_id
@@ -89,6 +89,8 @@ class Explanation(BaseModel):
 def find_laborer(ds: Dataset, text: str) -> str:
     """The ID number meant by `text`: an ID number (normalised) or a unique name."""
     raw = unicodedata.normalize("NFKC", str(text)).replace(" ", "").strip().upper()
+    if re.fullmatch(r"[0-9X\-_.]+", raw):  # an ID number written in groups: 452122-19900101-1234
+        raw = re.sub(r"[\-_.]", "", raw)
     ids = ds.laborers["id_number"].astype("object")
     if _ID_LIKE.match(raw) or raw.isdigit():
         candidate = raw
@@ -100,7 +102,7 @@ def find_laborer(ds: Dataset, text: str) -> str:
     hits = ds.laborers.loc[ds.laborers["name"].astype("object") == raw]
     found = list(dict.fromkeys(hits["id_number"].astype("object")))
     if not found:
-        raise FupinError(f"人员表中没有名为“{raw}”的人员,请核对姓名或改用身份证号", code="explain.not_found")
+        raise FupinError(f"人员表中没有名为“{mask_text(raw)}”的人员,请核对姓名或改用身份证号", code="explain.not_found")
     if len(found) > 1:
         parts = []
         for i in found:

@@ -1,7 +1,9 @@
-"""Read a .csv file (UTF-8 with or without BOM, or GBK/GB18030 as WPS exports) into a SheetGrid."""
+"""Read a .csv file into a SheetGrid: UTF-8 with or without BOM, GBK/GB18030 as WPS exports, or UTF-16
+with a BOM (Excel's "Unicode 文本", tab-separated)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from pathlib import Path
@@ -15,8 +17,14 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 def decode(data: bytes, display: str) -> str:
-    if b"\x00" in data[:4096]:
-        # UTF-16 text ("Unicode 文本") or a binary file renamed .csv
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    head = data[:4096]
+    if head.count(b"\x00") > max(2, len(head) // 100):
+        # a binary file renamed .csv (a stray NUL or two in text is reported per cell instead)
         raise InputError(f"文件“{display}”不是CSV文本文件(可能是其他格式改了扩展名),请另存为CSV(逗号分隔)后再试。",
                          code="input.not_spreadsheet")
     for enc in ENCODINGS:
@@ -42,10 +50,15 @@ def read_csv(path: Path, display: str) -> SheetGrid:
     if not data.strip():
         raise InputError(f"文件“{display}”是空文件,没有任何数据。", code="input.empty")
     text = decode(data, display)
+    # one long cell (a pasted document) is content, not a reason to refuse the file: the only
+    # bound is the file's own size
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
+        rows = list(reader)
     except csv.Error as exc:
-        raise InputError(f"文件“{display}”不是有效的CSV文件:{exc}", code="input.not_spreadsheet") from exc
+        raise InputError(f"文件“{display}”第{reader.line_num}行无法按CSV格式读取(引号不配对或换行位置不对),"
+                         f"请用Excel/WPS打开后重新另存为CSV。", code="input.not_spreadsheet") from exc
     width = max((len(r) for r in rows), default=0)
     for r in rows:
         if len(r) < width:
