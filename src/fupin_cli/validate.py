@@ -116,7 +116,7 @@ def _normaliser(col: ColumnSpec, region: Region, raw: pd.DataFrame) -> Callable[
     if t == "month":
         return V.normalise_month
     if t == "money":
-        return V.normalise_money
+        return lambda s: V.normalise_money(s, col.max)
     if t == "enum":
         return lambda s: V.normalise_enum(s, list(col.choices))
     if t == "county":

@@ -119,16 +119,19 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
     found = discover(paths)
     files: list[InputFile] = []
     books: list[tuple[Path, str, Workbook | None, list[str]]] = []
+    notes: list[str] = []
     for path, shown in found:
         if path.suffix.lower() == ".csv":
             books.append((path, shown, None, [path.stem]))
         else:
             wb = Workbook(path, shown)
             books.append((path, shown, wb, wb.names))
+            if wb.hidden:
+                notes.append(f"文件“{shown}”中的隐藏工作表“{'”“'.join(wb.hidden)}”不作为数据读取"
+                             f"(如需使用,请在Excel中取消隐藏)。")
     total = sum(len(b[3]) for b in books)
     parts: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLE_KEYS}
     sheets: list[SheetInfo] = []
-    notes: list[str] = []
     done = 0
     for path, shown, wb, names in books:
         # hash before reading: the figures recorded are those of the bytes actually read
@@ -175,6 +178,8 @@ def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
     if missing:
         raise InputError(f"{where}缺少必填列:{'、'.join(missing)}(表头在第{match.row + 1}行)。"
                          f"请检查表头名称。", code="input.missing_column")
+    hidden = [r for r in grid.hidden_rows if r > match.row + 1]
+    why = "隐藏或被筛选掉" if grid.filtered else "隐藏"
     sf = build(grid, match, spec, src=src)
     info = SheetInfo(
         file=shown, sheet=grid.name,
@@ -192,6 +197,9 @@ def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
     if sf.filled:
         shown_cells = "、".join(sf.filled[:10]) + ("等" if len(sf.filled) > 10 else "")
         notes.append(f"{where}的合并单元格{shown_cells}已按合并的值填入每一行。")
+    if hidden:
+        rows = "、".join(str(r) for r in hidden[:10]) + ("等" if len(hidden) > 10 else "")
+        notes.append(f"注意:{where}第{rows}行是{why}的行(共{len(hidden)}行),已作为数据读取,请确认这些行应当参与核算。")
     if sf.total_rows:
         rows = "、".join(str(r) for r in sf.total_rows[:10]) + ("等" if len(sf.total_rows) > 10 else "")
         notes.append(f"{where}的合计行(第{rows}行)已忽略。")

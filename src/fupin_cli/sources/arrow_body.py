@@ -68,16 +68,17 @@ def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def head_xml(zf: zipfile.ZipFile, member: str, rows: int) -> bytes:
+def head_xml(zf: zipfile.ZipFile, member: str, rows: int, part: Any = None) -> bytes:
     """The sheet XML with only its first `rows` <row> elements (everything after sheetData kept).
 
     The whole member is decompressed (merged ranges come after the cells) but only the head and
-    the tail are kept in memory.
+    the tail are kept in memory. `part` is the member opened by the caller (limits.CappedPart,
+    which counts what passes), else zf.open(member).
     """
     head = bytearray()
     cut: int | None = None
     prefix = b""
-    with zf.open(member) as fh:
+    with part if part is not None else zf.open(member) as fh:
         while cut is None:
             chunk = fh.read(_CHUNK)
             if not chunk:
@@ -159,12 +160,25 @@ def _strings_used(sheet: bytes) -> int:
     return top + 1
 
 
-def head_workbook(path: Path, member: str, rows: int) -> io.BytesIO:
-    """An in-memory copy of the workbook whose sheet `member` holds only its first `rows` rows."""
+def head_workbook(path: Path, member: str, rows: int, budget: Any = None, sheet_name: str = "") -> io.BytesIO:
+    """An in-memory copy of the workbook whose sheet `member` holds only its first `rows` rows.
+
+    With a limits.Budget, the member is streamed with its caps and checked (limits.check_sheet)
+    in this same pass; `budget.scans[sheet_name]` then holds what was counted.
+    """
+    from fupin_cli.sources.limits import CappedPart, PartScan, check_sheet, shared_matters
+
     buf = io.BytesIO()
     with zipfile.ZipFile(path) as zf, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
         others = set(sheet_members(zf).values()) - {member}
-        sheet = head_xml(zf, member, rows)
+        part = None
+        if budget is not None:
+            info = zf.getinfo(member)
+            scan = budget.scans[sheet_name] = PartScan(count_shared=shared_matters(info.file_size, budget.strings))
+            part = CappedPart(zf, info, budget, f"工作表“{sheet_name}”", scan.feed)
+        sheet = head_xml(zf, member, rows, part)
+        if budget is not None:
+            check_sheet(zf, info, scan, budget.strings, budget.display, sheet_name)
         used = _strings_used(sheet)
         for info in zf.infolist():
             if info.filename == member:

@@ -24,6 +24,7 @@ from fupin_cli.sources.headers import HeaderMatch
 from fupin_cli.sources.wide import melt
 from fupin_cli.sources.workbook import SheetGrid
 from fupin_cli.tables import TableSpec
+from fupin_cli.values.dates import SERIAL_MAX, SERIAL_MIN
 
 _TOTAL = re.compile(r"^(本页|本表|全部|全县|全镇|总)?(合计|小计|总计)[::]?$")
 _WS = re.compile(r"\s+")
@@ -122,12 +123,32 @@ def _body(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, look: list[int])
     return _Body(lambda j: _column(full, j, start), max(full.nrows - start, 0), lambda j: None)
 
 
+DAYS_1904 = 1462  # 1904-01-01 is serial 1462 of Excel's 1900 date system
+
+
+def _from_1904(arr: np.ndarray) -> np.ndarray:
+    """Date serials typed as plain numbers in a 1904-system workbook, as 1900-system serials
+    (what validation reads). Only numbers that are serials either way move: not years, not 201903."""
+    lo, hi = SERIAL_MIN - DAYS_1904, SERIAL_MAX + 1 - DAYS_1904
+    if arr.dtype.kind == "f":
+        return np.where((arr >= lo) & (arr < hi), arr + DAYS_1904, arr)
+    if arr.dtype != object:
+        return arr
+    out = arr.copy()
+    for i, v in enumerate(arr):
+        if isinstance(v, int | float) and not isinstance(v, bool) and lo <= v < hi:
+            out[i] = v + DAYS_1904
+    return out
+
+
 def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> SheetFrame:
     start = match.row + 1
     look_cols = list(dict.fromkeys([*match.serial, *match.header_cols[:3]]))
     body = _body(grid, match, spec, look_cols)
     n = body.n
     data = {key: body.cells(j) for key, j in match.columns.items()}
+    if grid.date1904:
+        data.update({k: _from_1904(v) for k, v in data.items() if spec.column(k).type in ("date", "month")})
     filled = _fill_merged(data, match, grid.merges, start, n)
     months = [body.cells(mc.index) for mc in match.months] if match.wide else []
     values = [*data.values(), *months]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,7 @@ import python_calamine as pc
 
 from fupin_cli.errors import InputError, os_reason, reader_failure
 from fupin_cli.sources.arrow_body import FAST_MIN_BYTES, LazyBody, head_workbook, sheet_members
-from fupin_cli.sources.limits import check_workbook
+from fupin_cli.sources.limits import Budget, check_workbook
 
 HEAD_ROWS = 15  # header rows are looked for in the first rows only
 
@@ -45,6 +46,10 @@ class SheetGrid:
     nrows: int
     merges: list[Merge] | None
     lazy: LazyBody | None = None
+    hidden_rows: Sequence[int] = ()  # Excel row numbers hidden (or filtered out) in the sheet
+    filtered: bool = False
+    date1904: bool = False  # the workbook counts date serials from 1904 (old Mac Excel)
+    sheet_hidden: bool = False  # a hidden or very-hidden sheet (xlrd's reading; calamine's is filtered earlier)
 
     def empty(self) -> bool:
         if any(c is not None and c != "" for col in self.columns for c in col):
@@ -116,6 +121,19 @@ def _check_container(path: Path, display: str) -> None:
                          code="input.not_spreadsheet")
 
 
+_WORKBOOK_PR = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?workbookPr\s[^>]*\bdate1904=\"(?:1|true)\"")
+
+
+def _is_1904(zf: zipfile.ZipFile) -> bool:
+    """The workbook counts date serials from 1904-01-01 (Excel for Mac before 2011)."""
+    try:
+        info = zf.getinfo("xl/workbook.xml")
+    except KeyError:
+        return False
+    with zf.open(info) as fh:
+        return _WORKBOOK_PR.search(fh.read(1 << 20)) is not None
+
+
 def _calamine_error(exc: BaseException, display: str) -> InputError:
     if isinstance(exc, pc.PasswordError):
         return InputError(_ENCRYPTED.format(f=display), code="input.encrypted")
@@ -174,7 +192,8 @@ def _xlrd_sheets(path: Path, display: str) -> Iterator[SheetGrid]:
                     col.append(cell.value)
             cols.append(col)
         merges = [((r0, c0), (r1 - 1, c1 - 1)) for r0, r1, c0, c1 in sh.merged_cells]
-        yield SheetGrid(sh.name, cols, sh.nrows, merges)
+        yield SheetGrid(sh.name, cols, sh.nrows, merges, date1904=book.datemode == 1,
+                        sheet_hidden=getattr(sh, "visibility", 0) != 0)
 
 
 class Workbook:
@@ -186,27 +205,37 @@ class Workbook:
         self.display = display
         self._cal: pc.CalamineWorkbook | None = None
         self._xlrd: list[SheetGrid] | None = None
-        self._check_limits()
+        self.hidden: list[str] = []  # hidden and very-hidden sheets: not data (SPEC §5.1)
+        self.date1904 = False
+        self._budget = self._check_limits()
         try:
             self._cal = pc.CalamineWorkbook.from_path(str(path))
-            self.names = [m.name for m in self._cal.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
+            sheets = [m for m in self._cal.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
+            self.names = [m.name for m in sheets if m.visible == pc.SheetVisibleEnum.Visible]
+            self.hidden = [m.name for m in sheets if m.visible != pc.SheetVisibleEnum.Visible]
         except BaseException as exc:
             if not reader_failure(exc):
                 raise
             if path.suffix.lower() != ".xls" or isinstance(exc, pc.PasswordError):
                 raise _calamine_error(exc, display) from exc
-            self._xlrd = list(_xlrd_sheets(path, display))
+            grids = list(_xlrd_sheets(path, display))
+            self._xlrd = [g for g in grids if not g.sheet_hidden]
+            self.hidden = [g.name for g in grids if g.sheet_hidden]
             self.names = [g.name for g in self._xlrd]
 
-    def _check_limits(self) -> None:
-        """Refuse a zipped workbook that would take memory out of proportion to its content (limits.py)."""
+    def _check_limits(self) -> Budget | None:
+        """Refuse a zipped workbook that would take memory out of proportion to its content (limits.py).
+
+        Large sheets (the fast path) are checked when their head is read, in the same pass."""
         try:
             zf = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError):
-            return  # not a zip (.xls): the reader's own errors apply
+            return None  # not a zip (.xls): the reader's own errors apply
         with zf:
             try:
-                check_workbook(zf, sheet_members(zf), self.display)
+                self.date1904 = _is_1904(zf)
+                later = frozenset(self._large_sheets().values())
+                return check_workbook(zf, sheet_members(zf), self.display, later)
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
                 raise InputError(f"文件“{self.display}”已损坏或不完整(无法解压),请重新导出或从原件复制。",
                                  code="input.corrupt") from exc
@@ -220,10 +249,12 @@ class Workbook:
         try:
             big = self._large_sheets()
             for name in self.names:
-                if name in big:
-                    yield self._head_sheet(name, big[name])
-                else:
-                    yield _calamine_sheet(self._cal, name, self.display)
+                grid = self._head_sheet(name, big[name]) if name in big else _calamine_sheet(self._cal, name, self.display)
+                scan = self._budget.scans.get(name) if self._budget is not None else None
+                if scan is not None:
+                    grid.hidden_rows, grid.filtered = scan.hidden_rows, scan.filtered
+                grid.date1904 = self.date1904
+                yield grid
         finally:
             self.close()
 
@@ -245,7 +276,13 @@ class Workbook:
             return _calamine_sheet(self._cal, name, self.display)
 
         try:
-            copy = pc.CalamineWorkbook.from_filelike(head_workbook(self.path, member, HEAD_ROWS))
+            # over a limit (or damaged) raises InputError here: never a fallback to reading the whole sheet
+            head = head_workbook(self.path, member, HEAD_ROWS, self._budget, name)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"文件“{self.display}”已损坏或不完整(无法解压),请重新导出或从原件复制。",
+                             code="input.corrupt") from exc
+        try:
+            copy = pc.CalamineWorkbook.from_filelike(head)
             grid = _calamine_sheet(copy, name, self.display)
             copy.close()
         except BaseException as exc:  # anything unexpected in the copy: read the sheet as a whole
