@@ -136,7 +136,7 @@ def test_reader_panic_is_a_chinese_error(clean: Path, monkeypatch: pytest.Monkey
 
 
 def test_panic_outside_reading_is_an_internal_error_not_success(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fupin_cli import batch as batch_mod
+    from fupin_cli.commands import batch as batch_mod
 
     def panic(*_a: object, **_k: object) -> None:
         raise PanicException("boom")
