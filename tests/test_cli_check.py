@@ -251,7 +251,7 @@ def _bad_inputs(d: Path) -> dict[str, Path]:
 
 BAD_CASES = {
     "截断.xlsx": "损坏", "乱码.xlsx": "不是有效的Excel", "空文件.xlsx": "空文件", "加密.xlsx": "加密",
-    "说明.txt": "不是支持的表格文件", "假的.xls": "不是有效的Excel", "空.csv": "空文件", "二进制.csv": "不是CSV",
+    "说明.txt": "不是支持的表格文件", "假的.xls": "网页(HTML)", "空.csv": "空文件", "二进制.csv": "不是CSV",
     "文档.xlsx": "不是Excel工作簿", "空工作簿.xlsx": "空的", "缺工资表.xlsx": "工资表",
     "缺协议类型列.xlsx": "协议类型", "不存在.xlsx": "找不到",
 }

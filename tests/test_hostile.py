@@ -405,3 +405,34 @@ def test_hidden_rows_are_data_with_a_warning(tmp_path: Path, autofilter: bool) -
     res = CliRunner().invoke(app, ["check", str(path)], env={"COLUMNS": "300"})
     assert "工作表“工资”第3、4行是" in res.stdout, res.stdout
     assert ("筛选" in res.stdout) == autofilter
+
+
+# --- refused for the wrong reason: .xls that are something else ---------------------------------
+
+def test_real_xlsx_named_xls_is_read(clean: Path, tmp_path: Path) -> None:
+    renamed = tmp_path / "另存.xls"
+    renamed.write_bytes(clean.read_bytes())
+    res = CliRunner().invoke(app, ["check", str(renamed), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["valid"]
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    # an encrypted .xlsx is an OLE2 file with an EncryptedPackage stream, whatever its name
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1000 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 500,
+     "已加密"),
+    ("<html><head><meta charset='utf-8'></head><body><table><tr><td>身份证号</td></tr></table></body></html>"
+     .encode(), "网页(HTML)"),
+    (b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+     b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"/></Workbook>',
+     "Excel 2003 XML"),
+])
+def test_odd_xls_is_named_for_what_it_is(tmp_path: Path, content: bytes, words: str) -> None:
+    path = tmp_path / "导出.xls"
+    path.write_bytes(content)
+    res = run_cli(["check", path])
+    assert res.returncode == 2
+    line = one_chinese_line(res.stderr)
+    assert words in line and "导出.xls" in line, line
+    if words != "已加密":
+        assert "另存为" in line

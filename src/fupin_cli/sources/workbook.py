@@ -92,33 +92,66 @@ def _sniff(path: Path, display: str) -> bytes:
         raise InputError(f"无法读取文件“{display}”:{os_reason(exc)}。", code="input.unreadable") from exc
 
 
-def _check_container(path: Path, display: str) -> None:
-    """Classify a file that claims to be a workbook before handing it to the reader."""
+def _check_container(path: Path, display: str) -> bool:
+    """Classify a file that claims to be a workbook before handing it to the reader.
+
+    Returns True when it is a zipped workbook (.xlsx/.xlsm, also when saved with the old .xls name).
+    """
     magic = _sniff(path, display)
     suffix = path.suffix.lower()
     if not magic:
         raise InputError(f"文件“{display}”是空文件(0字节),不是有效的Excel工作簿。", code="input.empty")
-    if suffix in (".xlsx", ".xlsm"):
-        if magic.startswith(_OLE2):
-            # Excel stores a password-protected .xlsx as an OLE2 container (EncryptedPackage).
+    if magic.startswith(_OLE2):
+        # Excel stores a password-protected .xlsx as an OLE2 container (EncryptedPackage), whatever its name
+        if suffix in (".xlsx", ".xlsm") or _has_encrypted_package(path):
             raise InputError(_ENCRYPTED.format(f=display), code="input.encrypted")
-        if not magic.startswith(_ZIP):
-            raise InputError(f"文件“{display}”不是有效的Excel工作簿(.xlsx),可能是改了扩展名的其他文件。",
+        return False
+    if not magic.startswith(_ZIP):
+        if suffix == ".xls" and _markup_kind(path):
+            raise InputError(f"文件“{display}”其实是{_markup_kind(path)}格式的表格(常见于从业务系统导出),"
+                             f"只是扩展名为.xls。请在Excel中打开,另存为“Excel工作簿(.xlsx)”后再使用。",
                              code="input.not_spreadsheet")
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise InputError(f"文件“{display}”已损坏或不完整(无法解压),请重新导出或从原件复制。",
-                             code="input.corrupt") from exc
-        if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-            raise InputError(f"文件“{display}”不是Excel工作簿(可能是Word等其他文档改了扩展名)。",
-                             code="input.not_spreadsheet")
-    elif suffix == ".xls" and not magic.startswith(_OLE2):
-        if magic.startswith(_ZIP):
-            return  # an .xlsx saved with the old extension: calamine detects the real format
-        raise InputError(f"文件“{display}”不是有效的Excel 97-2003工作簿(.xls),可能是改了扩展名的其他文件。",
+        kind = "Excel工作簿(.xlsx)" if suffix in (".xlsx", ".xlsm") else "Excel 97-2003工作簿(.xls)"
+        raise InputError(f"文件“{display}”不是有效的{kind},可能是改了扩展名的其他文件。"
+                         f"请在Excel中打开后另存为.xlsx再试。", code="input.not_spreadsheet")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise InputError(f"文件“{display}”已损坏或不完整(无法解压),请重新导出或从原件复制。",
+                         code="input.corrupt") from exc
+    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+        raise InputError(f"文件“{display}”不是Excel工作簿(可能是Word等其他文档改了扩展名)。",
                          code="input.not_spreadsheet")
+    return True
+
+
+def _has_encrypted_package(path: Path) -> bool:
+    """An OLE2 file holding an "EncryptedPackage" stream: a password-protected .xlsx."""
+    needle = "EncryptedPackage".encode("utf-16-le")
+    prev = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if needle in prev + chunk:
+                return True
+            prev = chunk[-len(needle):]
+    return False
+
+
+def _markup_kind(path: Path) -> str | None:
+    """'网页(HTML)' or 'XML电子表格(Excel 2003 XML)' for a text table saved with an .xls name."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    for enc in ("utf-8", "utf-16", "gb18030"):
+        try:
+            text = head.decode(enc, errors="ignore").lower()
+        except LookupError:
+            continue
+        if "urn:schemas-microsoft-com:office:spreadsheet" in text or "<workbook" in text and "<?xml" in text:
+            return "XML电子表格(Excel 2003 XML)"
+        if "<html" in text or "<table" in text or "<!doctype html" in text:
+            return "网页(HTML)"
+    return None
 
 
 _WORKBOOK_PR = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?workbookPr\s[^>]*\bdate1904=\"(?:1|true)\"")
@@ -200,7 +233,7 @@ class Workbook:
     """One opened workbook: `names` of its worksheets, then `sheets()` reads them one at a time."""
 
     def __init__(self, path: Path, display: str) -> None:
-        _check_container(path, display)
+        zipped = _check_container(path, display)
         self.path = path
         self.display = display
         self._cal: pc.CalamineWorkbook | None = None
@@ -209,14 +242,18 @@ class Workbook:
         self.date1904 = False
         self._budget = self._check_limits()
         try:
-            self._cal = pc.CalamineWorkbook.from_path(str(path))
+            if zipped and path.suffix.lower() == ".xls":  # an .xlsx saved with the old name: calamine goes by the name
+                with open(path, "rb") as fh:
+                    self._cal = pc.CalamineWorkbook.from_filelike(fh)
+            else:
+                self._cal = pc.CalamineWorkbook.from_path(str(path))
             sheets = [m for m in self._cal.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
             self.names = [m.name for m in sheets if m.visible == pc.SheetVisibleEnum.Visible]
             self.hidden = [m.name for m in sheets if m.visible != pc.SheetVisibleEnum.Visible]
         except BaseException as exc:
             if not reader_failure(exc):
                 raise
-            if path.suffix.lower() != ".xls" or isinstance(exc, pc.PasswordError):
+            if zipped or path.suffix.lower() != ".xls" or isinstance(exc, pc.PasswordError):
                 raise _calamine_error(exc, display) from exc
             grids = list(_xlrd_sheets(path, display))
             self._xlrd = [g for g in grids if not g.sheet_hidden]
