@@ -436,3 +436,48 @@ def test_odd_xls_is_named_for_what_it_is(tmp_path: Path, content: bytes, words: 
     assert words in line and "导出.xls" in line, line
     if words != "已加密":
         assert "另存为" in line
+
+
+# --- reading is complete or it fails (issue 9, item 12) --------------------------------------------
+
+def test_symlink_leaving_the_input_folder_is_exit_2(clean: Path, tmp_path: Path) -> None:
+    data = tmp_path / "数据"
+    data.mkdir()
+    (data / "a.xlsx").write_bytes(clean.read_bytes())
+    outside = tmp_path / "别处"
+    outside.mkdir()
+    (outside / "b.xlsx").write_bytes(clean.read_bytes())
+    (data / "乡镇").symlink_to(outside, target_is_directory=True)
+    res = CliRunner().invoke(app, ["check", str(data), "--json"])
+    assert res.exit_code == 2, res.output
+    err = json.loads(res.stdout)["error"]
+    assert err["code"] == "input.outside_link" and "乡镇" in err["message"]
+
+
+def test_link_inside_the_folder_is_fine(clean: Path, tmp_path: Path) -> None:
+    data = tmp_path / "数据"
+    (data / "乡镇").mkdir(parents=True)
+    (data / "乡镇" / "a.xlsx").write_bytes(clean.read_bytes())
+    (data / "快捷方式").symlink_to(data / "乡镇", target_is_directory=True)
+    res = CliRunner().invoke(app, ["check", str(data), "--json"])
+    assert res.exit_code == 0, res.output
+
+
+def test_unreadable_sub_folder_is_exit_2(clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    data = tmp_path / "数据"
+    (data / "乡镇").mkdir(parents=True)
+    (data / "a.xlsx").write_bytes(clean.read_bytes())
+    (data / "乡镇" / "b.xlsx").write_bytes(clean.read_bytes())
+    real = os.scandir
+
+    def scandir(path: object = ".") -> object:  # as for a folder without read permission (tests may run as root)
+        if str(path).endswith("乡镇"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    res = CliRunner().invoke(app, ["check", str(data)])
+    assert res.exit_code == 2, res.output
+    assert "乡镇" in res.stderr and "没有权限" in res.stderr and "漏读" in res.stderr

@@ -8,13 +8,14 @@ normalises them. Input files are only ever opened for reading.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from fupin_cli.dataset import InputFile, RawTables, SheetInfo
-from fupin_cli.errors import InputError
+from fupin_cli.errors import InputError, os_reason
 from fupin_cli.fsutil import sha256_file
 from fupin_cli.sources.csvfile import read_csv
 from fupin_cli.sources.headers import HeaderMatch, check_ambiguous, detect
@@ -32,6 +33,36 @@ def _hidden(rel: Path) -> bool:
     return any(part.startswith((".", "~$")) for part in rel.parts)
 
 
+def _walk(root: Path, given: str) -> Iterator[Path]:
+    """Every spreadsheet file under `root`. Reading is complete or it fails (SPEC §5.1): a
+    sub-folder that cannot be read, a link that leaves the folder, or a pipe/device with a
+    spreadsheet name stops the run instead of silently leaving its files out."""
+    top = root.resolve()
+
+    def failed(exc: OSError) -> None:
+        raise InputError(f"无法读取输入文件夹“{given}”中的“{exc.filename}”:{os_reason(exc)}。"
+                         f"请检查该文件夹的权限,否则其中的表格会被漏读。", code="input.unreadable") from exc
+
+    for folder, dirs, files in os.walk(root, onerror=failed):
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if not _hidden(Path(d))]
+        for name in [*dirs, *files]:
+            q = here / name
+            if q.is_symlink():
+                target = q.resolve()
+                if not target.is_relative_to(top):
+                    raise InputError(f"输入文件夹“{given}”中的“{q.relative_to(root)}”是指向文件夹外({target})的链接。"
+                                     f"请把要读取的表格直接放进输入文件夹,或删除该链接。", code="input.outside_link")
+        for name in files:
+            q = here / name
+            if _hidden(Path(name)) or q.suffix.lower() not in SUFFIXES:
+                continue
+            if not q.is_file():
+                raise InputError(f"输入文件夹“{given}”中的“{q.relative_to(root)}”不是普通文件(可能是管道或设备)。"
+                                 f"请删除它或换成真正的表格文件。", code="input.not_regular")
+            yield q
+
+
 def discover(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
     """(path, name as shown to the user) of every input file, folders expanded recursively and sorted."""
     if not paths:
@@ -43,8 +74,7 @@ def discover(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
         if not p.exists():
             raise InputError(f"找不到文件或文件夹“{given}”。请检查路径是否正确。", code="input.not_found")
         if p.is_dir():
-            found = sorted((q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SUFFIXES
-                            and not _hidden(q.relative_to(p))), key=lambda q: q.relative_to(p).as_posix())
+            found = sorted(_walk(p, str(given)), key=lambda q: q.relative_to(p).as_posix())
             if not found:
                 raise InputError(f"文件夹“{given}”中没有找到表格文件(.xlsx、.xls、.csv)。",
                                  code="input.no_files")
