@@ -481,3 +481,42 @@ def test_unreadable_sub_folder_is_exit_2(clean: Path, tmp_path: Path, monkeypatc
     res = CliRunner().invoke(app, ["check", str(data)])
     assert res.exit_code == 2, res.output
     assert "乡镇" in res.stderr and "没有权限" in res.stderr and "漏读" in res.stderr
+
+
+# --- fupin's own results among the inputs (issue 9, item 10) ---------------------------------------
+
+def test_results_saved_into_the_input_folder_are_skipped_with_a_note(clean: Path, tmp_path: Path) -> None:
+    data = tmp_path / "数据"
+    data.mkdir()
+    (data / "台账.xlsx").write_bytes(clean.read_bytes())
+    runner = CliRunner()
+
+    def payout() -> dict:
+        res = runner.invoke(app, ["payout", str(data), "--month", "2018-12", "--json", "--show-id"])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)
+
+    before = payout()
+    assert before["people"] == 3
+    for args in (["payout", str(data), "--month", "2018-12", "--output", str(data / "花名册.xlsx")],
+                 ["check", str(data), "--report", str(data / "问题清单.xlsx")],
+                 ["stats", str(data), "--month", "2018-12", "--output", str(data / "统计.xlsx")],
+                 ["eligibility", str(data), "--month", "2018-12", "--output", str(data / "核定结果.xlsx")]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, (args, res.output)
+    assert len(list(data.glob("*.xlsx"))) >= 5
+    after = payout()
+    assert (after["people"], after["amount"]) == (before["people"], before["amount"])
+    res = runner.invoke(app, ["check", str(data)], env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    for name in ("花名册.xlsx", "问题清单.xlsx", "统计.xlsx", "核定结果.xlsx"):
+        assert f"{name}”是fupin生成的结果文件" in res.stdout, (name, res.stdout)
+
+
+def test_a_template_is_read_like_any_input(tmp_path: Path) -> None:
+    from fupin_cli.sources.workbook import Workbook
+
+    res = CliRunner().invoke(app, ["template", str(tmp_path / "模板")])
+    assert res.exit_code == 0, res.output
+    (made,) = (tmp_path / "模板").glob("*.xlsx")
+    assert not Workbook(made, made.name).fupin_result

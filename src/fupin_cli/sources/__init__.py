@@ -155,6 +155,10 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
             books.append((path, shown, None, [path.stem]))
         else:
             wb = Workbook(path, shown)
+            if wb.fupin_result:
+                wb.close()
+                notes.append(f"文件“{shown}”是fupin生成的结果文件(花名册、问题清单、统计表等),不作为输入读取。")
+                continue
             books.append((path, shown, wb, wb.names))
             if wb.hidden:
                 notes.append(f"文件“{shown}”中的隐藏工作表“{'”“'.join(wb.hidden)}”不作为数据读取"

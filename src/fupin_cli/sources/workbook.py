@@ -167,6 +167,18 @@ def _is_1904(zf: zipfile.ZipFile) -> bool:
         return _WORKBOOK_PR.search(fh.read(1 << 20)) is not None
 
 
+def _is_fupin_result(zf: zipfile.ZipFile) -> bool:
+    """The workbook carries the custom property fupin sets on the results it writes."""
+    from fupin_cli.workbooks.cells import RESULT_PROPERTY
+
+    try:
+        info = zf.getinfo("docProps/custom.xml")
+    except KeyError:
+        return False
+    with zf.open(info) as fh:
+        return f'name="{RESULT_PROPERTY}"'.encode() in fh.read(1 << 20)
+
+
 def _calamine_error(exc: BaseException, display: str) -> InputError:
     if isinstance(exc, pc.PasswordError):
         return InputError(_ENCRYPTED.format(f=display), code="input.encrypted")
@@ -239,8 +251,12 @@ class Workbook:
         self._cal: pc.CalamineWorkbook | None = None
         self._xlrd: list[SheetGrid] | None = None
         self.hidden: list[str] = []  # hidden and very-hidden sheets: not data (SPEC §5.1)
+        self.fupin_result = False  # a roster, report… fupin wrote: not an input (SPEC §5.1)
         self.date1904 = False
         self._budget = self._check_limits()
+        if self.fupin_result:
+            self.names = []
+            return
         try:
             if zipped and path.suffix.lower() == ".xls":  # an .xlsx saved with the old name: calamine goes by the name
                 with open(path, "rb") as fh:
@@ -271,6 +287,9 @@ class Workbook:
         with zf:
             try:
                 self.date1904 = _is_1904(zf)
+                self.fupin_result = _is_fupin_result(zf)
+                if self.fupin_result:
+                    return None  # skipped by the caller: nothing of it is read
                 later = frozenset(self._large_sheets().values())
                 return check_workbook(zf, sheet_members(zf), self.display, later)
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:

@@ -46,9 +46,19 @@ WORKBOOK_OPTIONS: dict[str, Any] = {
 }
 
 
-def new_workbook(path: Path, *, constant_memory: bool = False) -> xlsxwriter.Workbook:
-    """An xlsxwriter workbook with the safe options (no string → formula/number/url conversion)."""
-    return xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": constant_memory})
+# A custom document property on every workbook fupin writes as a result (rosters, problem reports,
+# statistics, ledger exports, audit lists): found among the inputs, such a file is skipped with a
+# note (SPEC §5.1). Templates carry none: once filled in, they are inputs.
+RESULT_PROPERTY = "fupin-result"
+
+
+def new_workbook(path: Path, *, constant_memory: bool = False, result: bool = True) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook with the safe options (no string → formula/number/url conversion),
+    marked as a fupin result unless `result` is False (a template)."""
+    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": constant_memory})
+    if result:
+        wb.set_custom_property(RESULT_PROPERTY, "fupin生成的结果文件,不作为输入读取")
+    return wb
 
 
 class Formats:

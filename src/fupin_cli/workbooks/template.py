@@ -136,7 +136,7 @@ def write_templates(folder: Path, region: Region | None = None) -> list[Path]:
     specs = [tables.workshops, tables.laborers, tables.wages]
     path = Path(folder) / TEMPLATE_NAME
     with atomic_path(path) as tmp:
-        wb = new_workbook(tmp)
+        wb = new_workbook(tmp, result=False)
         fmts = Formats(wb)
         # Long lists go to a hidden sheet (Excel limits an inline list to 255 characters).
         long_lists = [(f"{s.title}:{c.key}", ch) for s in specs for c in s.columns
