@@ -520,3 +520,16 @@ def test_a_template_is_read_like_any_input(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     (made,) = (tmp_path / "模板").glob("*.xlsx")
     assert not Workbook(made, made.name).fupin_result
+
+
+# --- --json on every command -------------------------------------------------------------------
+
+def test_template_and_demo_take_json(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["template", str(tmp_path / "模板"), "--json"])
+    assert res.exit_code == 0, res.output
+    files = json.loads(res.stdout)["files"]
+    assert files and all(Path(f).exists() for f in files)
+    res = CliRunner().invoke(app, ["template", str(files[0]), "--json"])  # a file, not a folder
+    assert res.exit_code == 2 and "error" in json.loads(res.stdout)
+    res = CliRunner().invoke(app, ["demo", str(files[0]), "--json"])
+    assert res.exit_code == 2 and "error" in json.loads(res.stdout)
