@@ -533,3 +533,30 @@ def test_template_and_demo_take_json(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "error" in json.loads(res.stdout)
     res = CliRunner().invoke(app, ["demo", str(files[0]), "--json"])
     assert res.exit_code == 2 and "error" in json.loads(res.stdout)
+
+
+# --- a problem list longer than Excel's rows continues on further sheets ----------------------------
+
+def test_problem_report_splits_over_sheets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    from fupin_cli.workbooks import problems as problems_mod
+
+    monkeypatch.setattr(problems_mod, "ROWS_PER_SHEET", 4)  # stands for 1,048,560 rows
+    rows = "".join(f"45212219900101{i:04d},某某,TD001,是,劳务协议,2018-03-01\n" for i in range(10))
+    files = _three_csv(tmp_path / "数据", rows)
+    report = tmp_path / "问题清单.xlsx"
+    res = CliRunner().invoke(app, ["check", *map(str, files), "--report", str(report), "--json"])
+    assert res.exit_code == 1, res.output
+    n = json.loads(res.stdout)["errors"]
+    assert n >= 10
+    wb = openpyxl.load_workbook(report, read_only=True)
+    parts = [s for s in wb.sheetnames if s.startswith("问题清单")]
+    assert parts == ["问题清单"] + [f"问题清单({k})" for k in range(2, len(parts) + 1)]
+    assert len(parts) == -(-n // 4)
+    listed = []
+    for name in parts:
+        for row in wb[name].iter_rows(values_only=True):
+            if row and isinstance(row[0], int):
+                listed.append(row[0])
+    assert listed == list(range(1, n + 1))  # every problem once, numbered across the sheets

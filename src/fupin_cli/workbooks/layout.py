@@ -121,6 +121,7 @@ def write_table(
     notes: list[str] | None = None,
     footer_note: str | None = None,
     print_setup: bool = True,
+    seq_start: int = 1,
 ) -> TableInfo:
     """Write a titled table; `count_text` = (column key, "共{n}人") puts the row count in the 合计 row.
 
@@ -130,7 +131,7 @@ def write_table(
     """
     if seq:
         cols = [Col("__seq__", "int", text=SEQ_HEADER), *cols]
-        frame = frame.assign(__seq__=range(1, len(frame) + 1))
+        frame = frame.assign(__seq__=range(seq_start, seq_start + len(frame)))
     n = len(frame)
     values = []
     for c in cols:

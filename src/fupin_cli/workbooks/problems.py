@@ -21,6 +21,7 @@ from typing import Any
 
 import openpyxl
 import pandas as pd
+import xlsxwriter
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
@@ -86,6 +87,24 @@ def problems_count_text(problems: pd.DataFrame) -> str:
     return f"共{{n}}条(错误{int((sev == 'error').sum())}条,警告{int((sev == 'warning').sum())}条)"
 
 
+# Excel's 1,048,576 rows less the title, header, 合计 and note rows: a longer problem list continues
+# on further sheets (问题清单(2), …) instead of being cut off.
+EXCEL_ROWS = 1_048_576
+ROWS_PER_SHEET = EXCEL_ROWS - 16
+
+
+def write_problem_sheets(wb: xlsxwriter.Workbook, fmts: Formats, name: str, title: str, probs: pd.DataFrame,
+                         footer_note: str | None = None) -> None:
+    """The problem list on one sheet, or on as many as it needs (each titled 第k部分/共m部分)."""
+    parts = max(1, -(-len(probs) // ROWS_PER_SHEET))
+    for k in range(parts):
+        part = probs.iloc[k * ROWS_PER_SHEET:(k + 1) * ROWS_PER_SHEET]
+        more = f"(第{k + 1}部分,共{parts}部分,全部{len(probs)}条)" if parts > 1 else ""
+        write_table(wb.add_worksheet(name if k == 0 else f"{name}({k + 1})"), fmts, title=title + more,
+                    cols=PROBLEM_COLS, frame=part, count_text=("file", problems_count_text(part)),
+                    footer_note=footer_note, seq_start=k * ROWS_PER_SHEET + 1)
+
+
 def write_problems(path: Path, problems: pd.DataFrame, summary: dict | None = None) -> Path:
     """The validation report: 问题清单 (every problem) and 汇总 (counts per file, sheet and code)."""
     path = Path(path)
@@ -96,8 +115,7 @@ def write_problems(path: Path, problems: pd.DataFrame, summary: dict | None = No
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, constant_memory=True)
         fmts = Formats(wb)
-        write_table(wb.add_worksheet("问题清单"), fmts, title="数据问题清单", cols=PROBLEM_COLS, frame=probs,
-                    count_text=("file", problems_count_text(probs)))
+        write_problem_sheets(wb, fmts, "问题清单", "数据问题清单", probs)
         ws = wb.add_worksheet("汇总")
         start = 0
         if summary:

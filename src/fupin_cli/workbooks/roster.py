@@ -12,7 +12,7 @@ from fupin_cli.months import format_month_cn
 from fupin_cli.status import STATUS_LABELS
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table
-from fupin_cli.workbooks.problems import PROBLEM_COLS, problem_frame, problems_count_text
+from fupin_cli.workbooks.problems import problem_frame, write_problem_sheets
 
 if TYPE_CHECKING:
     from fupin_cli.roster import Roster
@@ -107,8 +107,7 @@ def write_roster(path: Path, roster: Roster) -> Path:
                     title=f"{place}就业扶贫车间未兑现奖补人员名单（{cn_month}）", cols=NOT_PAID_COLS,
                     frame=not_paid, count_text=("name", "共{n}条"), footer_note=note)
         probs = problem_frame(_frame(roster.problems))
-        write_table(wb.add_worksheet(SHEETS[4]), fmts, title=f"{place}就业扶贫车间数据问题清单（{cn_month}）",
-                    cols=PROBLEM_COLS, frame=probs, count_text=("file", problems_count_text(probs)),
-                    footer_note=note)
+        write_problem_sheets(wb, fmts, SHEETS[4], f"{place}就业扶贫车间数据问题清单（{cn_month}）", probs,
+                             footer_note=note)
         wb.close()
     return path
