@@ -561,3 +561,26 @@ def test_problem_report_splits_over_sheets(tmp_path: Path, monkeypatch: pytest.M
             if row and isinstance(row[0], int):
                 listed.append(row[0])
     assert listed == list(range(1, n + 1))  # every problem once, numbered across the sheets
+
+
+# --- formulas: the cached value is used, an error value or a missing result is said as such --------
+
+def test_formula_error_and_missing_result_are_reported_as_such(clean: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    src = tmp_path / "src.xlsx"
+    wb = openpyxl.load_workbook(clean)
+    wb["工资"]["D3"] = "=1/0"  # openpyxl saves a formula without its result
+    wb.save(src)
+    member = sheet_member(src, "工资")
+
+    def cells(x: bytes) -> bytes:
+        t = x.decode()
+        t = re.sub(r'<c r="D5"[^>]*><v>1100</v></c>', '<c r="D5" t="e"><f>1/0</f><v>#DIV/0!</v></c>', t)
+        t = re.sub(r'<c r="D6"[^>]*><v>1100</v></c>', '<c r="D6"><f>C6*2</f><v>1100</v></c>', t)
+        return t.encode()
+
+    path = patch_xlsx(src, tmp_path / "公式.xlsx", {member: cells})
+    doc = _check_json([path])
+    found = sorted((i["row"], i["code"], i["value"]) for i in doc["issues"])
+    assert found == [(3, "cell.formula_no_value", "=1/0"), (5, "cell.formula_error", "#DIV/0!")], found

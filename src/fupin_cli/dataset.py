@@ -53,6 +53,9 @@ class RawTables:
     sheets: list[SheetInfo]
     files: list[InputFile]
     notes: list[str] = field(default_factory=list)  # Chinese remarks: skipped sheets, ignored rows
+    # cells whose value the file does not hold: (table, _src, _row, column key, what the cell shows),
+    # an Excel error value (#DIV/0!) or a formula saved without its result (read as empty cells)
+    faults: list[tuple[str, int, int, str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -150,6 +150,7 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
     files: list[InputFile] = []
     books: list[tuple[Path, str, Workbook | None, list[str]]] = []
     notes: list[str] = []
+    faults: list[tuple[str, int, int, str, str]] = []
     for path, shown in found:
         if path.suffix.lower() == ".csv":
             books.append((path, shown, None, [path.stem]))
@@ -186,7 +187,8 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
             if match is None:
                 notes.append(note or f"{where}已跳过。")
                 continue
-            info, frame, sheet_notes = _take_sheet(grid, match, where, shown, src=len(sheets))
+            info, frame, sheet_notes, sheet_faults = _take_sheet(grid, match, where, shown, src=len(sheets))
+            faults += [(match.table, len(sheets), row, key, text) for row, key, text in sheet_faults]
             del grid  # free the cells before the next sheet is read
             used += 1
             sheets.append(info)
@@ -200,11 +202,11 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
     frames = {t: (pd.concat(p, ignore_index=True) if len(p) > 1 else p[0]) if p else None
               for t, p in parts.items()}
     return RawTables(workshops=frames["workshops"], laborers=frames["laborers"], wages=frames["wages"],
-                     sheets=sheets, files=files, notes=notes)
+                     sheets=sheets, files=files, notes=notes, faults=faults)
 
 
 def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
-                src: int) -> tuple[SheetInfo, pd.DataFrame, list[str]]:
+                src: int) -> tuple[SheetInfo, pd.DataFrame, list[str], list[tuple[int, str, str]]]:
     """A recognised sheet → its SheetInfo, its raw frame (with `_src` = `src`) and remarks about it."""
     spec = load_tables().get(match.table)  # type: ignore[arg-type]
     check_ambiguous(match, where)
@@ -237,4 +239,4 @@ def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
     if sf.total_rows:
         rows = "、".join(str(r) for r in sf.total_rows[:10]) + ("等" if len(sf.total_rows) > 10 else "")
         notes.append(f"{where}的合计行(第{rows}行)已忽略。")
-    return info, sf.frame, notes
+    return info, sf.frame, notes, sf.faults

@@ -14,6 +14,7 @@ decompressing (~0.25 s per 60 MB of XML).
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import struct
@@ -41,6 +42,12 @@ _OVERLAP = 32  # bytes kept between chunks so a pattern cut in two is still seen
 _WIDE_REF = re.compile(rb' r="([A-Z]{2,3})\d')  # columns beyond Z (most sheets have none)
 _SHARED_CELL = re.compile(rb't="s"[^>]*>\s*<(?:[A-Za-z_][\w.-]*:)?v>\s*(\d+)')
 _SI_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?si>")
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s([^>]*?)(/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>)", re.S)
+_REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
+_ERROR_TYPE = re.compile(rb'\st="e"')
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]*)<")
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[^>]*>([^<]*)<")
+_CELL_CARRY = 64 << 10  # a cell longer than this across a chunk boundary is not looked at
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s([^>]*)>")
 _HIDDEN = re.compile(rb'\shidden="(?:1|true)"')
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
@@ -72,6 +79,10 @@ class PartScan:
     filtered: bool = False  # the sheet has an autofilter: hidden rows may be filtered out
     count_shared: bool = False  # count the shared-string cells (only when long strings make it matter)
     shared: int = 0
+    look_formulas: bool = True  # also look for formulas saved without a result (small sheets only)
+    # (row, column), 0-based → what the cell shows: an error value (#DIV/0!) or "=formula" without a result
+    faults: dict[tuple[int, int], str] = field(default_factory=dict)
+    _cells_prev: bytes = b""
 
     def feed(self, buf: bytes, start: int) -> None:
         """Count one decompressed chunk (`buf[start:]` is new, what precedes it the overlap).
@@ -92,11 +103,40 @@ class PartScan:
         if (((a[ref + 2] - 65) < 26) & ((a[ref + 3] - 65) < 26)).any():
             for m in _WIDE_REF.finditer(buf):
                 self.wide_col = max(self.wide_col, column_number(m.group(1)))
+        errors = eq[before == 116]  # t="e": an error cell
+        if (((a[errors + 1] == 34) & (a[errors + 2] == 101) & (a[errors + 3] == 34)).any()
+                or (self.look_formulas and b"<f" in buf)):
+            self._faults(buf[start:])
+        else:
+            self._cells_prev = buf[-_CELL_CARRY:]
         if (before == 110).any() and b"hidden=" in buf:
             for m in _ROW_TAG.finditer(buf):
                 number = _ROW_NUMBER.search(b" " + m.group(1))
                 if m.end() > start and number is not None and _HIDDEN.search(b" " + m.group(1)):
                     self.hidden_rows.append(int(number.group(1)))
+
+
+    def _faults(self, new: bytes) -> None:
+        """Error cells and formulas without a cached value in this chunk (a cell cut by the chunk
+        boundary is found in the next call, which sees the end of this one)."""
+        data = self._cells_prev + new
+        skip = len(self._cells_prev)
+        for m in _CELL.finditer(data):
+            if m.end() <= skip:
+                continue
+            attrs, body = m.group(1), m.group(3) or b""
+            ref = _REF.search(b" " + attrs)
+            if ref is None:
+                continue
+            pos = (int(ref.group(2)) - 1, column_number(ref.group(1)) - 1)
+            value = _VALUE.search(body)
+            if _ERROR_TYPE.search(b" " + attrs):
+                self.faults[pos] = (value.group(1) if value else b"#N/A").decode("utf-8", "replace")
+            elif b"<f" in body and (value is None or not value.group(1).strip()):
+                formula = _FORMULA.search(body)
+                text = formula.group(1).decode("utf-8", "replace") if formula else ""
+                self.faults[pos] = "=" + html.unescape(text) if text else "=(公式)"
+        self._cells_prev = data[-_CELL_CARRY:]
 
 
 @dataclass

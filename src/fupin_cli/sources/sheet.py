@@ -37,6 +37,7 @@ class SheetFrame:
     ignored: int
     total_rows: list[int]  # Excel rows of dropped totals
     filled: list[str] = field(default_factory=list)  # merged data cells spread over their rows
+    faults: list[tuple[int, str, str]] = field(default_factory=list)  # (Excel row, column key, #DIV/0! or =formula)
 
 
 def _fill_merged(data: dict[str, Any], match: HeaderMatch, merges: list[Any] | None, start: int,
@@ -188,7 +189,14 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
     ordered["_row"] = cols["_row"]
     frame = pd.DataFrame(ordered, copy=False)
     total_rows = (sus[total_sus] + start + 1).tolist()
-    return SheetFrame(frame, int(len(keep_idx)), ignored, total_rows, filled)
+    return SheetFrame(frame, int(len(keep_idx)), ignored, total_rows, filled, _faults(grid, match, start, n))
+
+
+def _faults(grid: SheetGrid, match: HeaderMatch, start: int, n: int) -> list[tuple[int, str, str]]:
+    """Error values and formulas without a result in the data columns (the reader shows them empty)."""
+    key_of = {j: key for key, j in match.columns.items()}
+    return sorted((r + 1, key_of[c], shown) for (r, c), shown in grid.faults.items()
+                  if c in key_of and start <= r < start + n)
 
 
 def letter(j: int) -> str:

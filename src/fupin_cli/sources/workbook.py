@@ -14,7 +14,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class SheetGrid:
     filtered: bool = False
     date1904: bool = False  # the workbook counts date serials from 1904 (old Mac Excel)
     sheet_hidden: bool = False  # a hidden or very-hidden sheet (xlrd's reading; calamine's is filtered earlier)
+    faults: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → #DIV/0! or =formula
 
     def empty(self) -> bool:
         if any(c is not None and c != "" for col in self.columns for c in col):
@@ -308,7 +309,7 @@ class Workbook:
                 grid = self._head_sheet(name, big[name]) if name in big else _calamine_sheet(self._cal, name, self.display)
                 scan = self._budget.scans.get(name) if self._budget is not None else None
                 if scan is not None:
-                    grid.hidden_rows, grid.filtered = scan.hidden_rows, scan.filtered
+                    grid.hidden_rows, grid.filtered, grid.faults = scan.hidden_rows, scan.filtered, scan.faults
                 grid.date1904 = self.date1904
                 yield grid
         finally:
