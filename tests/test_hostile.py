@@ -584,3 +584,27 @@ def test_formula_error_and_missing_result_are_reported_as_such(clean: Path, tmp_
     doc = _check_json([path])
     found = sorted((i["row"], i["code"], i["value"]) for i in doc["issues"])
     assert found == [(3, "cell.formula_no_value", "=1/0"), (5, "cell.formula_error", "#DIV/0!")], found
+
+
+def test_error_value_in_a_wide_month_cell_is_not_read_as_no_pay(tmp_path: Path) -> None:
+    import openpyxl
+
+    src = tmp_path / "src.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "车间"
+    ws.append(["车间编号", "车间名称", "经营主体", "主体类型", "县(市、区)", "认定日期"])
+    ws.append(["TD001", "电子车间", "某厂", "企业", "田东县", "2018-01-10"])
+    ws = wb.create_sheet("人员")
+    ws.append(["身份证号", "姓名", "车间编号", "是否建档立卡贫困劳动力", "协议类型", "协议起始日期"])
+    ws.append([ID["p1"], "黄秀英", "TD001", "是", "劳务协议", "2018-03-01"])
+    ws = wb.create_sheet("工资")
+    ws.append(["身份证号", "车间编号", *[f"2018年{m}月" for m in range(3, 10)]])
+    ws.append([ID["p1"], "TD001", *[1100] * 7])
+    wb.save(src)
+    member = sheet_member(src, "工资")
+    path = patch_xlsx(src, tmp_path / "宽表.xlsx", {member: lambda x: re.sub(
+        rb'<c r="E2"[^>]*><v>1100</v></c>', b'<c r="E2" t="e"><f>1/0</f><v>#DIV/0!</v></c>', x)})
+    doc = _check_json([path])
+    bad = [(i["row"], i["column"], i["value"]) for i in doc["issues"] if i["severity"] == "error"]
+    assert bad == [(2, "2018年5月", "#DIV/0!")], doc["issues"]

@@ -152,6 +152,8 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
         data.update({k: _from_1904(v) for k, v in data.items() if spec.column(k).type in ("date", "month")})
     filled = _fill_merged(data, match, grid.merges, start, n)
     months = [body.cells(mc.index) for mc in match.months] if match.wide else []
+    if months and grid.faults:  # an error value in a month cell: never read as "no pay that month"
+        months = [_show_faults(arr, grid.faults, mc.index, start) for arr, mc in zip(months, match.months, strict=True)]
     values = [*data.values(), *months]
     key_col = match.columns[spec.key[0]]
     mask = body.suspect(key_col)
@@ -190,6 +192,18 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
     frame = pd.DataFrame(ordered, copy=False)
     total_rows = (sus[total_sus] + start + 1).tolist()
     return SheetFrame(frame, int(len(keep_idx)), ignored, total_rows, filled, _faults(grid, match, start, n))
+
+
+def _show_faults(arr: np.ndarray, faults: dict[tuple[int, int], str], j: int, start: int) -> np.ndarray:
+    """Column j's cells with each error value / result-less formula as its text (then reported by
+    validation as an unreadable amount, with that text as the cell's value)."""
+    mine = [(r - start, shown) for (r, c), shown in faults.items() if c == j and 0 <= r - start < len(arr)]
+    if not mine:
+        return arr
+    out = arr.astype(object)
+    for i, shown in mine:
+        out[i] = shown
+    return out
 
 
 def _faults(grid: SheetGrid, match: HeaderMatch, start: int, n: int) -> list[tuple[int, str, str]]:
