@@ -351,6 +351,9 @@ class Workbook:
 
     def close(self) -> None:
         if self._cal is not None:
-            with contextlib.suppress(Exception):
+            try:
                 self._cal.close()
+            except BaseException as exc:  # closing never matters more than what was read
+                if not reader_failure(exc):
+                    raise
             self._cal = None
