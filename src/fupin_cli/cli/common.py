@@ -57,7 +57,10 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     return Text.assemble(*((literal(p[0]), p[1]) if isinstance(p, tuple) else literal(p) for p in parts))
 
 
-console = LiteralConsole()
+# Output that is not a terminal (a pipe, a file, cron mail) is not cut to rich's default of 80
+# columns: tables choose their layout for this width (see cli/fit.py), paragraphs are not wrapped.
+_PIPE_WIDTH = 160
+console = LiteralConsole(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else _PIPE_WIDTH)
 err_console = LiteralConsole(stderr=True)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from fupin_cli.cli.common import (
     JsonOpt,
@@ -22,9 +21,16 @@ from fupin_cli.cli.common import (
     print_json,
     styled,
 )
+from fupin_cli.cli.fit import Col, print_table
 from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.privacy import mask_text
+
+MONTH_COLUMNS = (Col(label("month")), Col(label("pay"), right=True), Col(label("counted")),
+                 Col(label("months"), label("months_short"), right=True), Col(label("wages"), right=True),
+                 Col(label("reason_note"), wrap=True, min=16))
+PARAM_COLUMNS = (Col(label("param"), wrap=True, min=8), Col(label("param_value"), wrap=True, min=8),
+                 Col(label("param_read_at")), Col(label("param_since")), Col(label("param_source"), wrap=True, min=16))
 
 
 @handle_errors
@@ -52,24 +58,19 @@ def explain(
         print_json(doc)
         return
     console.print(styled((ex.name, "bold"), f" {doc['id_number']}  核算月份 {ex.month}  政策 {ex.policy}({ex.policy_title})"))
+    shown_params: list[list[str]] | None = None
     for p in ex.pairs:
         console.rule(f"车间 {p.workshop_id} {p.workshop_name or ''}({p.county or ''})")
         console.print(f"经营主体:{p.operator or ''};认定日期:{p.certified or '未认定'};撤销日期:{p.withdrawn or '无'}")
         console.print(f"协议:{p.contract_type or ''},{p.start or ''} 至 {p.end or '无固定期限'};"
                       f"窗口期:{p.window_start or ''} 至 {p.window_end or '不限'}({p.anchor_label})")
-        t = Table(show_header=True)
-        for c in [label(k) for k in ("month", "pay", "counted", "months", "wages", "reason_note")]:
-            t.add_column(c)
-        for ln in p.lines:
-            t.add_row(ln.month, money(ln.pay), "是" if ln.counted else "否",
-                      "" if ln.months is None else str(ln.months), "" if ln.wages is None else money(ln.wages), ln.note)
-        console.print(t)
-        pt = Table(title="所用参数", title_justify="left")
-        for c in [label(k) for k in ("param", "param_value", "param_read_at", "param_since", "param_source")]:
-            pt.add_column(c, overflow="fold")
-        for prm in p.params:
-            pt.add_row(prm.label, prm.display, prm.read_at, prm.since or "", prm.source)
-        console.print(pt)
+        rows = [[ln.month, money(ln.pay), "是" if ln.counted else "否", "" if ln.months is None else str(ln.months),
+                 "" if ln.wages is None else money(ln.wages), ln.note] for ln in p.lines]
+        print_table(console, MONTH_COLUMNS, rows)
+        params = [[prm.label, prm.display, prm.read_at, prm.since or "", prm.source] for prm in p.params]
+        if params != shown_params:  # the same parameters for every workshop are shown once
+            print_table(console, PARAM_COLUMNS, params, title="所用参数")
+            shown_params = params
         console.print(f"达标月份:{p.qualified_month or '未达标'};可发放月份:{p.payable_month or '—'};"
                       f"状态:{p.status_label};{mask_text(p.reason) if not show_id else p.reason}")
         console.print(p.decision, style="bold")

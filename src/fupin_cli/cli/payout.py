@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from fupin_cli.cli.common import (
@@ -26,6 +25,7 @@ from fupin_cli.cli.common import (
     month_option,
     print_json,
 )
+from fupin_cli.cli.fit import Col, fit_table, print_table
 from fupin_cli.errors import EXIT_DATA, EXIT_OK, LOCK_TIMEOUT
 from fupin_cli.labels import label
 from fupin_cli.money import money
@@ -37,6 +37,14 @@ if TYPE_CHECKING:
 
 
 SHOW_ROWS = 30
+# One line a person: the workshop name goes first, then the county, then 累计报酬 (issue #11).
+ROSTER_COLUMNS = (Col(label("county"), label("county_short"), drop=2),
+                  Col(label("workshop_id"), label("workshop_id_short")), Col(label("workshop_name"), drop=3),
+                  Col(label("name")), Col(label("id_number")),
+                  Col(label("qualified_month"), label("qualified_month_short")),
+                  Col(label("payable_month"), label("payable_month_short")),
+                  Col(label("months"), label("months_short"), right=True),
+                  Col(label("wages"), right=True, drop=1), Col(label("amount"), right=True))
 
 
 @handle_errors
@@ -75,15 +83,20 @@ def render(s: Settlement, *, show_id: bool) -> None:
     r = s.roster
     err_console.print(describe_month(s.month, s.month_defaulted))
     where = r.county or r.region_name
-    t = Table(title=f"{where}一次性带动就业奖补花名册({format_month(s.month)})", title_justify="left")
-    for c in [label(k) for k in ("county", "workshop", "name", "id_number", "qualified_month", "payable_month", "months", "wages", "amount")]:
-        t.add_column(c, overflow="fold")
-    for row in r.rows.head(SHOW_ROWS).itertuples(index=False):
-        t.add_row(row.county, f"{row.workshop_id} {row.workshop_name}", row.name,
-                  row.id_number if show_id else mask_text(row.id_number), format_month(row.qualified_month),
-                  format_month(row.payable_month), _blank(row.months, str), _blank(row.wages, money),
-                  money(row.amount))
-    console.print(t)
+    shown = r.rows.head(SHOW_ROWS)
+    rows = [[row.county, str(row.workshop_id), str(row.workshop_name), str(row.name),
+             row.id_number if show_id else mask_text(row.id_number), format_month(row.qualified_month),
+             format_month(row.payable_month), _blank(row.months, str), _blank(row.wages, money), money(row.amount)]
+            for row in shown.itertuples(index=False)]
+    title = f"{where}一次性带动就业奖补花名册({format_month(s.month)})"
+    table = fit_table(ROSTER_COLUMNS, rows, console.width, title=title)
+    if table is None:
+        print_table(console, ROSTER_COLUMNS, rows, title=title)
+    else:
+        console.print(table)
+        if not any(c.header.plain.strip() == label("workshop_name") for c in table.columns):  # name left out to keep one line a person
+            names = dict(zip(shown["workshop_id"].astype(str), shown["workshop_name"].astype(str), strict=True))
+            console.print(Text("车间:" + ";".join(f"{k} {v}" for k, v in names.items())))
     if len(r.rows) > SHOW_ROWS:
         console.print(f"……另有 {len(r.rows) - SHOW_ROWS} 人未显示,完整名单见 --output 花名册。", style="dim")
     console.print(f"本月应发 {r.people} 人,共 {money(r.amount)} 元;涉及 {len(r.workshops)} 个车间。")
