@@ -139,13 +139,16 @@ def test_report_writes_problem_list_and_marked_copy(messy: Fixture, tmp_path: Pa
     listed = []
     for row in ws.iter_rows(min_row=header_row + 1, values_only=True):
         if row[0] == "合计":
-            assert f"错误{ds.errors}条" in row[1] and f"警告{ds.warnings}条" in row[1]
+            total = row[col["文件"]]
+            assert f"错误{ds.errors}条" in total and f"警告{ds.warnings}条" in total
             break
-        listed.append((row[col["工作表"]], row[col["行号"]], row[col["列"]], row[col["代码"]],
+        listed.append((row[col["工作表"]], row[col["行号"]], row[col["列"]], row[col["问题"]],
                        row[col["严重程度"]]))
-    expected = [(s, int(r), c, code, {"error": "错误", "warning": "警告"}[sev]) for s, r, c, code, sev in
-                zip(ds.problems["sheet"], ds.problems["row"], ds.problems["column"], ds.problems["code"],
-                    ds.problems["severity"], strict=True)]
+    # Errors first, then warnings, each in the order check lists them; the Chinese title, not the code.
+    order = ds.problems["severity"].map({"error": 0, "warning": 1}).argsort(kind="stable")
+    p = ds.problems.iloc[order]
+    expected = [(s, int(r), c, problem_title(code), {"error": "错误", "warning": "警告"}[sev]) for s, r, c, code, sev in
+                zip(p["sheet"], p["row"], p["column"], p["code"], p["severity"], strict=True)]
     assert listed == expected
 
     copy = tmp_path / "out" / f"{messy.xlsx.stem}_问题标注.xlsx"

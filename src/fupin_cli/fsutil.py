@@ -60,3 +60,20 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def display_names(files: list[str]) -> dict[str, str]:
+    """The name to show for each file: its bare name, or enough of its path to tell apart files
+    of the same name in different folders (never cut where they differ)."""
+    paths = [Path(f) for f in dict.fromkeys(files)]
+    names = [p.name for p in paths]
+    out = {}
+    for p in paths:
+        same = [q for q in paths if q.name == p.name]
+        if names.count(p.name) == 1:
+            out[str(p)] = p.name
+            continue
+        common = Path(os.path.commonpath([str(q) for q in same])) if all(q.is_absolute() == p.is_absolute()
+                                                                         for q in same) else Path()
+        out[str(p)] = str(p.relative_to(common)) if common != Path() and p != common else str(p)
+    return out

@@ -262,6 +262,7 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     # A wide wage sheet repeats the laborer's cells for every month: report each cell once.
     problems = problems.drop_duplicates(["file", "sheet", "row", "column", "code"]).reset_index(drop=True)
     problems["county_code"] = _problem_counties(problems, raw.sheets, ws, lab, wg)
+    problems["name"] = _problem_names(problems, raw.sheets, lab, wg)
     # Rows whose laborer key is unreadable cannot form a pair; they live on in `problems` only.
     lab = lab.loc[lab["id_number"].notna() & lab["workshop_id"].notna()]
 
@@ -406,6 +407,23 @@ def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame
     multi = pd.Series(pd.Series(month_key).duplicated(keep=False).to_numpy(), index=wg.index)
     out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
             message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
+
+
+def _problem_names(problems: pd.DataFrame, sheets: list[SheetInfo], lab: pd.DataFrame, wg: pd.DataFrame) -> list:
+    """The 姓名 on each problem's row (laborer and wage rows), so that a township need not look up
+    who row 24 is; None for workshop rows and rows without a name."""
+    if problems.empty:
+        return []
+    where = pd.DataFrame({"file": [sh.file for sh in sheets], "sheet": [sh.sheet for sh in sheets]})
+    parts = [f[["_src", "_row", "name"]] for f in (lab, wg) if "name" in f.columns]
+    if not parts:
+        return [None] * len(problems)
+    names = pd.concat(parts, ignore_index=True).dropna(subset=["name"])
+    names = names.join(where, on="_src").drop_duplicates(["file", "sheet", "_row"])
+    got = problems[["file", "sheet", "row"]].astype({"row": "float64"}).merge(
+        names.assign(row=names["_row"].astype("float64"))[["file", "sheet", "row", "name"]],
+        on=["file", "sheet", "row"], how="left")
+    return [None if pd.isna(v) else str(v) for v in got["name"].astype(object)]
 
 
 def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.DataFrame, lab: pd.DataFrame,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,6 +20,7 @@ from fupin_cli.cli.common import (
 )
 from fupin_cli.cli.fit import Col, print_table
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
+from fupin_cli.fsutil import display_names
 from fupin_cli.labels import label
 from fupin_cli.privacy import mask_text
 from fupin_cli.problems import problem_title
@@ -65,20 +65,6 @@ PROBLEM_COLUMNS = (Col(label("row"), right=True), Col(label("column"), wrap=True
                    Col(label("value"), wrap=True, min=12), Col(label("problem"), drop=1),
                    Col(label("message"), wrap=True, min=30))
 SEVERITY = {"error": ("错误", "red", "这些行不参与核算,请改正后重新检查"), "warning": ("警告", "yellow", "照常核算,请核对")}
-
-
-def display_names(files: list[str]) -> dict[str, str]:
-    """File name to show: the bare name, or enough of the path to tell apart files of the same name."""
-    paths = [Path(f) for f in dict.fromkeys(files)]
-    names = [p.name for p in paths]
-    out = {}
-    for p in paths:
-        if names.count(p.name) == 1:
-            out[str(p)] = p.name
-        else:
-            common = Path(os.path.commonpath([q for q in paths if q.name == p.name]))
-            out[str(p)] = str(p.relative_to(common)) if p != common else str(p)
-    return out
 
 
 def _problem_rows(grp, *, show_id: bool) -> list[list[str]]:

@@ -25,7 +25,7 @@ from fupin_cli.months import format_month
 
 # How a column's values are written: text (write_string), numbers with a number format, dates, or
 # "auto" (decided per cell by `write_value`, for frames whose columns we do not know).
-Kind = Literal["text", "id", "money", "int", "number", "date", "datetime", "month", "auto"]
+Kind = Literal["text", "id", "money", "int", "number", "date", "datetime", "month", "auto", "wrap"]
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -64,7 +64,7 @@ def new_workbook(path: Path, *, constant_memory: bool = False, result: bool = Tr
 class Formats:
     """The formats of one workbook, created once and cached by (kind, bold)."""
 
-    _NUM = {"id": TEXT_FORMAT, "text": TEXT_FORMAT, "month": TEXT_FORMAT, "money": MONEY_FORMAT,
+    _NUM = {"id": TEXT_FORMAT, "text": TEXT_FORMAT, "wrap": TEXT_FORMAT, "month": TEXT_FORMAT, "money": MONEY_FORMAT,
             "int": "0", "number": "General", "date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "auto": None}
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
@@ -88,6 +88,8 @@ class Formats:
                 props["num_format"] = num
             if bold:
                 props["bold"] = True
+            if kind == "wrap":  # long text (a 说明) wraps inside its bordered cell when printed
+                props["text_wrap"] = True
             fmt = self._cells[key] = self.wb.add_format(props)
         return fmt
 
@@ -152,7 +154,7 @@ def _to_text(v: object) -> str:
 
 def column_values(s: pd.Series, kind: Kind) -> list:
     """The cell values of one column ready for the writer of `kind`; None marks a blank cell."""
-    if kind in ("text", "id"):
+    if kind in ("text", "id", "wrap"):
         mask = s.isna().tolist()
         # An empty text is a blank cell, as the user would have left it.
         return [None if m or v == "" else (v if type(v) is str else _to_text(v))

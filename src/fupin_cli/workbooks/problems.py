@@ -29,32 +29,34 @@ from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
 
 from fupin_cli.errors import FupinError, InputError
-from fupin_cli.fsutil import atomic_path
-from fupin_cli.problems import PROBLEM_COLUMNS
+from fupin_cli.fsutil import atomic_path, display_names
+from fupin_cli.problems import PROBLEM_COLUMNS, problem_title
 from fupin_cli.tables import load_tables, normalise_header
 from fupin_cli.workbooks.cells import Formats, is_missing, new_workbook
 from fupin_cli.workbooks.layout import Col, setup_print, write_table
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 
+# Printed on A4: long texts wrap inside their cells; the Chinese title of the problem instead of its code.
 PROBLEM_COLS = [
-    Col("file", max_width=40),
-    Col("sheet"),
-    Col("row", "int"),
-    Col("column"),
-    Col("value", max_width=30),
-    Col("code"),
     Col("severity_label"),
-    Col("message", max_width=70),
+    Col("file", "wrap", max_width=30),
+    Col("sheet", "wrap", max_width=16),
+    Col("row", "int"),
+    Col("name", max_width=12),
+    Col("column", "wrap", max_width=16),
+    Col("value", "wrap", max_width=24),
+    Col("title", "wrap", max_width=18, label="problem"),
+    Col("message", "wrap", max_width=50),
 ]
 
 COUNT_COLS = [
-    Col("file", max_width=40),
-    Col("sheet"),
-    Col("code"),
     Col("severity_label"),
+    Col("file", "wrap", max_width=30),
+    Col("sheet", "wrap", max_width=16),
+    Col("title", "wrap", max_width=18, label="problem"),
     Col("count", "int", total=True, label="count_rows"),
-    Col("message", max_width=70, label="message_example"),
+    Col("message", "wrap", max_width=50, label="message_example"),
 ]
 
 SUMMARY_LABELS = {
@@ -70,15 +72,21 @@ HEADER_SCAN_ROWS = 30
 
 
 def problem_frame(problems: pd.DataFrame) -> pd.DataFrame:
-    """The problem frame with every PROBLEM_COLUMNS column and a Chinese severity label."""
+    """The problem frame for printing: errors before warnings, file names as short as still tells
+    them apart, the Chinese title of each code and severity."""
     df = problems.copy()
-    for c in PROBLEM_COLUMNS:
+    for c in [*PROBLEM_COLUMNS, "name"]:
         if c not in df.columns:
             df[c] = pd.Series([None] * len(df), index=df.index, dtype=object)
     # The cell content as the reader saw it: 4.52122E+17 must not be shown as 452122000000000000.
     value = [None if is_missing(v) else str(v) for v in df["value"].astype(object)]
-    return df.assign(value=pd.Series(value, index=df.index, dtype=object),
-                     severity_label=df["severity"].map(SEVERITY_LABELS).fillna(df["severity"]))
+    names = display_names([str(f) for f in df["file"].dropna()])
+    df = df.assign(value=pd.Series(value, index=df.index, dtype=object),
+                   file=df["file"].map(lambda f: names.get(str(f), f) if f is not None else f),
+                   title=df["code"].map(lambda c: problem_title(str(c))),
+                   severity_label=df["severity"].map(SEVERITY_LABELS).fillna(df["severity"]))
+    order = df["severity"].map({"error": 0, "warning": 1}).fillna(2)
+    return df.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
 
 def problems_count_text(problems: pd.DataFrame) -> str:
@@ -109,8 +117,8 @@ def write_problems(path: Path, problems: pd.DataFrame, summary: dict | None = No
     """The validation report: 问题清单 (every problem) and 汇总 (counts per file, sheet and code)."""
     path = Path(path)
     probs = problem_frame(problems)
-    key = ["file", "sheet", "code", "severity_label"]
-    counts = (probs.fillna({k: "" for k in key}).groupby(key, sort=True, dropna=False)
+    key = ["severity_label", "file", "sheet", "title"]
+    counts = (probs.fillna({k: "" for k in key}).groupby(key, sort=False, dropna=False)
               .agg(count=("code", "size"), message=("message", "first")).reset_index())
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, constant_memory=True)

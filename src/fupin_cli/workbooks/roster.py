@@ -17,6 +17,7 @@ from fupin_cli.workbooks.problems import problem_frame, write_problem_sheets
 if TYPE_CHECKING:
     from fupin_cli.roster import Roster
 
+SEAL_ROW_HEIGHT = 36  # points: room for a township's seal in 收款单位(签章)
 SHEETS = ("奖补名单", "车间汇总", "县区汇总", "未达标名单", "数据问题")
 
 ROW_COLS = [
@@ -31,7 +32,7 @@ ROW_COLS = [
     Col("qualified_month", "month"),
     Col("payable_month", "month"),
     Col("months", "int"),
-    Col("wages", "money", total=True),
+    Col("wages", "money"),  # a sum of wages means nothing on a signed sheet: 合计 totals people and 奖补金额
     Col("amount", "money", total=True),
 ]
 
@@ -45,6 +46,7 @@ WORKSHOP_COLS = [
     Col("bank_account", "id"),
     Col("people", "int", total=True),
     Col("amount", "money", total=True, label="amount_sum"),
+    Col("stamp", min_width=18),
 ]
 
 COUNTY_COLS = [
@@ -65,12 +67,18 @@ NOT_PAID_COLS = [
     Col("reason", max_width=60),
     Col("months", "int"),
     Col("wages", "money"),
+    Col("short_months", "int"),
+    Col("short_wages", "money"),
     Col("qualified_month", "month"),
 ]
 
 
 def roster_title(place: str, month: int) -> str:
     return f"{place}就业扶贫车间一次性带动就业奖补资金发放花名册（{format_month_cn(month)}）"
+
+
+def _non_target_note(n: int) -> list[str]:
+    return [f"说明:另有非建档立卡贫困劳动力{n}人次不属奖补对象,未列入本名单。"] if n else []
 
 
 def _frame(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -94,18 +102,22 @@ def write_roster(path: Path, roster: Roster) -> Path:
         wb = new_workbook(tmp, constant_memory=True)
         fmts = Formats(wb)
         write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month), cols=ROW_COLS,
-                    frame=rows, count_text=("name", "共{n}人"), signature=True,
+                    frame=rows, count_text=("name", "共{n}人"), signature=True, in_words="amount",
                     notes=[f"说明:{x}" for x in getattr(roster, "notes", None) or []], footer_note=note)
-        write_table(wb.add_worksheet(SHEETS[1]), fmts,
+        summary = wb.add_worksheet(SHEETS[1])
+        summary.set_default_row(SEAL_ROW_HEIGHT)
+        write_table(summary, fmts,
                     title=f"{place}就业扶贫车间一次性带动就业奖补资金车间汇总表（{cn_month}）",
                     cols=WORKSHOP_COLS, frame=_frame(roster.workshops), count_text=("workshop_name", "共{n}个车间"),
-                    signature=True, footer_note=note)
+                    signature=True, footer_note=note, in_words="amount")
         write_table(wb.add_worksheet(SHEETS[2]), fmts,
                     title=f"{place}就业扶贫车间一次性带动就业奖补资金县区汇总表（{cn_month}）",
-                    cols=COUNTY_COLS, frame=_frame(roster.counties), signature=True, footer_note=note)
+                    cols=COUNTY_COLS, frame=_frame(roster.counties), signature=True, footer_note=note,
+                    in_words="amount")
         write_table(wb.add_worksheet(SHEETS[3]), fmts,
                     title=f"{place}就业扶贫车间未兑现奖补人员名单（{cn_month}）", cols=NOT_PAID_COLS,
-                    frame=not_paid, count_text=("name", "共{n}条"), footer_note=note)
+                    frame=not_paid, count_text=("name", "共{n}条"), footer_note=note,
+                    notes=_non_target_note(getattr(roster, "non_target", 0)))
         probs = problem_frame(_frame(roster.problems))
         write_problem_sheets(wb, fmts, SHEETS[4], f"{place}就业扶贫车间数据问题清单（{cn_month}）", probs,
                              footer_note=note)
