@@ -48,6 +48,7 @@ def stats(
     """
     from fupin_cli.commands.stats import run_stats, stats_json
     from fupin_cli.loading import describe_month
+    from fupin_cli.stats import footnotes
 
     with LazyProgress(enabled=not json_out) as prog:
         view = run_stats(paths, month=month_option(month), policy=policy, region=region, ledger_path=ledger,
@@ -68,6 +69,8 @@ def stats(
              str(r.paid_people), money(r.paid_amount), str(r.paid_workshops)] for r in lines]
     print_table(console, COLUMNS, rows, title=f"就业扶贫车间统计(截至 {view.result.month})",
                 styles=[None] * len(view.result.counties) + ["bold"])
+    for note in footnotes(view.result):
+        print_paragraph(console, note)
     print_paragraph(console, view.paragraph)
     for p in view.outputs:
         console.print(f"已写出:{p}")

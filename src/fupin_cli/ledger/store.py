@@ -15,6 +15,7 @@ import pandas as pd
 import platformdirs
 
 from fupin_cli import __version__
+from fupin_cli.clock import local_text
 from fupin_cli.errors import LOCK_TIMEOUT, LedgerError
 from fupin_cli.ledger.lock import ledger_lock
 from fupin_cli.ledger.models import BatchInfo, OutputRecord, RecordResult
@@ -257,6 +258,9 @@ class Ledger(AbstractContextManager["Ledger"]):
         gives their Chinese headers.
         """
         batches = _months_text(self.batches(), ["month"])
+        # For people: status in Chinese, times local (the database keeps the code and the offset).
+        batches["status"] = batches["status"].map(lambda v: BATCH_STATUS_LABELS.get(v, v))
+        batches["created_at"] = batches["created_at"].map(lambda v: local_text(v, seconds=True))
         payouts = _months_text(self._payouts("", ()), ["qualified_month", "payable_month"])
         rows = self._rows("SELECT batch_id, path, sha256, size FROM batch_files ORDER BY batch_id, path")
         files = _frame(rows, FILE_COLUMNS, {"batch_id": _INT, "path": _TEXT, "sha256": _TEXT, "size": _INT})
@@ -283,6 +287,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                             once_per_person=once_per_person, note=note, outputs=outputs or [])
 
 
+BATCH_STATUS_LABELS = {"committed": "已登记"}
 _COMMON_HEADERS = {"batch_id": "批次号", "amount": "金额(元)"}
 
 # Chinese headers for the ledger export (fupin_cli.workbooks.ledger_export), per frame of export_rows().
