@@ -32,14 +32,14 @@ def _mask(m: re.Match[str]) -> str:
 
 
 def mask_text(text: object) -> str:
-    """Mask every ID-like digit run in a string: 452122199001011234 → 452122********1234."""
+    """Mask every ID-like digit run in a string: 451021199001010014 → 451021********0014."""
     if text is None:
         return ""
     return _ID_IN_TEXT.sub(_mask, str(text))
 
 
 def mask_id(text: str) -> str:
-    """452122199001011234 → 452122********1234: region and last four digits stay for recognition."""
+    """451021199001010014 → 451021********0014: region and last four digits stay for recognition."""
     t = str(text)
     if len(t) >= 11:
         return t[:6] + "*" * (len(t) - 10) + t[-4:]

@@ -8,26 +8,10 @@ import typer
 
 from fupin_cli import __version__
 from fupin_cli.cli.common import STATE, console
+from fupin_cli.cli.help_zh import install as install_chinese_help
+from fupin_cli.cli.help_zh import usage_message
 
-
-def _chinese_help_option() -> None:
-    """Typer's --help option text is English; clerks read Chinese. Best effort: skip if internals move."""
-    try:
-        from typer._click.core import Command
-    except ImportError:  # pragma: no cover - another typer layout
-        return
-    original = Command.get_help_option
-
-    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
-        opt = original(self, ctx)
-        if opt is not None and getattr(opt, "help", None) == "Show this message and exit.":
-            opt.help = "显示本帮助并退出"
-        return opt
-
-    Command.get_help_option = get_help_option  # type: ignore[method-assign]
-
-
-_chinese_help_option()
+install_chinese_help()
 
 app = typer.Typer(
     name="fupin",
@@ -67,26 +51,6 @@ def _register() -> None:
 _register()
 
 
-def _usage_message(exc: Exception) -> str:
-    """Click's usage errors, said in Chinese on one line."""
-    from typer._click import exceptions as cx  # typer vendors click; these are its usage errors
-
-    hint = getattr(exc, "param_hint", None)
-    param = getattr(exc, "param", None)
-    if not hint and param is not None:
-        hint = "/".join(getattr(param, "opts", []) or [getattr(param, "name", "") or ""])
-    if isinstance(hint, list | tuple):
-        hint = " / ".join(hint)
-    if isinstance(exc, cx.MissingParameter):
-        return f"缺少参数 {hint}".strip()
-    if isinstance(exc, cx.NoSuchOption):
-        near = f"(是不是要用 {' / '.join(exc.possibilities)}?)" if exc.possibilities else ""
-        return f"没有这个选项:{exc.option_name}{near}"
-    if isinstance(exc, cx.BadParameter):
-        return f"参数 {hint} 的值不正确:{exc.message}"
-    return str(getattr(exc, "message", exc))
-
-
 def main() -> None:
     """Entry point: usage errors become one Chinese line and exit 2 (SPEC §6.3 exit codes)."""
     import sys
@@ -104,7 +68,7 @@ def main() -> None:
             rv = 0
         except cx.UsageError as exc:
             cmd = exc.ctx.command_path if exc.ctx is not None else "fupin"
-            fail("usage", f"{_usage_message(exc)}。查看帮助:{cmd} --help", 2, label="用法错误:")
+            fail("usage", f"{usage_message(exc)}。查看帮助:{cmd} --help", 2, label="用法错误:")
         except typer.Abort:
             rv = 1
         except BrokenPipeError:

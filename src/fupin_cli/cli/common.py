@@ -74,14 +74,22 @@ STATE = State()
 F = TypeVar("F", bound=Callable[..., Any])
 
 # --- shared options -----------------------------------------------------------------------
-Paths = Annotated[list[Path], typer.Argument(help="输入文件(.xlsx/.xls/.csv)或文件夹,可给多个", show_default=False)]
+Paths = Annotated[list[Path], typer.Argument(help="输入文件(.xlsx/.xls/.csv)或文件夹,可给多个", show_default=False,
+                                              metavar="文件或文件夹")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 文档到标准输出(供程序读取)")]
 ShowId = Annotated[bool, typer.Option("--show-id", help="终端输出中显示完整身份证号(默认打码)")]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="地区代码或地区 TOML 文件(默认 451000 百色市)")]
-PolicyOpt = Annotated[str | None, typer.Option("--policy", help="政策参数文件(TOML),默认内置 gx-2018")]
-MonthOpt = Annotated[str | None, typer.Option("--month", help="核算月份,如 2019-05")]
-CountyOpt = Annotated[str | None, typer.Option("--county", help="只看一个县(市、区),新旧名称均可,如 田阳县")]
-LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="账本文件(SQLite)路径")]
+RegionOpt = Annotated[str | None, typer.Option("--region", metavar="代码或文件",
+                                               help="地区代码或地区 TOML 文件(默认 451000 百色市)")]
+PolicyOpt = Annotated[str | None, typer.Option("--policy", metavar="文件", help="政策参数文件(TOML),默认内置 gx-2018")]
+MonthOpt = Annotated[str | None, typer.Option(
+    "--month", metavar="年-月",
+    help="核算月份,如 2019-05。不给出时取工资表中本月以前最后一个有工资的月份(即最后一个完整月份),并在输出中注明")]
+CountyOpt = Annotated[str | None, typer.Option("--county", metavar="县名",
+                                               help="只看一个县(市、区),新旧名称均可,如 田阳县")]
+LedgerOpt = Annotated[Path | None, typer.Option(
+    "--ledger", metavar="文件",
+    help="账本文件(SQLite)路径。不给出时依次取:配置文件中的账本、环境变量 FUPIN_LEDGER、"
+         "用户数据目录下的 fupin/ledger.sqlite3(Linux 为 ~/.local/share/fupin/ledger.sqlite3)")]
 
 
 def handle_errors(fn: F) -> F:

@@ -36,7 +36,7 @@ PARAM_COLUMNS = (Col(label("param"), wrap=True, min=8), Col(label("param_value")
 @handle_errors
 def explain(
     paths: Paths,
-    who: Annotated[str, typer.Option("--id", help="身份证号,或人员表中唯一的姓名")],
+    who: Annotated[str, typer.Option("--id", metavar="身份证号或姓名", help="身份证号,或人员表中唯一的姓名(姓名中的空格不计)")],
     month: MonthOpt = None,
     ledger: LedgerOpt = None,
     policy: PolicyOpt = None,
@@ -46,7 +46,7 @@ def explain(
 ) -> None:
     """逐月说明一个人的核定过程:每月工资、是否计入、累计月数和报酬、所用参数及出处、结论。
 
-    示例:fupin explain 数据.xlsx --id 452122199001011234 --month 2019-02
+    示例:fupin explain 数据.xlsx --id 451021199001010014 --month 2019-02
     """
     from fupin_cli.commands.explain import explain_json, run_explain
 

@@ -179,3 +179,9 @@ def print_paragraph(console: Console, text: str) -> None:
         return
     for line in wrap_text(text, console.width):
         console.print(Text(line), no_wrap=True)
+
+
+def print_wrapped(console: Console, text: str, style: str | None = None) -> None:
+    """A sentence wrapped to the console width between characters, never inside a number."""
+    for line in wrap_text(text, console.width):
+        console.print(Text(line, style=style or ""), no_wrap=True)

@@ -55,7 +55,7 @@ def payout(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="花名册 xlsx 写入路径")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="把本月花名册登记到账本(同一月份重复登记不会重复发放)")] = False,
     ledger: LedgerOpt = None,
-    lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
+    lock_timeout: Annotated[float, typer.Option("--lock-timeout", metavar="秒数", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
     policy: PolicyOpt = None,
     region: RegionOpt = None,
     json_out: JsonOpt = False,

@@ -21,7 +21,7 @@ from fupin_cli.cli.common import (
     month_option,
     print_json,
 )
-from fupin_cli.cli.fit import Col, print_paragraph, print_table
+from fupin_cli.cli.fit import Col, print_paragraph, print_table, print_wrapped
 from fupin_cli.labels import label
 from fupin_cli.money import money
 
@@ -70,7 +70,7 @@ def stats(
     print_table(console, COLUMNS, rows, title=f"就业扶贫车间统计(截至 {view.result.month})",
                 styles=[None] * len(view.result.counties) + ["bold"])
     for note in footnotes(view.result):
-        print_paragraph(console, note)
+        print_wrapped(console, note)
     print_paragraph(console, view.paragraph)
     for p in view.outputs:
         console.print(f"已写出:{p}")
