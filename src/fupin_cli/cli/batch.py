@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fupin_cli.cli.common import JsonOpt, MonthOpt, console, handle_errors, month_option, print_json
+from fupin_cli.cli.common import (
+    JsonOpt,
+    LazyProgress,
+    MonthOpt,
+    console,
+    handle_errors,
+    month_option,
+    print_json,
+)
 from fupin_cli.cli.payout import render_ledger_lists, render_missing
 from fupin_cli.money import money
 from fupin_cli.months import format_month
@@ -38,7 +46,8 @@ def batch(
     from fupin_cli.config import find_config, load_config
 
     cfg = load_config(find_config(config))
-    result = run_batch(cfg, month_option(month))
+    with LazyProgress(enabled=not json_out) as prog:  # shown only on a terminal, never in cron mail
+        result = run_batch(cfg, month_option(month), progress=prog)
     if json_out:
         print_json(result.summary)
     else:

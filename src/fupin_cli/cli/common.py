@@ -173,6 +173,11 @@ def month_option(value: str | None) -> int | None:
     return None if value is None else parse_month_arg(value)
 
 
+# The stage is the description ("读取 数据.xlsx:工资", "检查数据", "核定奖补、登记账本"); the count says what
+# is counted, so that "3/3" is not read as three of anything else.
+PROGRESS_COUNT = "工作表 {task.completed}/{task.total} 个"
+
+
 class LazyProgress:
     """A progress bar on stderr that appears only when the work has taken more than a second.
 
@@ -196,7 +201,7 @@ class LazyProgress:
             if self.progress is not None or not self.enabled:
                 return
             self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                     TextColumn(PROGRESS_COUNT), TimeElapsedColumn(),
                                      console=err_console, transient=True)
             self.progress.start()
             self.task = self.progress.add_task(self.label, total=self.total, completed=self.done)
