@@ -21,7 +21,7 @@ from fupin_cli.cli.common import (
     print_json,
     styled,
 )
-from fupin_cli.cli.fit import Col, print_table
+from fupin_cli.cli.fit import Col, print_table, print_wrapped
 from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.privacy import mask_text
@@ -58,7 +58,9 @@ def explain(
         print_json(doc)
         return
     console.print(styled((ex.name, "bold"), f" {doc['id_number']}  核算月份 {ex.month}  政策 {ex.policy}({ex.policy_title})"))
-    shown_params: list[list[str]] | None = None
+    # The same parameter values for every workshop: one table after them, not one per workshop.
+    same_params = len({tuple((prm.label, prm.display, prm.since, prm.source) for prm in p.params)
+                       for p in ex.pairs}) == 1 and len(ex.pairs) > 1
     for p in ex.pairs:
         console.rule(f"车间 {p.workshop_id} {p.workshop_name or ''}({p.county or ''})")
         console.print(f"经营主体:{p.operator or ''};认定日期:{p.certified or '未认定'};撤销日期:{p.withdrawn or '无'}")
@@ -67,15 +69,25 @@ def explain(
         rows = [[ln.month, money(ln.pay), "是" if ln.counted else "否", "" if ln.months is None else str(ln.months),
                  "" if ln.wages is None else money(ln.wages), ln.note] for ln in p.lines]
         print_table(console, MONTH_COLUMNS, rows)
-        params = [[prm.label, prm.display, prm.read_at, prm.since or "", prm.source] for prm in p.params]
-        if params != shown_params:  # the same parameters for every workshop are shown once
-            print_table(console, PARAM_COLUMNS, params, title="所用参数")
-            shown_params = params
-        console.print(f"达标月份:{p.qualified_month or '未达标'};可发放月份:{p.payable_month or '—'};"
+        if not same_params:
+            print_table(console, PARAM_COLUMNS, _param_rows([p]), title="所用参数")
+        print_wrapped(console, f"达标月份:{p.qualified_month or '未达标'};可发放月份:{p.payable_month or '—'};"
                       f"状态:{p.status_label};{mask_text(p.reason) if not show_id else p.reason}")
-        console.print(p.decision, style="bold")
+        print_wrapped(console, p.decision, style="bold")
+    if same_params:
+        console.rule()
+        print_table(console, PARAM_COLUMNS, _param_rows(ex.pairs), title="所用参数(各车间相同)")
     console.rule()
-    console.print(ex.summary if show_id else mask_text(ex.summary))
+    print_wrapped(console, ex.summary if show_id else mask_text(ex.summary))
+
+
+def _param_rows(pairs: list) -> list[list[str]]:
+    """One row per parameter; the months it was read at, over the given workshops, joined."""
+    rows = []
+    for i, prm in enumerate(pairs[0].params):
+        months = "、".join(dict.fromkeys(p.params[i].read_at for p in pairs))
+        rows.append([prm.label, prm.display, months, prm.since or "", prm.source])
+    return rows
 
 
 def register(app: typer.Typer) -> None:
