@@ -393,7 +393,7 @@ def test_template(tmp_path: Path) -> None:
             if expected is not None:
                 dv = validations[j]
                 assert dv.type == "list" and dv.formula1.strip('"').split(",") == expected
-                assert str(dv.sqref) == f"{cell.column_letter}2:{cell.column_letter}2001"
+                assert str(dv.sqref) == f"{cell.column_letter}2:{cell.column_letter}1048576"  # the whole column
             assert col.header in notes and col.note in notes
     assert "文本" in notes and "合计" in notes
 
