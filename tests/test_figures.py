@@ -95,6 +95,7 @@ def test_footnote_when_a_person_counts_in_two_counties(tmp_path: Path, monkeypat
     doc = json.loads(_invoke("stats", data, "--month", "2018-12", "--json"))
     assert sum(r["employed"] for r in doc["counties"]) == doc["total"]["employed"] + 1
     assert doc["multi_county_people"] == 1
+    assert "田阳县" in [r["county"] for r in doc["counties"]]  # the name in force in 2018-12, as on the roster
     out = tmp_path / "统计.xlsx"
     text = _invoke("stats", data, "--month", "2018-12", "--output", out)
     assert "1人在两个及以上县" in text

@@ -176,7 +176,7 @@ def compute_stats(ds: Dataset, decisions: pd.DataFrame, month: int, region: Regi
         return float(value) if key == "paid_amount" else int(value)
 
     counties = [
-        StatsRow(county=c.name, code=c.code,
+        StatsRow(county=c.name_at(month), code=c.code,  # the name in force in M (田阳县 in 2018)
                  **{k: cast(k, per.get(c.code, 0)) for k, (per, _) in figures.items()})
         for c in region.counties
     ]
