@@ -71,7 +71,7 @@ STATE = State()
 F = TypeVar("F", bound=Callable[..., Any])
 
 # --- shared options -----------------------------------------------------------------------
-Paths = Annotated[list[Path], typer.Argument(help="输入文件(.xlsx/.xls/.csv)或文件夹,可给多个", show_default=False)]
+Paths = Annotated[list[Path], typer.Argument(help="输入文件(.xlsx/.xls/.csv/.parquet)或文件夹,可给多个", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 文档到标准输出(供程序读取)")]
 ShowId = Annotated[bool, typer.Option("--show-id", help="终端输出中显示完整身份证号(默认打码)")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="地区代码或地区 TOML 文件(默认 451000 百色市)")]

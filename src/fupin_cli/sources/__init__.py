@@ -1,6 +1,6 @@
 """Read the input spreadsheets into RawTables (SPEC §3; DESIGN.md "RawTables").
 
-Files (.xlsx/.xlsm/.xls/.csv) or folders of them; each sheet is recognised as 车间/人员/工资
+Files (.xlsx/.xlsm/.xls/.csv/.parquet) or folders of them; each sheet is recognised as 车间/人员/工资
 by its name (exact, then contained such as “人员(那坡镇)”) or, failing that, by its header;
 a table split over several sheets or files is concatenated. Values stay raw; `validate`
 normalises them. Input files are only ever opened for reading.
@@ -19,13 +19,15 @@ from fupin_cli.errors import InputError, os_reason
 from fupin_cli.fsutil import sha256_file
 from fupin_cli.sources.csvfile import read_csv
 from fupin_cli.sources.headers import HeaderMatch, check_ambiguous, detect
+from fupin_cli.sources.parquet import read_parquet
 from fupin_cli.sources.sheet import build, letter
 from fupin_cli.sources.workbook import SheetGrid, Workbook
 from fupin_cli.tables import TABLE_KEYS, load_tables, normalise_header
 
 __all__ = ["read_sources", "discover", "SUFFIXES"]
 
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".parquet")
+SINGLE_TABLE = {".csv": read_csv, ".parquet": read_parquet}  # files holding one table, named by their stem
 Progress = Callable[[str, int, int], None]
 
 
@@ -66,7 +68,7 @@ def _walk(root: Path, given: str) -> Iterator[Path]:
 def discover(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
     """(path, name as shown to the user) of every input file, folders expanded recursively and sorted."""
     if not paths:
-        raise InputError("没有指定输入文件。请给出Excel/CSV文件或所在文件夹。", code="usage.no_input")
+        raise InputError("没有指定输入文件。请给出Excel/CSV/Parquet文件或所在文件夹。", code="usage.no_input")
     out: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for given in paths:
@@ -76,14 +78,14 @@ def discover(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
         if p.is_dir():
             found = sorted(_walk(p, str(given)), key=lambda q: q.relative_to(p).as_posix())
             if not found:
-                raise InputError(f"文件夹“{given}”中没有找到表格文件(.xlsx、.xls、.csv)。",
+                raise InputError(f"文件夹“{given}”中没有找到表格文件(.xlsx、.xls、.csv、.parquet)。",
                                  code="input.no_files")
             files = [(q, str(q)) for q in found]
         elif not p.is_file():  # a FIFO or a device (/dev/zero named x.csv) would hang or never end
             raise InputError(f"“{given}”不是普通文件(可能是管道或设备),无法作为输入。请给出Excel/CSV文件。",
                              code="input.not_regular")
         elif p.suffix.lower() not in SUFFIXES:
-            raise InputError(f"文件“{given}”不是支持的表格文件,只能读取 .xlsx、.xls、.csv 文件。",
+            raise InputError(f"文件“{given}”不是支持的表格文件,只能读取 .xlsx、.xls、.csv、.parquet 文件。",
                              code="input.not_spreadsheet")
         else:
             files = [(p, str(given))]
@@ -152,7 +154,7 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
     notes: list[str] = []
     faults: list[tuple[str, int, int, str, str]] = []
     for path, shown in found:
-        if path.suffix.lower() == ".csv":
+        if path.suffix.lower() in SINGLE_TABLE:
             books.append((path, shown, None, [path.stem]))
         else:
             wb = Workbook(path, shown)
@@ -171,7 +173,7 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
     for path, shown, wb, names in books:
         # hash before reading: the figures recorded are those of the bytes actually read
         files.append(InputFile(path=path, sha256=sha256_file(path), size=path.stat().st_size))
-        grids = wb.sheets() if wb is not None else iter([read_csv(path, shown)])
+        grids = wb.sheets() if wb is not None else iter([SINGLE_TABLE[path.suffix.lower()](path, shown)])
         used = empty = 0
         for grid in grids:
             where = f"文件“{shown}”" if wb is None else f"文件“{shown}”工作表“{grid.name}”"

@@ -26,6 +26,7 @@ from fupin_cli.sources.limits import Budget, check_workbook
 
 if TYPE_CHECKING:
     from fupin_cli.sources.csv_columns import CsvBody
+    from fupin_cli.sources.parquet import ParquetBody
 
 HEAD_ROWS = 15  # header rows are looked for in the first rows only
 
@@ -48,7 +49,7 @@ class SheetGrid:
     columns: list[Sequence[Any]]
     nrows: int
     merges: list[Merge] | None
-    lazy: LazyBody | CsvBody | None = None  # the body read on demand: fastexcel (xlsx) or pyarrow (csv)
+    lazy: LazyBody | CsvBody | ParquetBody | None = None  # the body read on demand (fastexcel, pyarrow)
     hidden_rows: Sequence[int] = ()  # Excel row numbers hidden (or filtered out) in the sheet
     filtered: bool = False
     date1904: bool = False  # the workbook counts date serials from 1904 (old Mac Excel)
