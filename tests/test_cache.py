@@ -130,7 +130,7 @@ def test_same_outputs_every_format_cold_and_cached(expected: dict[str, Any], tmp
     assert expected["payout"]["people"] > 0
     cold = outputs(folder, tmp_path / "cold", tmp_path / "cache")
     (tmp_path / "cold").mkdir(exist_ok=True)
-    entries = list((tmp_path / "cache").rglob("meta.json"))
+    entries = list((tmp_path / "cache").glob("v*/datasets/*/meta.json"))
     assert len(entries) == 1  # written once, then read by the other commands
     warm = outputs(folder, tmp_path / "warm", tmp_path / "cache")
     for name in expected:
@@ -138,10 +138,11 @@ def test_same_outputs_every_format_cold_and_cached(expected: dict[str, Any], tmp
         assert warm[name] == expected[name], (fmt, name, "cached")
 
 
-def _cache_log(caplog: pytest.LogCaptureFixture) -> list[str]:
-    out = [r.getMessage()[:5] for r in caplog.records if r.name == "fupin.cache"]
+def _cache_log(caplog: pytest.LogCaptureFixture, files: bool = False) -> list[str]:
+    """The dataset-level cache messages (first 5 characters), or the per-file ones in full."""
+    out = [r.getMessage() for r in caplog.records if r.name == "fupin.cache"]
     caplog.clear()
-    return out
+    return [m for m in out if m.startswith("文件")] if files else [m[:5] for m in out if not m.startswith("文件")]
 
 
 def test_hit_miss_never_stale_private_and_clear(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -161,14 +162,16 @@ def test_hit_miss_never_stale_private_and_clear(tmp_path: Path, caplog: pytest.L
     with open(folder / "工资.csv", "a", encoding="utf-8", newline="") as fh:
         fh.write(f"{ID['p2']},TD001,2018-07,-5\r\n")
     changed = _run(*c, "check", str(folder), "--json")
-    assert _cache_log(caplog) == ["缓存未命中", "已写入缓存"]
+    seen = [re.match(r"(文件缓存未?命中):([^(]*)", m) for m in _cache_log(caplog, files=True)]
+    assert sorted((m[1], Path(m[2]).name) for m in seen if m) == [
+        ("文件缓存命中", "人员.csv"), ("文件缓存命中", "车间.csv"), ("文件缓存未命中", "工资.csv")]  # only it is read
     assert changed["issues"] != first["issues"]
     assert any(i["sheet"] == "工资" and i["row"] == len(TABLES["工资"][1]) + 2 for i in changed["issues"])
     # --no-cache neither reads nor writes; clear removes everything; results do not change
     assert _run("--no-cache", "--cache-dir", str(tmp_path / "other"), "check", str(folder), "--json") == changed
     assert not (tmp_path / "other").exists()
     res = runner.invoke(app, ["cache", "clear", "--cache-dir", str(tmp_path / "cache"), "--json"])
-    assert json.loads(res.stdout)["removed"] == 2
+    assert json.loads(res.stdout)["removed"] == 2 + 4  # two datasets, four file reads
     assert not list((tmp_path / "cache").rglob("meta.json"))
     assert _run(*c, "check", str(folder), "--json") == changed
 

@@ -14,8 +14,12 @@ reading and validation.
 - Never a source of truth: any unreadable or inconsistent entry is a miss (and is rebuilt); the
   ledger records the input hashes computed for the key, i.e. of the bytes the key describes.
 
-Validation is cross-file (references, duplicates), so the entry is one per set of inputs: a
-changed file makes a new entry.
+Validation is cross-file (references, duplicates), so a validated entry is one per set of
+inputs. Below it, each file's raw read (its recognised sheets as frames, with its notes) is
+cached on its own, keyed by the file's name and sha256: when one township's file changes, only
+that file is read again, then everything is validated. A file whose raw cells do not fit Arrow
+without loss (a small sheet read cell by cell with mixed kinds of cell in one column) is simply
+read again next time.
 """
 
 from __future__ import annotations
@@ -87,29 +91,69 @@ def dataset_key(files: Sequence[tuple[str, str]], region: Any, tables: Any) -> s
     return hashlib.sha256(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-def _entry(key: str, folder: Path | None = None) -> Path:
-    return cache_dir(folder) / f"v{FORMAT}" / key
+def _entry(key: str, folder: Path | None = None, kind: str = "datasets") -> Path:
+    return cache_dir(folder) / f"v{FORMAT}" / kind / key
+
+
+def _write_frames(tmp: Path, frames: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each frame as an Arrow IPC file (0600); their column dtypes, to restore them exactly."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    dtypes = {}
+    for name, df in frames.items():
+        df = df.reset_index(drop=True)
+        dtypes[name] = {c: str(t) for c, t in df.dtypes.items()}
+        target = tmp / f"{name}.arrow"
+        feather.write_feather(pa.Table.from_pandas(df, preserve_index=False), target, compression="uncompressed")
+        os.chmod(target, 0o600)
+    return dtypes
+
+
+def _read_frame(entry: Path, name: str, dtypes: dict[str, str]) -> Any:
+    import pyarrow.feather as feather
+
+    df = feather.read_table(entry / f"{name}.arrow", memory_map=False).to_pandas()
+    if list(df.columns) != list(dtypes):
+        raise ValueError(f"columns of {name} differ")
+    for col, dtype in dtypes.items():
+        if str(df[col].dtype) == dtype:
+            continue
+        if dtype == "object":  # pandas reads Arrow text back as "str"; the frame had Python objects
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+        else:
+            df[col] = df[col].astype(dtype)
+    return df
+
+
+def _publish(entry: Path, write: Callable[[Path], None]) -> Path | None:
+    """Write an entry into a private temporary folder, then rename it into place."""
+    try:
+        root = entry.parent
+        for folder in (root.parent.parent, root.parent, root):
+            _private_mkdir(folder)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name[:16]}.", dir=root))  # 0700
+        try:
+            write(tmp)
+            if not entry.exists():  # else another run wrote the same key meanwhile: same content
+                os.replace(tmp, entry)
+            return entry
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    except Exception as exc:  # a full disk or a read-only home must not stop the payout
+        log.debug("无法写入缓存 %s(%s)", entry, exc)
+        return None
 
 
 def load(key: str) -> Dataset | None:
     """The cached dataset of `key`, or None (absent, unreadable, or from another format)."""
-    import pyarrow.feather as feather
-
     entry = _entry(key)
     try:
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
         if meta.get("key") != key:
             return None
-        frames = {}
-        for name in FRAMES:
-            df = feather.read_table(entry / f"{name}.arrow", memory_map=False).to_pandas()
-            for col, dtype in meta["dtypes"][name].items():
-                if dtype == "object" and str(df[col].dtype) != "object":
-                    # pandas reads Arrow text back as "str"; the frame had Python objects (None, not NaN)
-                    df[col] = df[col].astype(object).where(df[col].notna(), None)
-            if list(df.columns) != list(meta["dtypes"][name]):
-                return None
-            frames[name] = df
+        frames = {name: _read_frame(entry, name, meta["dtypes"][name]) for name in FRAMES}
         return Dataset(**frames,
                        sheets=[SheetInfo(**s) for s in meta["sheets"]],
                        files=[InputFile(path=Path(f["path"]), sha256=f["sha256"], size=f["size"]) for f in meta["files"]],
@@ -128,43 +172,73 @@ def _private_mkdir(path: Path) -> None:
         os.chmod(path, 0o700)
 
 
+def _write_meta(tmp: Path, meta: dict) -> None:
+    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    os.chmod(tmp / "meta.json", 0o600)
+
+
 def store(key: str, ds: Dataset) -> Path | None:
     """Write the entry (owner-only); None when the cache cannot be written (the run goes on)."""
-    import pyarrow as pa
-    import pyarrow.feather as feather
+    def write(tmp: Path) -> None:
+        dtypes = _write_frames(tmp, {name: getattr(ds, name) for name in FRAMES})
+        _write_meta(tmp, {"key": key, "format": FORMAT, "dtypes": dtypes,
+                          "sheets": [asdict(s) for s in ds.sheets],
+                          "files": [{"path": str(f.path), "sha256": f.sha256, "size": f.size} for f in ds.files],
+                          "notes": list(ds.notes)})
 
-    entry = _entry(key)
-    try:
-        root = entry.parent
-        _private_mkdir(root.parent)
-        _private_mkdir(root)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:16]}.", dir=root))  # 0700
+    return _publish(_entry(key), write)
+
+
+class FileParts:
+    """The per-file store read_sources uses (sources.PartStore)."""
+
+    def _key(self, file: InputFile, shown: str) -> str:
+        from fupin_cli.tables import load_tables
+
+        doc = {"format": FORMAT, "code": code_digest(), "tables": load_tables().model_dump(mode="json"),
+               "file": [shown, file.sha256]}
+        return hashlib.sha256(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+    def get(self, file: InputFile, shown: str) -> Any:
+        from fupin_cli.sources import FilePart
+
+        entry = _entry(self._key(file, shown), kind="files")
         try:
-            dtypes = {}
-            for name in FRAMES:
-                df = getattr(ds, name).reset_index(drop=True)
-                dtypes[name] = {c: str(t) for c, t in df.dtypes.items()}
-                target = tmp / f"{name}.arrow"
-                feather.write_feather(pa.Table.from_pandas(df, preserve_index=False), target,
-                                      compression="uncompressed")
-                os.chmod(target, 0o600)
-            meta = {"key": key, "format": FORMAT, "dtypes": dtypes,
-                    "sheets": [asdict(s) for s in ds.sheets],
-                    "files": [{"path": str(f.path), "sha256": f.sha256, "size": f.size} for f in ds.files],
-                    "notes": list(ds.notes)}
-            (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-            os.chmod(tmp / "meta.json", 0o600)
-            if entry.exists():  # another run wrote the same key meanwhile: same content
-                shutil.rmtree(tmp, ignore_errors=True)
-                return entry
-            os.replace(tmp, entry)
-            return entry
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-    except Exception as exc:  # a full disk or a read-only home must not stop the payout
-        log.debug("无法写入缓存 %s(%s)", entry, exc)
-        return None
+            meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+            frames = [_read_frame(entry, f"sheet{i}", d) for i, d in enumerate(meta["dtypes"].values())]
+            part = FilePart([SheetInfo(**s) for s in meta["sheets"]], frames, list(meta["notes"]), list(meta["names"]),
+                            [tuple(f) for f in meta["faults"]], list(meta["open_notes"]))
+        except FileNotFoundError:
+            log.debug("文件缓存未命中:%s", shown)
+            return None
+        except Exception as exc:
+            log.debug("文件缓存条目 %s 无法读取(%s),已删除", entry, exc)
+            shutil.rmtree(entry, ignore_errors=True)
+            return None
+        log.debug("文件缓存命中:%s(未改变,不再读取)", shown)
+        return part
+
+    def put(self, file: InputFile, shown: str, part: Any) -> None:
+        from pandas.api.types import infer_dtype
+
+        for frame in part.frames:  # only what Arrow holds without loss: text, numbers, dates
+            for col in frame.columns:
+                if frame[col].dtype == object and infer_dtype(frame[col], skipna=True) not in ("string", "empty"):
+                    log.debug("文件 %s 的列 %s 含多种单元格,不写入文件缓存", shown, col)
+                    return
+
+        def write(tmp: Path) -> None:
+            dtypes = _write_frames(tmp, {f"sheet{i}": f for i, f in enumerate(part.frames)})
+            _write_meta(tmp, {"format": FORMAT, "dtypes": dtypes, "sheets": [asdict(s) for s in part.sheets],
+                              "notes": list(part.notes), "names": list(part.names),
+                              "faults": [list(f) for f in part.faults], "open_notes": list(part.open_notes)})
+
+        _publish(_entry(self._key(file, shown), kind="files"), write)
+
+
+def file_parts() -> FileParts | None:
+    """The per-file store, when the cache is on."""
+    return FileParts() if SETTINGS.enabled else None
 
 
 def cached(files: Sequence[tuple[Path, str]], region: Any, build: Callable[[], Dataset]) -> Dataset:
@@ -200,6 +274,6 @@ def clear(folder: Path | None = None) -> tuple[Path, int]:
     if root.is_dir():
         for sub in root.iterdir():
             if sub.is_dir() and sub.name.startswith("v"):
-                removed += sum(1 for e in sub.iterdir() if e.is_dir() and not e.name.startswith("."))
+                removed += sum(1 for e in sub.glob("*/*") if e.is_dir() and not e.name.startswith("."))
                 shutil.rmtree(sub)
     return root, removed

@@ -27,12 +27,12 @@ def load_dataset(paths: Sequence[str | Path], *, region: Region, progress: Progr
 
 def _read_and_validate(paths: Sequence[str | Path], region: Region, progress: Progress | None) -> Dataset:
     if progress is None:
-        return validate(read_sources(list(paths)), region)
+        return validate(read_sources(list(paths), store=cache.file_parts()), region)
 
     def reading(label: str, done: int, total: int) -> None:
         progress(f"读取 {label}", done - 1, total)  # sources reports a sheet as it starts reading it
 
-    raw = read_sources(list(paths), progress=reading)
+    raw = read_sources(list(paths), progress=reading, store=cache.file_parts())
     n = len(raw.sheets)
     progress("检查数据", n, n)
     return validate(raw, region)
