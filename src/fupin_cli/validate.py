@@ -395,7 +395,7 @@ def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame
         names_arr = lab.loc[ok_rows, "name"].astype(object).to_numpy()
         nm = pd.Series(np.where(hit_pair, names_arr[np.maximum(pos, 0)], None), index=wg.index[good.to_numpy()])
         wname = wg.loc[good, "name"]
-        mism = wname.notna() & nm.notna() & (wname.astype(object) != nm)
+        mism = pd.Series(_differs(wname, nm.to_numpy()), index=wname.index)
         out.add(graw, mism.index[mism.to_numpy()], key="name", code="name.mismatch", severity="warning",
                 message="姓名与人员表(" + nm[mism].astype(str) + ")不一致,请核对")
     # Only rows that will be summed count as "several rows a month"; a rejected row is reported on its own.
@@ -406,6 +406,19 @@ def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame
     multi = pd.Series(pd.Series(month_key).duplicated(keep=False).to_numpy(), index=wg.index)
     out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
             message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
+
+
+def _differs(a: pd.Series, b: np.ndarray) -> np.ndarray:
+    """a != b where both are present; compared in Arrow, so that millions of wage rows do not each
+    become a Python string (national-scale CSV, issue 13)."""
+    import pyarrow as pa
+    import pyarrow.compute as pac
+
+    try:
+        x, y = pa.array(a, type=pa.string(), from_pandas=True), pa.array(b, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a cell that is not text: compare as objects
+        return (a.notna() & pd.Series(b, index=a.index).notna() & (a.astype(object) != b)).to_numpy()
+    return pac.fill_null(pac.not_equal(x, y), False).to_numpy(zero_copy_only=False)
 
 
 def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.DataFrame, lab: pd.DataFrame,
