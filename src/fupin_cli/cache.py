@@ -2,7 +2,7 @@
 reading and validation.
 
 - Key: sha256 over the cache format, the tool's version and a digest of its own code and data
-  files (a changed rule or table definition is a different tool), the region, the table
+  files and of the readers' versions (a changed rule, table definition or reader is a different tool), the region, the table
   definitions, and each input file's name as shown and sha256. The policy is not part of it:
   validation does not depend on the policy (evaluation, which does, always runs).
 - Content: the Dataset's frames as Arrow IPC files and its sheets, files and notes as JSON, in
@@ -72,11 +72,20 @@ def cache_dir(folder: Path | None = None) -> Path:
     return platformdirs.user_cache_path("fupin", appauthor=False)
 
 
+READERS = ("pandas", "numpy", "pyarrow", "python-calamine", "fastexcel", "xlrd")  # they shape the cells
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """sha256 of the package's own .py and data files: a changed rule is a different tool."""
+    """sha256 of the package's own .py and data files and of the readers' versions: a changed rule
+    or an upgraded reader is a different tool."""
+    from importlib.metadata import PackageNotFoundError, version
+
     root = Path(__file__).resolve().parent
     h = hashlib.sha256(__version__.encode())
+    for dist in READERS:
+        with contextlib.suppress(PackageNotFoundError):
+            h.update(f"{dist}={version(dist)}\0".encode())
     for p in sorted(root.rglob("*")):
         if p.suffix in (".py", ".toml") and p.is_file():
             h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
