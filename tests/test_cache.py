@@ -10,7 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 import stat
+from datetime import UTC
+from datetime import date as date_
+from datetime import datetime as dt_
+from datetime import time as time_
+from datetime import timedelta as delta_
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +203,42 @@ def test_damaged_entry_is_a_miss_and_ledger_keeps_hashes(tmp_path: Path, caplog:
         rows = conn.execute("SELECT path, sha256 FROM batch_files ORDER BY path").fetchall()
     assert sorted((Path(p).name, h) for p, h in rows) == sorted(
         (f.name, hashlib.sha256(f.read_bytes()).hexdigest()) for f in folder.iterdir())
+
+
+def test_file_parts_keep_every_cell_kind(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The messy township workbook (dates, text dates, numbers for IDs, merged cells, …) from the
+    per-file cache gives the same dataset as reading it."""
+    import numpy as np
+
+    from fupin_cli import cache
+    from fupin_cli.cache_cells import decode_objects, encode_objects
+    from fupin_cli.loading import load_dataset
+    from fupin_cli.problems import problems_to_records
+    from fupin_cli.region import load_region
+    from xlsxfixtures import write_messy
+
+    odd = np.array([None, "2019-03", 1.5, float("nan"), 7, True, date_(2019, 3, 1), dt_(2019, 3, 1, 8, 30),
+                    time_(8, 30), delta_(days=2), 452122199001011234], dtype=object)
+    back = decode_objects(encode_objects(odd))
+    assert [type(v) for v in back] == [type(v) for v in odd]
+    assert [repr(v) for v in back] == [repr(v) for v in odd]
+    assert encode_objects(np.array([dt_(2019, 3, 1, tzinfo=UTC)], dtype=object)) is None
+    assert encode_objects(np.array([10**30], dtype=object)) is None
+
+    fx = write_messy(tmp_path / "messy")
+    plain = load_dataset(fx.paths, region=load_region())
+    cache.configure(enabled=True, folder=tmp_path / "cache")
+    caplog.set_level("DEBUG", logger="fupin.cache")
+    load_dataset(fx.paths, region=load_region())
+    for entry in (tmp_path / "cache").glob("v*/datasets/*"):
+        shutil.rmtree(entry)  # only the per-file entries remain: read from them, validate again
+    caplog.clear()
+    again = load_dataset(fx.paths, region=load_region())
+    assert sum("文件缓存命中" in r.getMessage() for r in caplog.records) == 2
+    assert problems_to_records(again.problems) == problems_to_records(plain.problems)
+    for key in ("workshops", "laborers", "wages"):
+        a, b = getattr(again, key), getattr(plain, key)
+        assert a.astype(object).where(a.notna(), None).values.tolist() == \
+            b.astype(object).where(b.notna(), None).values.tolist(), key
+        assert dict(a.dtypes) == dict(b.dtypes)
+    assert again.sheets == plain.sheets and again.notes == plain.notes

@@ -17,8 +17,8 @@ reading and validation.
 Validation is cross-file (references, duplicates), so a validated entry is one per set of
 inputs. Below it, each file's raw read (its recognised sheets as frames, with its notes) is
 cached on its own, keyed by the file's name and sha256: when one township's file changes, only
-that file is read again, then everything is validated. A file whose raw cells do not fit Arrow
-without loss (a small sheet read cell by cell with mixed kinds of cell in one column) is simply
+that file is read again, then everything is validated. Cells keep their own Python kind
+(cache_cells.py); a file holding a cell of a kind that cannot be stored without loss is simply
 read again next time.
 """
 
@@ -209,12 +209,16 @@ class FileParts:
         return hashlib.sha256(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
     def get(self, file: InputFile, shown: str) -> Any:
+        import pyarrow.feather as feather
+
+        from fupin_cli.cache_cells import table_to_frame
         from fupin_cli.sources import FilePart
 
         entry = _entry(self._key(file, shown), kind="files")
         try:
             meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
-            frames = [_read_frame(entry, f"sheet{i}", d) for i, d in enumerate(meta["dtypes"].values())]
+            frames = [table_to_frame(feather.read_table(entry / f"sheet{i}.arrow", memory_map=False), objects, dtypes)
+                      for i, (objects, dtypes) in enumerate(meta["frames"])]
             part = FilePart([SheetInfo(**s) for s in meta["sheets"]], frames, list(meta["notes"]), list(meta["names"]),
                             [tuple(f) for f in meta["faults"]], list(meta["open_notes"]))
         except FileNotFoundError:
@@ -228,17 +232,24 @@ class FileParts:
         return part
 
     def put(self, file: InputFile, shown: str, part: Any) -> None:
-        from pandas.api.types import infer_dtype
+        import pyarrow.feather as feather
 
-        for frame in part.frames:  # only what Arrow holds without loss: text, numbers, dates
-            for col in frame.columns:
-                if frame[col].dtype == object and infer_dtype(frame[col], skipna=True) not in ("string", "empty"):
-                    log.debug("文件 %s 的列 %s 含多种单元格,不写入文件缓存", shown, col)
-                    return
+        from fupin_cli.cache_cells import frame_to_table
+
+        tables = []
+        for frame in part.frames:  # every cell with its own kind (cache_cells), or not cached at all
+            enc = frame_to_table(frame)
+            if enc is None:
+                log.debug("文件 %s 含无法无损保存的单元格,不写入文件缓存", shown)
+                return
+            tables.append((enc, {c: str(t) for c, t in frame.dtypes.items()}))
 
         def write(tmp: Path) -> None:
-            dtypes = _write_frames(tmp, {f"sheet{i}": f for i, f in enumerate(part.frames)})
-            _write_meta(tmp, {"format": FORMAT, "dtypes": dtypes, "sheets": [asdict(s) for s in part.sheets],
+            for i, ((table, _), _) in enumerate(tables):
+                feather.write_feather(table, tmp / f"sheet{i}.arrow", compression="uncompressed")
+                os.chmod(tmp / f"sheet{i}.arrow", 0o600)
+            _write_meta(tmp, {"format": FORMAT, "frames": [[objects, dtypes] for (_, objects), dtypes in tables],
+                              "sheets": [asdict(s) for s in part.sheets],
                               "notes": list(part.notes), "names": list(part.names),
                               "faults": [list(f) for f in part.faults], "open_notes": list(part.open_notes)})
 
