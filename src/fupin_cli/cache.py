@@ -254,7 +254,8 @@ class FileParts:
                               "notes": list(part.notes), "names": list(part.names),
                               "faults": [list(f) for f in part.faults], "open_notes": list(part.open_notes)})
 
-        _publish(_entry(self._key(file, shown), kind="files"), write)
+        if _publish(_entry(self._key(file, shown), kind="files"), write) is not None:
+            log.debug("文件已写入缓存:%s", shown)
 
 
 def file_parts() -> FileParts | None:
