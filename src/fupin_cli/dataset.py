@@ -109,6 +109,8 @@ def pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndarr
         # values only in `b` still need distinct codes: they match no laborer row, but must not collide
         only_b = np.flatnonzero(to_a < 0)
         to_a[only_b] = len(ua) + np.arange(len(only_b))
+        if not len(to_a):  # no value at all in `b` (every cell empty or unreadable)
+            return ca, np.full(len(cb_local), -1, dtype=np.int64), len(ua)
         cb = np.where(cb_local >= 0, to_a[np.maximum(cb_local, 0)], -1)
         return ca, cb, len(ua) + len(only_b)
 

@@ -54,7 +54,20 @@ def _umask() -> int:
     return mask
 
 
+_HASHES: dict[tuple[str, int, int, int], str] = {}
+
+
 def sha256_file(path: Path) -> str:
+    """sha256 of the file's bytes; remembered for this process while its size, mtime and inode stay
+    (the cache key and the ledger hash one input once)."""
+    st = os.stat(path)
+    key = (str(Path(path).resolve()), st.st_mtime_ns, st.st_size, st.st_ino)
+    if key not in _HASHES:
+        _HASHES[key] = _sha256(path)
+    return _HASHES[key]
+
+
+def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

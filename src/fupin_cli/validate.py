@@ -396,7 +396,7 @@ def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame
         names_arr = lab.loc[ok_rows, "name"].astype(object).to_numpy()
         nm = pd.Series(np.where(hit_pair, names_arr[np.maximum(pos, 0)], None), index=wg.index[good.to_numpy()])
         wname = wg.loc[good, "name"]
-        mism = wname.notna() & nm.notna() & (wname.astype(object) != nm)
+        mism = pd.Series(_differs(wname, nm.to_numpy()), index=wname.index)
         out.add(graw, mism.index[mism.to_numpy()], key="name", code="name.mismatch", severity="warning",
                 message="姓名与人员表(" + nm[mism].astype(str) + ")不一致,请核对")
     # Only rows that will be summed count as "several rows a month"; a rejected row is reported on its own.
@@ -424,6 +424,19 @@ def _problem_names(problems: pd.DataFrame, sheets: list[SheetInfo], lab: pd.Data
         names.assign(row=names["_row"].astype("float64"))[["file", "sheet", "row", "name"]],
         on=["file", "sheet", "row"], how="left")
     return [None if pd.isna(v) else str(v) for v in got["name"].astype(object)]
+
+
+def _differs(a: pd.Series, b: np.ndarray) -> np.ndarray:
+    """a != b where both are present; compared in Arrow, so that millions of wage rows do not each
+    become a Python string (national-scale CSV, issue 13)."""
+    import pyarrow as pa
+    import pyarrow.compute as pac
+
+    try:
+        x, y = pa.array(a, type=pa.string(), from_pandas=True), pa.array(b, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a cell that is not text: compare as objects
+        return (a.notna() & pd.Series(b, index=a.index).notna() & (a.astype(object) != b)).to_numpy()
+    return pac.fill_null(pac.not_equal(x, y), False).to_numpy(zero_copy_only=False)
 
 
 def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.DataFrame, lab: pd.DataFrame,

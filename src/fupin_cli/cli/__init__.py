@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,17 +35,29 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整的程序调用栈(供技术支持排查)")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="不使用也不写入已检查数据的缓存")] = False,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="缓存文件夹(默认为用户缓存目录下的 fupin)",
+                                                   show_default=False)] = None,
 ) -> None:
     """就业扶贫车间一次性带动就业奖补核算工具。"""
     STATE.debug = debug
+    from fupin_cli import cache
+
+    cache.configure(enabled=not no_cache, folder=cache_dir)
+    if debug:  # cache hits and misses, and other library remarks, on stderr
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="[调试] %(name)s: %(message)s")
+        for noisy in ("asyncio", "fsspec", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _register() -> None:
-    from fupin_cli.cli import batch, check, demo, eligibility, explain, ledger, payout, stats, template
+    from fupin_cli.cli import batch, cache, check, demo, eligibility, explain, ledger, payout, stats, template
 
     app.command("check", help=check.check.__doc__)(check.check)
     app.command("template", help=template.template.__doc__)(template.template)
-    for mod in (payout, eligibility, explain, stats, batch, demo, ledger):
+    for mod in (payout, eligibility, explain, stats, batch, demo, ledger, cache):
         mod.register(app)
 
 

@@ -74,7 +74,7 @@ STATE = State()
 F = TypeVar("F", bound=Callable[..., Any])
 
 # --- shared options -----------------------------------------------------------------------
-Paths = Annotated[list[Path], typer.Argument(help="输入文件(.xlsx/.xls/.csv)或文件夹,可给多个", show_default=False,
+Paths = Annotated[list[Path], typer.Argument(help="输入文件(.xlsx/.xls/.csv/.parquet)或文件夹,可给多个", show_default=False,
                                               metavar="文件或文件夹")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 文档到标准输出(供程序读取)")]
 ShowId = Annotated[bool, typer.Option("--show-id", help="终端输出中显示完整身份证号(默认打码)")]

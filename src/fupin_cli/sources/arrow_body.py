@@ -217,6 +217,10 @@ class LazyBody:
     full: Callable[[], Any]  # calamine read of the whole sheet (the exact fallback)
     reader: Any = field(default=None, repr=False)
 
+    def load(self, start: int, data: dict[int, bool], look: list[int],
+             objects: frozenset[int] = frozenset()) -> FastColumns | None:
+        return load_body(self, start, data, look, objects)
+
 
 # Every character Python's str.isspace() accepts (RE2 has no such class): empty-looking cells.
 _SPACES = r"^[\p{Z}\t\n\x{0b}\f\r\x{1c}-\x{1f}\x{85}]*$"

@@ -42,7 +42,58 @@ def _delimiter(text: str) -> str:
 
 
 def read_csv(path: Path, display: str) -> SheetGrid:
-    """All cells as text ("" for empty); the sheet name is the file stem."""
+    """The head rows as text, the body read by pyarrow once the header is known (csv_columns.py);
+    the exact row-by-row read where that path cannot be sure. The sheet name is the file stem."""
+    return _columnar(path, display) or read_rows(path, display)
+
+
+def _columnar(path: Path, display: str) -> SheetGrid | None:
+    from fupin_cli.sources.csv_columns import HEAD_BYTES, CsvBody, delimiter_of, head_rows, sniff
+    from fupin_cli.sources.workbook import HEAD_ROWS
+
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError:
+        return None  # the exact reader words the error
+    if not head.strip():
+        return None
+    sniffed = sniff(head, complete=len(head) >= size)
+    if sniffed is None:
+        return None
+    delimiter = delimiter_of(sniffed.text)
+    parsed = head_rows(sniffed, delimiter, HEAD_ROWS)
+    if parsed is None:
+        return None
+    rows, starts = parsed
+    width = max((len(r) for r in rows), default=0)
+    columns = list(zip(*[r + [""] * (width - len(r)) for r in rows], strict=True)) if rows else []
+    body = CsvBody(path, sniffed, delimiter, width, starts, lambda: _exact(path, display, rows), size)
+    return SheetGrid(path.stem, columns, len(rows), None, lazy=body)
+
+
+def _exact(path: Path, display: str, head: list[list[str]]) -> SheetGrid:
+    """The row-by-row read, once the header was found in `head`: it must show the same head.
+
+    It does not when the head is UTF-8 but a later byte is not (a file pasted together from two
+    exports): the whole file then reads as GB18030, headers included. Refused rather than guessed.
+    """
+    grid = read_rows(path, display)
+
+    def trim(row: list) -> list:
+        while row and row[-1] in ("", None):
+            row = row[:-1]
+        return row
+
+    if [trim(list(r)) for r in grid.head(len(head))] != [trim(r) for r in head]:
+        raise InputError(f"文件“{display}”的文字编码前后不一致(开头是UTF-8,后面有不是UTF-8的文字),无法可靠读取。"
+                         f"请用Excel/WPS打开后另存为CSV UTF-8(逗号分隔)再试。", code="input.encoding")
+    return grid
+
+
+def read_rows(path: Path, display: str) -> SheetGrid:
+    """All cells as text ("" for empty), row by row with the csv module (exact, slow for big files)."""
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupin_cli.sources.arrow_body import load_body
 from fupin_cli.sources.headers import HeaderMatch
 from fupin_cli.sources.wide import melt
 from fupin_cli.sources.workbook import SheetGrid
@@ -109,13 +108,13 @@ class _Body:
 
 
 def _body(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, look: list[int]) -> _Body:
-    """fastexcel for a lazy grid when that is lossless, else calamine's cells."""
+    """fastexcel/pyarrow for a lazy grid when that is lossless, else the exact reader's cells."""
     start = match.row + 1
     if grid.lazy is not None:
         dated = {j: spec.column(key).type in ("date", "month") for key, j in match.columns.items()}
         months = frozenset(mc.index for mc in match.months) if match.wide else frozenset()
         dated.update({j: False for j in months})
-        fc = load_body(grid.lazy, start, dated, look, months)
+        fc = grid.lazy.load(start, dated, look, months)  # fastexcel (xlsx) or pyarrow (csv)
         if fc is not None:
             empty = np.full(fc.nrows, None, dtype=object)
             return _Body(lambda j: fc.cells.get(j, empty), fc.nrows, fc.suspect)

@@ -16,13 +16,17 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import python_calamine as pc
 
 from fupin_cli.errors import InputError, os_reason, reader_failure
 from fupin_cli.sources.arrow_body import FAST_MIN_BYTES, LazyBody, head_workbook, sheet_members
 from fupin_cli.sources.limits import Budget, check_workbook
+
+if TYPE_CHECKING:
+    from fupin_cli.sources.csv_columns import CsvBody
+    from fupin_cli.sources.parquet import ParquetBody
 
 HEAD_ROWS = 15  # header rows are looked for in the first rows only
 
@@ -45,7 +49,7 @@ class SheetGrid:
     columns: list[Sequence[Any]]
     nrows: int
     merges: list[Merge] | None
-    lazy: LazyBody | None = None
+    lazy: LazyBody | CsvBody | ParquetBody | None = None  # the body read on demand (fastexcel, pyarrow)
     hidden_rows: Sequence[int] = ()  # Excel row numbers hidden (or filtered out) in the sheet
     filtered: bool = False
     date1904: bool = False  # the workbook counts date serials from 1904 (old Mac Excel)
