@@ -104,7 +104,9 @@ def _neutral(obj: Any, folder: Path) -> Any:
     """Outputs with the input's own file names and the run's timestamps taken out."""
     text = json.dumps(obj, ensure_ascii=False, default=str)
     text = text.replace(str(folder), "IN")
-    text = re.sub(r"IN/(数据\.xlsx|车间\.(csv|parquet)|人员\.(csv|parquet)|工资\.(csv|parquet))", "IN/FILE", text)
+    # the problem list names a file by its own name (no folder) where that is enough to tell files apart
+    text = re.sub(r"(?<=\")(IN/)?(数据\.xlsx|车间\.(csv|parquet)|人员\.(csv|parquet)|工资\.(csv|parquet))(?=\")",
+                  "IN/FILE", text)
     return json.loads(_TIME.sub("TIME", text))
 
 
