@@ -152,7 +152,8 @@ def folder_content(folder: Path, portable: bool = False) -> dict:
 
 
 def expected_files(ym: str, audit: bool = False) -> set[str]:
-    names = {f"花名册_全市_{ym}.xlsx", f"花名册_田阳区_{ym}.xlsx", f"花名册_田东县_{ym}.xlsx", f"统计_{ym}.xlsx",
+    tianyang = "田阳县" if ym < "2019-01" else "田阳区"  # the name in force in the month (SPEC §6.1)
+    names = {f"花名册_全市_{ym}.xlsx", f"花名册_{tianyang}_{ym}.xlsx", f"花名册_田东县_{ym}.xlsx", f"统计_{ym}.xlsx",
              f"数据问题_{ym}.xlsx", "summary.json"}
     return names | ({f"审计清单_{ym}.xlsx"} if audit else set())
 

@@ -20,6 +20,7 @@ from fupin_cli.cli import common as cli_common
 from fupin_cli.commands.check import run_check
 from fupin_cli.errors import InputError
 from fupin_cli.fsutil import sha256_file
+from fupin_cli.problems import problem_title
 from fupin_cli.region import load_region
 from xlsxfixtures import ID, Fixture, mask, write_clean, write_messy
 
@@ -60,12 +61,12 @@ def test_messy_input_exits_1_with_summary_grouped_by_sheet(messy: Fixture, wide_
     for s in ds.sheets:
         rows[s.table] += s.rows
     assert f"车间 {rows['workshops']} 行,人员 {rows['laborers']} 行,工资 {rows['wages']} 行" in out
-    # One table per sheet with problems, titled "file / sheet", in the order problems are listed.
+    # Errors first, then warnings; within each, one table per sheet titled "file / sheet".
     titles = [f"{messy.xlsx.name} / 车间", f"{messy.xlsx.name} / 人员", f"{messy.xlsx.name} / 工资",
               f"{messy.csv.name} / 工资补录"]
-    assert all(out.count(t) == 1 for t in titles), out
-    for code in set(ds.problems["code"]):
-        assert code in out
+    assert all(1 <= out.count(t) <= 2 for t in titles), out
+    for code in set(ds.problems["code"]):  # the Chinese title, not the English code
+        assert problem_title(code) != "数据问题" and problem_title(code) in out and code not in out
     assert "合计行" in out  # the ignored totals rows are mentioned, not silently dropped
 
 
@@ -138,13 +139,16 @@ def test_report_writes_problem_list_and_marked_copy(messy: Fixture, tmp_path: Pa
     listed = []
     for row in ws.iter_rows(min_row=header_row + 1, values_only=True):
         if row[0] == "合计":
-            assert f"错误{ds.errors}条" in row[1] and f"警告{ds.warnings}条" in row[1]
+            total = row[col["文件"]]
+            assert f"错误{ds.errors}条" in total and f"警告{ds.warnings}条" in total
             break
-        listed.append((row[col["工作表"]], row[col["行号"]], row[col["列"]], row[col["代码"]],
+        listed.append((row[col["工作表"]], row[col["行号"]], row[col["列"]], row[col["问题"]],
                        row[col["严重程度"]]))
-    expected = [(s, int(r), c, code, {"error": "错误", "warning": "警告"}[sev]) for s, r, c, code, sev in
-                zip(ds.problems["sheet"], ds.problems["row"], ds.problems["column"], ds.problems["code"],
-                    ds.problems["severity"], strict=True)]
+    # Errors first, then warnings, each in the order check lists them; the Chinese title, not the code.
+    order = ds.problems["severity"].map({"error": 0, "warning": 1}).argsort(kind="stable")
+    p = ds.problems.iloc[order]
+    expected = [(s, int(r), c, problem_title(code), {"error": "错误", "warning": "警告"}[sev]) for s, r, c, code, sev in
+                zip(p["sheet"], p["row"], p["column"], p["code"], p["severity"], strict=True)]
     assert listed == expected
 
     copy = tmp_path / "out" / f"{messy.xlsx.stem}_问题标注.xlsx"
@@ -230,7 +234,7 @@ def _bad_inputs(d: Path) -> dict[str, Path]:
     put("说明.txt", "这不是表格".encode())
     put("假的.xls", b"<html><body>not xls</body></html>")
     put("空.csv", b"")
-    put("utf16.csv", "身份证号,姓名\r\n".encode("utf-16"))
+    put("二进制.csv", b"\x00\x01\x02\x03" * 256)  # a binary file renamed .csv (UTF-16 text is read: test_hostile)
     with zipfile.ZipFile(d / "文档.xlsx", "w") as z:
         z.writestr("word/document.xml", "<w:document/>")
     out["文档.xlsx"] = d / "文档.xlsx"
@@ -251,7 +255,7 @@ def _bad_inputs(d: Path) -> dict[str, Path]:
 
 BAD_CASES = {
     "截断.xlsx": "损坏", "乱码.xlsx": "不是有效的Excel", "空文件.xlsx": "空文件", "加密.xlsx": "加密",
-    "说明.txt": "不是支持的表格文件", "假的.xls": "不是有效的Excel", "空.csv": "空文件", "utf16.csv": "不是CSV",
+    "说明.txt": "不是支持的表格文件", "假的.xls": "网页(HTML)", "空.csv": "空文件", "二进制.csv": "不是CSV",
     "文档.xlsx": "不是Excel工作簿", "空工作簿.xlsx": "空的", "缺工资表.xlsx": "工资表",
     "缺协议类型列.xlsx": "协议类型", "不存在.xlsx": "找不到",
 }
@@ -269,7 +273,12 @@ def test_unreadable_input_exits_2(bad_inputs: dict[str, Path], name: str) -> Non
     for extra in ([], ["--json"]):
         res = _invoke("check", path, *extra)
         assert res.exit_code == 2, (name, res.output)
-        assert res.stdout == ""  # nothing on stdout, not even with --json
+        if extra:  # --json: exactly one JSON document, the error (SPEC §6.3)
+            doc = json.loads(res.stdout)
+            assert list(doc) == ["error"] and doc["error"]["code"].startswith("input.")
+            assert doc["error"]["message"] in res.stderr
+        else:
+            assert res.stdout == ""
         err = res.stderr.strip()
         assert "\n" not in err and name in err and BAD_CASES[name] in err, err
         assert "Traceback" not in res.output

@@ -170,7 +170,7 @@ def _long_wages_rows() -> list[list]:
             ["45212219900101555X", "TY002", "2019年4月", "800.50", ""]]
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "utf-16"])
 def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
     f = tmp_path / "工资.csv"
     f.write_bytes("\r\n".join(",".join(r) for r in _long_wages_rows()).encode(encoding))
@@ -179,7 +179,7 @@ def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
     assert w["id_number"].tolist() == ["45212219900101123X", "45212219900101555X"]
     assert w["month"].tolist() == ["2019-03", "2019年4月"]
     assert w["pay"].tolist() == ["1200", "800.50"]  # CSV cells are text, kept as written
-    assert w["days"].tolist() == ["22", None]
+    assert [v if isinstance(v, str) else None for v in w["days"]] == ["22", None]  # empty: NA
     assert w["_pay_header"].tolist() == ["实发工资（元）"] * 2
     assert w["_row"].tolist() == [2, 3]
     assert raw.sheets[0].sheet == "工资" and raw.sheets[0].wide is False
@@ -313,7 +313,7 @@ def test_unreadable_inputs(tmp_path: Path, case: str, pattern: str) -> None:
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-import fupin_cli.sources.sheet as sheet_mod  # noqa: E402
+import fupin_cli.sources.arrow_body as arrow_body_mod  # noqa: E402
 import fupin_cli.sources.workbook as workbook_mod  # noqa: E402
 from fupin_cli import values as V  # noqa: E402
 
@@ -336,14 +336,14 @@ def _plain(frame: pd.DataFrame) -> dict[str, list]:
 def _read_both(monkeypatch: pytest.MonkeyPatch, *paths: Path):
     """(fast read, calamine read, whether each lazily read sheet took the fastexcel body)."""
     used: list[bool] = []
-    real = sheet_mod.load_body
+    real = arrow_body_mod.load_body
 
     def spy(*a, **kw):
         res = real(*a, **kw)
         used.append(res is not None)
         return res
 
-    monkeypatch.setattr(sheet_mod, "load_body", spy)
+    monkeypatch.setattr(arrow_body_mod, "load_body", spy)
     monkeypatch.setattr(workbook_mod, "FAST_MIN_BYTES", 0)
     fast = _read(*paths)
     monkeypatch.setattr(workbook_mod, "FAST_MIN_BYTES", 1 << 62)

@@ -166,3 +166,35 @@ def test_template_follows_the_policy(tmp_path: Path) -> None:
     assert runner.invoke(app, ["template", str(tmp_path / "t2")]).exit_code == 0
     plain = openpyxl.load_workbook(tmp_path / "t2" / "就业扶贫车间数据模板.xlsx")
     assert not {"人员类别", "开户银行", "银行账号", "社会保障卡号"} & {c.value for c in plain["人员"][1]}
+
+
+def test_dropdowns_cover_the_whole_column_and_text_format_beyond_row_2001(template: Path) -> None:
+    wb = openpyxl.load_workbook(template)
+    ws = wb["人员"]
+    last = {rng.max_row for dv in ws.data_validations.dataValidation for rng in dv.sqref.ranges}
+    assert last == {1048576}  # not 2001: a township's 3,000th row gets the same drop-downs
+    id_col = [c.value for c in ws[1]].index("身份证号") + 1
+    letter = openpyxl.utils.get_column_letter(id_col)
+    assert ws.column_dimensions[letter].number_format == "@"  # the column itself is text, every row
+
+
+def test_wide_wage_template_filled_by_month_columns(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["template", str(tmp_path / "模板"), "--wide", "2018"])
+    assert res.exit_code == 0, res.output
+    path = next((tmp_path / "模板").glob("*.xlsx"))
+    wb = openpyxl.load_workbook(path)
+    pay = wb["工资"]
+    header = [c.value for c in pay[1]]
+    assert header[:3] == ["身份证号", "姓名", "车间编号"] and header[3:] == [f"2018年{m}月" for m in range(1, 13)]
+    _fill(wb["车间"], [{"车间编号": "TY001", "车间名称": "那坡镇电子车间", "经营主体": "百色某某电子有限公司",
+                        "主体类型": "企业", "县(市、区)": "田阳区", "认定日期": datetime(2018, 1, 1)}])
+    _fill(wb["人员"], [{"身份证号": ID["p1"], "姓名": "黄秀英", "车间编号": "TY001", "是否建档立卡贫困劳动力": "是",
+                        "协议类型": "劳务协议", "协议起始日期": datetime(2018, 1, 1)}])
+    _fill(pay, [{"身份证号": ID["p1"], "姓名": "黄秀英", "车间编号": "TY001",
+                 **{f"2018年{m}月": 1100 for m in range(1, 7)}}])
+    filled = tmp_path / "数据.xlsx"
+    wb.save(filled)
+    res = runner.invoke(app, ["check", str(filled), "--json"])
+    assert json.loads(res.stdout)["issues"] == [], res.stdout
+    ds = load_dataset([filled], region=load_region())
+    assert len(ds.wages) == 6 and set(ds.wages["pay"]) == {1100.0}

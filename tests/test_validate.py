@@ -104,7 +104,8 @@ def test_clean_rows_have_no_problems(messy: tuple[Fixture, Dataset], tmp_path: P
 def test_problem_records_carry_value_and_chinese_message(messy: tuple[Fixture, Dataset]) -> None:
     fx, ds = messy
     p = ds.problems
-    assert list(p.columns) == ["file", "sheet", "row", "column", "value", "code", "severity", "message", "county_code"]
+    assert list(p.columns) == ["file", "sheet", "row", "column", "value", "code", "severity", "message", "county_code",
+                               "name"]
     # every problem on a row of a known workshop carries that workshop's county (for county rosters)
     assert p["county_code"].dropna().isin([c.code for c in load_region().counties]).all()
     assert all(CJK.search(m) for m in p["message"]), "every message is Chinese"

@@ -19,7 +19,7 @@ from fupin_cli.errors import FupinError
 from fupin_cli.fsutil import sha256_file
 from fupin_cli.months import month_index
 from fupin_cli.policy import Terms
-from fupin_cli.problems import PROBLEM_COLUMNS
+from fupin_cli.problems import PROBLEM_COLUMNS, problem_title
 from fupin_cli.region import load_region
 from fupin_cli.tables import load_tables
 from fupin_cli.workbooks import roster as roster_mod
@@ -84,8 +84,8 @@ def _roster(county: str | None = "田阳区", **over) -> SimpleNamespace:
         "severity": ["error", "warning"], "message": ["身份证号后几位已丢失", "月份无法识别"],
     })
     base = dict(month=M2019_05, county=county, policy="gx-2018", region_name="百色市", rows=rows,
-                workshops=workshops, counties=counties, not_paid=not_paid, problems=problems, terms=Terms(),
-                deferred=pd.DataFrame())
+                workshops=workshops, counties=counties, not_paid=not_paid, problems=problems, non_target=0,
+                terms=Terms(), deferred=pd.DataFrame())
     base.update(over)
     return SimpleNamespace(**base)
 
@@ -122,7 +122,7 @@ def test_roster_sheets_title_header_and_totals(tmp_path: Path) -> None:
     rows = _rows()
     assert len(data) == len(rows)
     assert [r[0].value for r in data] == [1, 2, 3]
-    assert total[_col(header, "累计报酬")].value == pytest.approx(rows["wages"].sum())
+    assert total[_col(header, "累计报酬")].value is None  # a sum of wages means nothing to finance
     assert total[_col(header, "奖补金额")].value == pytest.approx(rows["amount"].sum())
     assert total[_col(header, "姓名")].value == "共3人"
     for r, expected in zip(data, rows.itertuples(), strict=True):
@@ -134,9 +134,10 @@ def test_roster_sheets_title_header_and_totals(tmp_path: Path) -> None:
         assert d.is_date and d.value == expected.start.to_pydatetime() and d.number_format == "yyyy-mm-dd"
     assert data[1][_col(header, "达标月份")].value == "2019-04"
     assert data[1][_col(header, "可发放月份")].value == "2019-05"
-    # A blank row, then the signature line.
-    sig_row = total[0].row + 2
-    assert all(c.value is None for c in ws[total[0].row + 1])
+    # The amount in words, a blank row, then the signature line.
+    assert ws.cell(total[0].row + 1, 1).value.startswith("合计金额(大写):人民币")
+    sig_row = total[0].row + 3
+    assert all(c.value is None for c in ws[total[0].row + 2])
     assert ws.cell(sig_row, 1).value.startswith("经办人:") and "审核人:" in ws.cell(sig_row, 1).value
     assert "负责人:" in ws.cell(sig_row, 1).value and "日期:" in ws.cell(sig_row, 1).value
 
@@ -164,7 +165,7 @@ def test_roster_other_sheets(tmp_path: Path) -> None:
     assert body[0][_col(header, "原因")].value == "还差2个月、1,350元"
     assert body[0][_col(header, "达标月份")].value is None
     header, body = _table(wb["数据问题"])
-    assert header == ["序号", "文件", "工作表", "行号", "列", "单元格内容", "代码", "严重程度", "说明"]
+    assert header == ["序号", "严重程度", "文件", "工作表", "行号", "姓名", "列", "单元格内容", "问题", "说明"]
     assert [r[_col(header, "严重程度")].value for r in body[:-1]] == ["错误", "警告"]
     assert body[0][_col(header, "单元格内容")].value == "4.52122e+17"  # not 452122000000000000
     assert body[0][_col(header, "行号")].value == 5 and body[1][_col(header, "行号")].value is None
@@ -244,8 +245,8 @@ def test_empty_roster_still_has_every_sheet_with_zero_totals(tmp_path: Path) -> 
     assert body[0][_col(header, "奖补金额")].value == 0
     header, body = _table(wb["车间汇总"])
     assert "银行账号" in header and body[0][_col(header, "金额(元)")].value == 0
-    _, body = _table(wb["数据问题"])
-    assert body[0][1].value == "共0条(错误0条,警告0条)"
+    header, body = _table(wb["数据问题"])
+    assert body[0][_col(header, "文件")].value == "共0条(错误0条,警告0条)"
 
 
 def test_failed_write_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -284,8 +285,8 @@ def test_write_problems_report(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["问题清单", "汇总"]
     header, body = _table(wb["问题清单"])
-    assert header[1:] == ["文件", "工作表", "行号", "列", "单元格内容", "代码", "严重程度", "说明"]
-    assert len(body) == 5 and body[-1][1].value == "共4条(错误3条,警告1条)"
+    assert header[1:] == ["严重程度", "文件", "工作表", "行号", "姓名", "列", "单元格内容", "问题", "说明"]
+    assert len(body) == 5 and body[-1][_col(header, "文件")].value == "共4条(错误3条,警告1条)"
     assert body[0][_col(header, "单元格内容")].value == "=HYPERLINK(1)"
     assert body[0][_col(header, "单元格内容")].data_type == "s"
     ws = wb["汇总"]
@@ -293,9 +294,9 @@ def test_write_problems_report(tmp_path: Path) -> None:
     assert ["文件数", 2] in [v[:2] for v in values] and ["是否通过检查", "否"] in [v[:2] for v in values]
     start = next(i for i, v in enumerate(values) if v[0] == "序号" and "条数" in v)
     hdr = values[start]
-    counts = {tuple(v[1:4]): v[hdr.index("条数")] for v in values[start + 1:] if isinstance(v[0], int)}
-    assert counts == {("a.xlsx", "人员", "id.checksum"): 2, ("a.xlsx", "人员", "required.missing"): 1,
-                      ("b.xlsx", "工资", "money.negative"): 1}
+    counts = {tuple(v[2:5]): v[hdr.index("条数")] for v in values[start + 1:] if isinstance(v[0], int)}
+    assert counts == {("a.xlsx", "人员", problem_title("id.checksum")): 2, ("a.xlsx", "人员", problem_title("required.missing")): 1,
+                      ("b.xlsx", "工资", problem_title("money.negative")): 1}
     total = next(v for v in values[start:] if v[0] == "合计")
     assert total[hdr.index("条数")] == 4
 
@@ -395,7 +396,7 @@ def test_template(tmp_path: Path) -> None:
             if expected is not None:
                 dv = validations[j]
                 assert dv.type == "list" and dv.formula1.strip('"').split(",") == expected
-                assert str(dv.sqref) == f"{cell.column_letter}2:{cell.column_letter}2001"
+                assert str(dv.sqref) == f"{cell.column_letter}2:{cell.column_letter}1048576"  # the whole column
             assert col.header in notes and col.note in notes
     assert "文本" in notes and "合计" in notes
 

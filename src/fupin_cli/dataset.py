@@ -53,6 +53,9 @@ class RawTables:
     sheets: list[SheetInfo]
     files: list[InputFile]
     notes: list[str] = field(default_factory=list)  # Chinese remarks: skipped sheets, ignored rows
+    # cells whose value the file does not hold: (table, _src, _row, column key, what the cell shows),
+    # an Excel error value (#DIV/0!) or a formula saved without its result (read as empty cells)
+    faults: list[tuple[str, int, int, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -106,6 +109,8 @@ def pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndarr
         # values only in `b` still need distinct codes: they match no laborer row, but must not collide
         only_b = np.flatnonzero(to_a < 0)
         to_a[only_b] = len(ua) + np.arange(len(only_b))
+        if not len(to_a):  # no value at all in `b` (every cell empty or unreadable)
+            return ca, np.full(len(cb_local), -1, dtype=np.int64), len(ua)
         cb = np.where(cb_local >= 0, to_a[np.maximum(cb_local, 0)], -1)
         return ca, cb, len(ua) + len(only_b)
 

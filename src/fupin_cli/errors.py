@@ -5,6 +5,8 @@ Bugs stay ordinary exceptions (tracebacks); only these are turned into one-line 
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK = 0
 EXIT_DATA = 1
 EXIT_USAGE = 2
@@ -48,3 +50,34 @@ class OutputsMissing(FupinError):
     """A batch was recorded but its roster / month folder could not be written (exit 3)."""
 
     exit_code = EXIT_RECORDED
+
+
+def reader_failure(exc: BaseException) -> bool:
+    """True for what a file reader may raise on a bad file: any Exception, and the Rust panics of
+    calamine/fastexcel (`pyo3_runtime.PanicException` derives from BaseException, not Exception)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+_OS_REASONS = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EEXIST: "已有同名的文件或文件夹",
+    errno.EISDIR: "这是一个文件夹,不是文件",
+    errno.ENOTDIR: "路径中的某一级不是文件夹",
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EROFS: "磁盘只读",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.EBUSY: "文件正被占用",
+    errno.ETXTBSY: "文件正被占用",
+    errno.EIO: "磁盘读写错误",
+    errno.EDQUOT: "磁盘配额已用完",
+}
+
+
+def os_reason(exc: BaseException) -> str:
+    """An operating-system error said in Chinese (its English strerror never reaches a clerk)."""
+    code = getattr(exc, "errno", None)
+    if code in _OS_REASONS:
+        return _OS_REASONS[code]
+    return f"系统错误(错误号 {code})" if code is not None else "系统错误"

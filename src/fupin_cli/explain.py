@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -20,12 +21,14 @@ from fupin_cli.errors import FupinError
 from fupin_cli.money import yuan
 from fupin_cli.months import format_month, format_month_cn
 from fupin_cli.policy import ANCHOR_LABELS, PARAM_LABELS, Policy, format_param_value
-from fupin_cli.privacy import mask_id
+from fupin_cli.privacy import mask_id, mask_text
+from fupin_cli.problems import problem_title
 from fupin_cli.rules import MonthRecord, PairRecord, ParamRecord, evaluate
 from fupin_cli.status import STATUS_LABELS
 from fupin_cli.values import normalise_id
 
 _ID_LIKE = re.compile(r"^(\d{17}[\dX]|\d{15})$")
+_SPACE = re.compile(r"\s+")
 _NOT_COUNTED = {"before_start": "协议起始前,不计", "after_end": "协议期外,不计", "outside_window": "超出窗口期,不计",
                 "no_pay": "无报酬,不计"}
 
@@ -87,11 +90,48 @@ class Explanation(BaseModel):
     policy_title: str
     pairs: list[PairTrace]
     summary: str
+    rejected: list[str] = []  # this person's wage rows left out for a data error ("工资表第7行因…未计入")
+
+
+def _name_key(text: object) -> str:
+    """A name as compared: 黄　红, 黄 红 and 黄红 are one name (two-character names are often padded)."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", str(text)))
+
+
+def _names(frame: pd.DataFrame) -> pd.Series:
+    return frame["name"].astype("object").map(lambda v: "" if v is None or v != v else _name_key(v))
+
+
+def _table_rows(ds: Dataset, table: str) -> pd.Series:
+    """Which problems lie on a sheet of `table` (workshops / laborers / wages)."""
+    on = {(sh.file, sh.sheet) for sh in ds.sheets if sh.table == table}
+    p = ds.problems
+    return pd.Series([(f, s) in on for f, s in zip(p["file"], p["sheet"], strict=True)], index=p.index, dtype=bool)
+
+
+def _where(r: Any) -> str:
+    return f"文件“{Path(str(r.file)).name}”工作表“{r.sheet}”"
+
+
+def _unusable_id_row(ds: Dataset, raw: str) -> None:
+    """A person not found because their 人员 row has an error: say which row and why (not "没有名为…")."""
+    p = ds.problems
+    if p.empty or "name" not in p.columns:
+        return
+    hit = p.loc[_table_rows(ds, "laborers") & (p["severity"] == "error")
+                & ((_names(p) == raw) | (p["value"].astype("object").astype(str) == raw))]
+    if hit.empty:
+        return
+    r = next(iter(hit.itertuples(index=False)))
+    what = "身份证号无法使用" if str(r.code).startswith("id.") else "有错误,未参与核算"
+    raise FupinError(f"{_where(r)}第{r.row}行{what}:{r.message}。请改正该行后再查询", code="explain.not_found")
 
 
 def find_laborer(ds: Dataset, text: str) -> str:
     """The ID number meant by `text`: an ID number (normalised) or a unique name."""
-    raw = unicodedata.normalize("NFKC", str(text)).replace(" ", "").strip().upper()
+    raw = _name_key(text).upper()
+    if re.fullmatch(r"[0-9X\-_.]+", raw):  # an ID number written in groups: 452122-19900101-1234
+        raw = re.sub(r"[\-_.]", "", raw)
     ids = ds.laborers["id_number"].astype("object")
     if _ID_LIKE.match(raw) or raw.isdigit():
         candidate = raw
@@ -99,11 +139,13 @@ def find_laborer(ds: Dataset, text: str) -> str:
         candidate = raw if v is None or pd.isna(v) else str(v)
         if (ids == candidate).any():
             return candidate
+        _unusable_id_row(ds, candidate)
         raise FupinError(f"人员表中没有身份证号为 {mask_id(candidate)} 的人员,请核对号码", code="explain.not_found")
-    hits = ds.laborers.loc[ds.laborers["name"].astype("object") == raw]
+    hits = ds.laborers.loc[_names(ds.laborers) == raw]
     found = list(dict.fromkeys(hits["id_number"].astype("object")))
     if not found:
-        raise FupinError(f"人员表中没有名为“{raw}”的人员,请核对姓名或改用身份证号", code="explain.not_found")
+        _unusable_id_row(ds, raw)
+        raise FupinError(f"人员表中没有名为“{mask_text(raw)}”的人员,请核对姓名或改用身份证号", code="explain.not_found")
     if len(found) > 1:
         parts = []
         for i in found:
@@ -122,9 +164,9 @@ def _month_text(m: int | None) -> str | None:
     return None if m is None else format_month(m)
 
 
-def _line(r: MonthRecord) -> MonthLine:
+def _line(r: MonthRecord, parts: dict[int, str]) -> MonthLine:
     if r.not_counted == "after_month":
-        note = "晚于核算月份,不计" if r.has_pay_row else "核算月份之后"
+        note = "晚于核算月份,不计"  # one wording whether or not the month has a pay row
     elif r.not_counted == "below_floor":
         note = f"低于每月工资下限{yuan(r.floor or 0)}元,不计"
     else:
@@ -134,6 +176,8 @@ def _line(r: MonthRecord) -> MonthLine:
     if r.targets is not None and r.targets_needed:
         enough = "" if r.targets >= r.targets_needed else f",不足{r.targets_needed}人"
         note = (note + ";" if note else "") + f"车间在岗{r.targets}人{enough}"
+    if r.month in parts:  # a month summed from several rows (two files, a 补录 CSV) shows its parts
+        note = (note + ";" if note else "") + parts[r.month]
     return MonthLine(month=format_month(r.month), pay=r.pay, counted=r.counted, months=r.months,
                      wages=r.wages, targets=r.targets, targets_needed=r.targets_needed, note=note)
 
@@ -164,7 +208,8 @@ def _decision(row: pd.Series, name: str, subsidy: str = "一次性带动就业�
     return f"结论:不发放({STATUS_LABELS[s]})。{row['reason']}。"
 
 
-def _pair(t: PairRecord, row: pd.Series, name: str, subsidy: str = "一次性带动就业奖补") -> PairTrace:
+def _pair(t: PairRecord, row: pd.Series, name: str, parts: dict[int, str], subsidy: str = "一次性带动就业奖补"
+          ) -> PairTrace:
     """One pair's trace as the clerk reads it."""
     def text(c: str) -> str | None:
         return row[c] if pd.notna(row[c]) else None
@@ -175,7 +220,7 @@ def _pair(t: PairRecord, row: pd.Series, name: str, subsidy: str = "一次性带
         contract_type=text("contract_type"), start=_date(row["start"]), end=_date(row["end"]),
         anchor=t.anchor or "", anchor_label=ANCHOR_LABELS.get(t.anchor or "", ""),
         window_start=_month_text(t.window_start), window_end=_month_text(t.window_last), period=t.period,
-        lines=[_line(r) for r in t.months], params=[_param(r) for r in t.params],
+        lines=[_line(r, parts) for r in t.months], params=[_param(r) for r in t.params],
         qualified_month=_month_text(t.qualified_month), payable_month=_month_text(t.payable_month),
         months=t.months_counted, wages=t.wages, amount=t.amount, status=t.status,
         status_label=STATUS_LABELS[t.status], reason=t.reason, decision=_decision(row, name, subsidy),
@@ -197,7 +242,9 @@ def explain(ds: Dataset, id_number: str, month: int, policy: Policy, paid: pd.Da
                   sheets=ds.sheets, files=ds.files)
     ev = evaluate(sub, M, policy, paid)
     dec = ev.decisions.loc[mine.index]
-    pairs = [_pair(t, row, str(mine.loc[idx, "name"]), policy.terms.subsidy)
+    wages = ds.wages.loc[ds.wages["id_number"] == id_number]
+    pairs = [_pair(t, row, str(mine.loc[idx, "name"]),
+                   _month_parts(ds, wages.loc[wages["workshop_id"] == row["workshop_id"]]), policy.terms.subsidy)
              for t, (idx, row) in zip(ev.traces(ev.positions(mine.index)), dec.iterrows(), strict=True)]
     name = str(mine["name"].iloc[0])
     parts = ";".join(f"车间{p.workshop_id}{f'({p.period}年度)' if p.period else ''}:{p.status_label}"
@@ -205,5 +252,35 @@ def explain(ds: Dataset, id_number: str, month: int, policy: Policy, paid: pd.Da
     total = sum(p.amount for p in pairs if p.status == "eligible")
     summary = f"截至{format_month_cn(M)},{name}共有{len(pairs)}条用工记录({parts})"
     summary += f",本次应发{yuan(total)}元。" if total else "。"
+    rejected = _rejected_wage_rows(ds, id_number, name)
+    if rejected:
+        summary += "另:" + ";".join(rejected) + "。改正后重新核算,这些工资才会计入。"
     return Explanation(id_number=id_number, name=name, month=format_month(M), policy=policy.name,
-                       policy_title=policy.title, pairs=pairs, summary=summary)
+                       policy_title=policy.title, pairs=pairs, summary=summary, rejected=rejected)
+
+
+def _month_parts(ds: Dataset, w: pd.DataFrame) -> dict[int, str]:
+    """Month → "2行合计:工资.xlsx第5行1,000、补录.csv第3行500" for months paid in more than one row."""
+    if "_src" not in w.columns or not w["month"].duplicated().any():
+        return {}
+    out = {}
+    for m, g in w.loc[w["month"].duplicated(keep=False)].groupby("month"):
+        items = [f"{Path(ds.sheets[int(src)].file).name if 0 <= int(src) < len(ds.sheets) else ''}"
+                 f"第{int(row)}行{yuan(pay)}" for src, row, pay in zip(g["_src"], g["_row"], g["pay"], strict=True)]
+        out[int(m)] = f"{len(items)}行合计:" + "、".join(items)
+    return out
+
+
+def _rejected_wage_rows(ds: Dataset, id_number: str, name: str) -> list[str]:
+    """This person's wage rows that a data error kept out of the count (by ID, or by name when the ID
+    itself is what is wrong): "累计工作0个月" must not read as "the workshop never paid"."""
+    p = ds.problems
+    if p.empty or "name" not in p.columns:
+        return []
+    mine = (p["value"].astype("object").astype(str) == id_number) | (_names(p) == _name_key(name))
+    hit = p.loc[_table_rows(ds, "wages") & (p["severity"] == "error") & mine]
+    out = []
+    for (_f, _s, row), g in hit.groupby(["file", "sheet", "row"], sort=False):
+        r = g.iloc[0]
+        out.append(f"{_where(r)}第{row}行因“{problem_title(str(r['code']))}”未计入")
+    return out

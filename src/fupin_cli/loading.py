@@ -6,11 +6,12 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
+from fupin_cli import cache
 from fupin_cli.dataset import Dataset
 from fupin_cli.errors import FupinError
 from fupin_cli.months import format_month, month_of
 from fupin_cli.region import Region
-from fupin_cli.sources import read_sources
+from fupin_cli.sources import discover, read_sources
 from fupin_cli.validate import validate
 
 Progress = Callable[[str, int, int], None]
@@ -20,13 +21,18 @@ def load_dataset(paths: Sequence[str | Path], *, region: Region, progress: Progr
     """Read every file (never modifying it), normalise and validate; data problems are returned, not raised."""
     if not paths:
         raise FupinError("请至少给出一个输入文件或文件夹,例如:fupin check 数据.xlsx", code="usage.no_input")
+    # unchanged inputs come from the cache of validated datasets (when the CLI turned it on)
+    return cache.cached(discover(list(paths)), region, lambda: _read_and_validate(paths, region, progress))
+
+
+def _read_and_validate(paths: Sequence[str | Path], region: Region, progress: Progress | None) -> Dataset:
     if progress is None:
-        return validate(read_sources(list(paths)), region)
+        return validate(read_sources(list(paths), store=cache.file_parts()), region)
 
     def reading(label: str, done: int, total: int) -> None:
         progress(f"读取 {label}", done - 1, total)  # sources reports a sheet as it starts reading it
 
-    raw = read_sources(list(paths), progress=reading)
+    raw = read_sources(list(paths), progress=reading, store=cache.file_parts())
     n = len(raw.sheets)
     progress("检查数据", n, n)
     return validate(raw, region)

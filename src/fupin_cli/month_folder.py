@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from fupin_cli.errors import FupinError
+from fupin_cli.errors import FupinError, os_reason
 from fupin_cli.fsutil import atomic_path
 from fupin_cli.months import format_month
 
@@ -48,7 +48,7 @@ def check_writable(folder: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise FupinError(f"输出文件夹“{folder}”无法写入({exc.strerror or exc})。请检查配置文件中的 output "
+        raise FupinError(f"输出文件夹“{folder}”无法写入({os_reason(exc)})。请检查配置文件中的 output "
                          "路径和文件夹权限。本次未做任何登记。", code="output.unwritable") from exc
 
 

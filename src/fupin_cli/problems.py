@@ -48,3 +48,11 @@ def problems_to_records(df: pd.DataFrame) -> list[dict]:
             }
         )
     return recs
+
+
+def problem_title(code: str) -> str:
+    """The Chinese title of a problem code from the catalogue (what `check` shows instead of the code)."""
+    from fupin_cli.codes import catalogue
+
+    entry = catalogue().get(code)
+    return entry.title if entry is not None else "数据问题"

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fupin_cli.errors import ConfigError
+from fupin_cli.months import month_index
 
 DEFAULT_REGION = "451000"
 
@@ -21,7 +22,16 @@ class County(BaseModel):
     name: str
     names: list[str]
     former_codes: list[str] = []
-    renamed: str | None = None  # YYYY-MM the current name took effect (informational)
+    renamed: str | None = None  # YYYY-MM the current name took effect
+    former_name: str | None = None  # the name in force before `renamed` (printed on older rosters)
+
+    def name_at(self, month: int) -> str:
+        """The name in force in `month` (a month index): 田阳县 for 2018, 田阳区 from 2019-01."""
+        if self.former_name and self.renamed:
+            year, mon = (int(x) for x in self.renamed.split("-"))
+            if month < month_index(year, mon):
+                return self.former_name
+        return self.name
 
 
 class Region(BaseModel):
@@ -50,8 +60,9 @@ class Region(BaseModel):
                 return c
         raise KeyError(code)
 
-    def names_by_code(self) -> dict[str, str]:
-        return {c.code: c.name for c in self.counties}
+    def names_by_code(self, month: int | None = None) -> dict[str, str]:
+        """County code → name: today's, or the one in force in `month` (SPEC §6.1)."""
+        return {c.code: c.name if month is None else c.name_at(month) for c in self.counties}
 
 
 def _parse(text: str, origin: str) -> Region:

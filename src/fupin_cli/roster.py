@@ -20,14 +20,14 @@ ROW_COLUMNS = [
 ]
 NOT_PAID_COLUMNS = [
     "county", "workshop_id", "workshop_name", "name", "id_number", "status", "status_label", "reason",
-    "months", "wages", "qualified_month",
+    "months", "wages", "short_months", "short_wages", "qualified_month",
 ]
 
 
 @dataclass
 class Roster:
     month: int
-    county: str | None  # current county name, None = the whole region
+    county: str | None  # county name in force in `month`, None = the whole region
     county_code: str | None
     policy: str
     region_name: str
@@ -40,6 +40,7 @@ class Roster:
     terms: Terms = field(default_factory=Terms)  # the policy's wording for titles (SPEC §4.3)
     # payee = laborer (SPEC §4.3): payable laborers without a usable account, 暂缓发放 (not recorded)
     deferred: pd.DataFrame = field(default_factory=pd.DataFrame)
+    non_target: int = 0  # pairs left out of not_paid: laborers not from registered poor households
 
     @property
     def people(self) -> int:
@@ -121,7 +122,11 @@ def assemble_roster(
 
     `decisions` are today's, already cut to the roster's county; they give 未达标名单.
     """
-    names = region.names_by_code()
+    names = region.names_by_code(month)  # the names in force in the roster's month (田阳县 in 2018)
+    rows = rows.assign(county=rows["county_code"].map(names).fillna(rows["county"]))
+    decisions = decisions.assign(county=decisions["county_code"].map(names).fillna(decisions["county"]))
+    # 未达标名单 lists target laborers only: non-poor laborers are most rows on real data (SPEC §6.1).
+    non_target = decisions["status"] == "not_poor"
     codes = [c.code for c in region.counties] if county_code is None else [county_code]
     if county_code is not None and "county_code" in problems:
         # A county's roster carries its own data problems (and those no county could be found for).
@@ -130,7 +135,8 @@ def assemble_roster(
     return Roster(
         month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
         rows=rows, workshops=_per_workshop(rows), counties=_per_county(rows, codes, names),
-        not_paid=_not_paid(decisions, rows, held), problems=problems, notes=list(notes or []),
+        not_paid=_not_paid(decisions.loc[~non_target], rows, held), problems=problems, notes=list(notes or []),
+        non_target=int(non_target.sum()),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from fupin_cli import __version__
+from fupin_cli.clock import local_text
 from fupin_cli.dataset import Dataset
 from fupin_cli.errors import FupinError
 from fupin_cli.ledger import Ledger
@@ -190,7 +191,7 @@ def settle(
         s.roster.terms = policy.terms
         s.batch, s.reprinted = recorded, True
         s.differences = differences_frame(s.roster.rows, today.rows)
-        s.notes.append(f"{format_month_cn(m)}已于{recorded.created_at[:16].replace('T', ' ')}登记为第"
+        s.notes.append(f"{format_month_cn(m)}已于{local_text(recorded.created_at)}登记为第"
                        f"{recorded.batch_id}批;显示和写出的是账本中登记的名单,本次不再重复登记。")
     elif recorded is not None:
         if commit:

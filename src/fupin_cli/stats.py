@@ -17,7 +17,9 @@ Definitions (each figure is "as of the end of month M"):
 - Rows with a data error (`valid == False`) are excluded, as from every other computation (§3.6).
 
 A laborer who worked in two counties is counted once in each county and once in the total, so
-the total of a column can be smaller than the sum of the county rows (never larger).
+the total of a column can be smaller than the sum of the county rows (never larger); `footnotes`
+says so. 兑现车间数 counts a workshop paid up to M even if it was withdrawn later, 认定车间数 does not:
+the paragraph and `footnotes` say so when that makes them differ.
 
 `monthly` lists, for every month from the first payout up to M (months without payout included,
 with zeros, so that a chart has a continuous axis), the people and amount paid in that month:
@@ -64,6 +66,10 @@ class StatsResult(BaseModel):
     counties: list[StatsRow]
     total: StatsRow
     monthly: list[MonthlyPaid]
+    # 兑现车间数 counts workshops paid up to M even when withdrawn since; 认定车间数 does not.
+    paid_withdrawn_workshops: int = 0
+    # Laborers counted in two or more counties (once in the total): the total is then below the sum.
+    multi_county_people: int = 0
 
 
 def _asmonth_index_of(values: pd.Series) -> pd.Series:
@@ -176,14 +182,33 @@ def compute_stats(ds: Dataset, decisions: pd.DataFrame, month: int, region: Regi
         return float(value) if key == "paid_amount" else int(value)
 
     counties = [
-        StatsRow(county=c.name, code=c.code,
+        StatsRow(county=c.name_at(month), code=c.code,  # the name in force in M (田阳县 in 2018)
                  **{k: cast(k, per.get(c.code, 0)) for k, (per, _) in figures.items()})
         for c in region.counties
     ]
     total = StatsRow(county=region.short, code=region.code,
                      **{k: cast(k, whole) for k, (_, whole) in figures.items()})
+    counted = set(workshops["workshop_id"])
+    withdrawn = {w for w in paid_rows["workshop_id"].dropna().unique() if w not in counted}
+    multi: set = set()  # people counted in two counties within one figure
+    for f in (employed, reached, paid_rows):
+        n = f[["id_number", "county_code"]].dropna().drop_duplicates().groupby("id_number")["county_code"].nunique()
+        multi |= set(n.index[n > 1])
     return StatsResult(month=format_month(month), counties=counties, total=total,
-                       monthly=_monthly(paid_rows, month))
+                       monthly=_monthly(paid_rows, month), paid_withdrawn_workshops=len(withdrawn),
+                       multi_county_people=len(multi))
+
+
+def footnotes(result: StatsResult) -> list[str]:
+    """What the reader of the table must know for the figures to add up (terminal and workbook)."""
+    notes = []
+    if result.multi_county_people:
+        notes.append(f"注:{result.multi_county_people}人在两个及以上县(市、区)的车间务工,在各县分别计数、"
+                     f"在{result.total.county}合计中只计一次,故合计可能小于各县之和。")
+    if result.paid_withdrawn_workshops:
+        notes.append(f"注:兑现车间数含截至{format_month_cn(parse_month_arg(result.month))}底已撤销认定的车间"
+                     f"{result.paid_withdrawn_workshops}家,这些车间不计入认定车间数。")
+    return notes
 
 
 def report_paragraph(result: StatsResult, region: Region, terms: Terms | None = None) -> str:
@@ -200,8 +225,10 @@ def report_paragraph(result: StatsResult, region: Region, terms: Terms | None = 
         text += f"、易地扶贫搬迁劳动力{t.relocated}人"
     text += f";达到{w.subsidy}条件的{target}{t.eligible}人"
     if t.paid_people > 0:
+        withdrawn = (f"(其中{result.paid_withdrawn_workshops}家已撤销认定,不计入认定车间数)"
+                     if result.paid_withdrawn_workshops else "")
         text += (f",共计兑现{short_shop}补贴{format_wan(t.paid_amount)},补贴{t.paid_people}人,"
-                 f"涉及{short_shop}{t.paid_workshops}家。")
+                 f"涉及{short_shop}{t.paid_workshops}家{withdrawn}。")
     else:
         text += f",尚未兑现{short_shop}补贴。"
     return text

@@ -51,3 +51,12 @@ STATUS_LABELS: dict[str, str] = {
 HELD_LABEL = "已在第{batch_id}批登记"
 HELD_REASON = "本月已由另一批次登记发放,不在本花名册"
 NOT_RECORDED_LABEL = "按现有数据应发,未在本批次登记"
+
+
+def status_code(text: str) -> str | None:
+    """A status as a user types it: the code (pending) or its Chinese label (未满期); None if neither."""
+    t = str(text).strip()
+    if t in STATUS_LABELS:
+        return t
+    by_label = {v: k for k, v in STATUS_LABELS.items()}
+    return by_label.get(t) or by_label.get(t.replace(" ", ""))

@@ -121,7 +121,7 @@ def _normaliser(col: ColumnSpec, region: Region, raw: pd.DataFrame) -> Callable[
     if t == "month":
         return V.normalise_month
     if t == "money":
-        return V.normalise_money
+        return lambda s: V.normalise_money(s, col.max)
     if t == "enum":
         return lambda s: V.normalise_enum(s, list(col.choices))
     if t == "county":
@@ -152,12 +152,41 @@ def _normalise_bool(s: pd.Series, raw: pd.DataFrame) -> V.Normalised:
     return V.Normalised(vals, pd.concat([a.issues, b.issues], ignore_index=True))
 
 
+def _fault_cells(raw: pd.DataFrame, faults: list[tuple[int, int, str, str]]) -> dict[str, pd.Series]:
+    """Column key → (raw index → what the cell shows) of the error values and result-less formulas."""
+    if not faults:
+        return {}
+    where = pd.MultiIndex.from_arrays([raw["_src"].to_numpy(), raw["_row"].to_numpy()])
+    out: dict[str, pd.Series] = {}
+    for key in {f[2] for f in faults}:
+        mine = [f for f in faults if f[2] == key]
+        pos = where.get_indexer(pd.MultiIndex.from_tuples([(f[0], f[1]) for f in mine]))
+        hit = pos >= 0
+        out[key] = pd.Series([f[3] for f, h in zip(mine, hit, strict=True) if h], index=raw.index[pos[hit]],
+                             dtype=object)
+    return out
+
+
+def _report_faults(raw: pd.DataFrame, shown: pd.Series, col: ColumnSpec, out: _Collector) -> None:
+    errors = shown[shown.str.startswith("#")]
+    formulas = shown[~shown.str.startswith("#")]
+    out.add(raw, errors.index, key=col.key, code="cell.formula_error", severity="error", value=errors,
+            message=errors.map(lambda v: f"单元格是Excel错误值{v}(公式算不出结果),请在Excel中改正公式或填入数值"))
+    out.add(raw, formulas.index, key=col.key, code="cell.formula_no_value", severity="error", value=formulas,
+            message="单元格是公式,但文件中没有保存计算结果(常见于程序生成的表格),请在Excel中打开、保存一次后再读取")
+
+
 def _normalise_table(
-    raw: pd.DataFrame, spec: TableSpec, region: Region, out: _Collector
+    raw: pd.DataFrame, spec: TableSpec, region: Region, out: _Collector,
+    faults: list[tuple[int, int, str, str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Normalise every known column; return the clean frame and a per-row 'has error' mask."""
+    """Normalise every known column; return the clean frame and a per-row 'has error' mask.
+
+    `faults` (_src, _row, column key, shown): cells read as empty that hold an Excel error value or
+    a formula without a result; they are reported as such, not as empty."""
     clean = pd.DataFrame(index=raw.index)
     has_error = pd.Series(False, index=raw.index)
+    fault_cells = _fault_cells(raw, faults or [])
     for col in spec.columns:
         if col.key not in raw:
             clean[col.key] = pd.NA
@@ -175,9 +204,15 @@ def _normalise_table(
                     message=_as(iss, "message"))
             err_idx = idx[(iss["severity"] == "error").to_numpy()]
             has_error.loc[err_idx] = True
+        shown = fault_cells.get(col.key)
+        if shown is not None and len(shown):
+            _report_faults(raw, shown, col, out)
+            has_error.loc[shown.index] = True
         if col.required:
             # Only cells that normalised to nothing can be empty: test those few, not a million.
             na = clean[col.key].isna().to_numpy()
+            if shown is not None:
+                na = na & ~raw.index.isin(shown.index)
             cand = raw.index[na]
             missing = cand[_is_empty(raw.loc[cand, col.key]).to_numpy()] if len(cand) else cand
             if col.unless is not None and col.unless in raw:
@@ -203,6 +238,8 @@ def _missing_both(raw: pd.DataFrame, missing: pd.Index, col: ColumnSpec, spec: T
     out.add(raw, missing[own], key=col.key, code="required.missing", severity="error", message=message)
     out.add(raw, missing[~own], key=other.key, code="required.missing", severity="error", message=message)
     return missing
+def _faults_of(raw: RawTables | None, table: str) -> list[tuple[int, int, str, str]]:
+    return [f[1:] for f in raw.faults if f[0] == table] if raw is not None else []
 
 
 def _as(iss: pd.DataFrame, col: str) -> pd.Series:
@@ -236,8 +273,8 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     tables = load_tables()
     _require_tables(raw, tables)
     out = _Collector(raw.sheets)
-    ws = _check_workshops(raw.workshops, tables, region, out)
-    lab, lab_err, reason = _check_laborers(raw.laborers, tables, region, out, ws)
+    ws = _check_workshops(raw.workshops, tables, region, out, _faults_of(raw, "workshops"))
+    lab, lab_err, reason = _check_laborers(raw.laborers, tables, region, out, ws, _faults_of(raw, "laborers"))
     wg, wg_err, lk, wk = _check_wages(raw, tables, region, out, ws, lab, lab_err, reason)
     good = ~wg_err
     key_ok = pd.Series(wk >= 0, index=wg.index)
@@ -254,6 +291,7 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     # A wide wage sheet repeats the laborer's cells for every month: report each cell once.
     problems = problems.drop_duplicates(["file", "sheet", "row", "column", "code"]).reset_index(drop=True)
     problems["county_code"] = _problem_counties(problems, raw.sheets, ws, lab, wg)
+    problems["name"] = _problem_names(problems, raw.sheets, lab, wg)
     # Rows whose laborer key is unreadable cannot form a pair; they live on in `problems` only.
     lab = lab.loc[lab["id_number"].notna() & lab["workshop_id"].notna()]
 
@@ -285,9 +323,10 @@ def _require_tables(raw: RawTables, tables: Tables) -> None:
             )
 
 
-def _check_workshops(wraw: pd.DataFrame, tables: Tables, region: Region, out: _Collector) -> pd.DataFrame:
+def _check_workshops(wraw: pd.DataFrame, tables: Tables, region: Region, out: _Collector,
+                     faults: list[tuple[int, int, str, str]] | None = None) -> pd.DataFrame:
     """车间: normalised rows with `county_code`, `county` (current name) and `valid`."""
-    ws, ws_err = _normalise_table(wraw, tables.workshops, region, out)
+    ws, ws_err = _normalise_table(wraw, tables.workshops, region, out, faults)
     _duplicates(ws, ["workshop_id"], out, wraw, "车间编号", ws_err)
     bad_order = ws["withdrawn"].notna() & ws["certified"].notna() & (ws["withdrawn"] < ws["certified"])
     out.add(wraw, ws.index[bad_order], key="withdrawn", code="date.withdrawn_before_certified", severity="error",
@@ -300,10 +339,10 @@ def _check_workshops(wraw: pd.DataFrame, tables: Tables, region: Region, out: _C
     return ws
 
 
-def _check_laborers(lraw: pd.DataFrame, tables: Tables, region: Region, out: _Collector,
-                    ws: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+def _check_laborers(lraw: pd.DataFrame, tables: Tables, region: Region, out: _Collector, ws: pd.DataFrame,
+                    faults: list[tuple[int, int, str, str]] | None = None) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """人员: normalised rows, which are in error, and why (the first reason found per row)."""
-    lab, lab_err = _normalise_table(lraw, tables.laborers, region, out)
+    lab, lab_err = _normalise_table(lraw, tables.laborers, region, out, faults)
     reason = pd.Series(pd.NA, index=lab.index, dtype="object")
     reason[lab_err] = "人员表本行数据有误"
     all_ws = set(ws["workshop_id"].dropna())
@@ -334,7 +373,7 @@ def _check_wages(raw: RawTables, tables: Tables, region: Region, out: _Collector
     A wage row with an error for a known pair marks that pair invalid (`lab_err`, `reason` in place).
     """
     graw = raw.wages
-    wg, wg_err = _normalise_table(graw, tables.wages, region, out)
+    wg, wg_err = _normalise_table(graw, tables.wages, region, out, _faults_of(raw, "wages"))
     all_ws = set(ws["workshop_id"].dropna())
     lk, wk = pair_keys(lab, wg)
     lab_key = pd.Series(lk, index=lab.index)
@@ -386,7 +425,7 @@ def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame
         names_arr = lab.loc[ok_rows, "name"].astype(object).to_numpy()
         nm = pd.Series(np.where(hit_pair, names_arr[np.maximum(pos, 0)], None), index=wg.index[good.to_numpy()])
         wname = wg.loc[good, "name"]
-        mism = wname.notna() & nm.notna() & (wname.astype(object) != nm)
+        mism = pd.Series(_differs(wname, nm.to_numpy()), index=wname.index)
         out.add(graw, mism.index[mism.to_numpy()], key="name", code="name.mismatch", severity="warning",
                 message="姓名与人员表(" + nm[mism].astype(str) + ")不一致,请核对")
     # Only rows that will be summed count as "several rows a month"; a rejected row is reported on its own.
@@ -417,6 +456,34 @@ def _categories_vs_poor(lab: pd.DataFrame, lraw: pd.DataFrame, out: _Collector) 
     derived = np.where(lab["poor"].fillna(False).astype(bool), DEFAULT_CATEGORY, "")
     lab["categories"] = lab["categories"].where(given, pd.Series(derived, index=lab.index)).astype(object)
     return conflict
+def _problem_names(problems: pd.DataFrame, sheets: list[SheetInfo], lab: pd.DataFrame, wg: pd.DataFrame) -> list:
+    """The 姓名 on each problem's row (laborer and wage rows), so that a township need not look up
+    who row 24 is; None for workshop rows and rows without a name."""
+    if problems.empty:
+        return []
+    where = pd.DataFrame({"file": [sh.file for sh in sheets], "sheet": [sh.sheet for sh in sheets]})
+    parts = [f[["_src", "_row", "name"]] for f in (lab, wg) if "name" in f.columns]
+    if not parts:
+        return [None] * len(problems)
+    names = pd.concat(parts, ignore_index=True).dropna(subset=["name"])
+    names = names.join(where, on="_src").drop_duplicates(["file", "sheet", "_row"])
+    got = problems[["file", "sheet", "row"]].astype({"row": "float64"}).merge(
+        names.assign(row=names["_row"].astype("float64"))[["file", "sheet", "row", "name"]],
+        on=["file", "sheet", "row"], how="left")
+    return [None if pd.isna(v) else str(v) for v in got["name"].astype(object)]
+
+
+def _differs(a: pd.Series, b: np.ndarray) -> np.ndarray:
+    """a != b where both are present; compared in Arrow, so that millions of wage rows do not each
+    become a Python string (national-scale CSV, issue 13)."""
+    import pyarrow as pa
+    import pyarrow.compute as pac
+
+    try:
+        x, y = pa.array(a, type=pa.string(), from_pandas=True), pa.array(b, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a cell that is not text: compare as objects
+        return (a.notna() & pd.Series(b, index=a.index).notna() & (a.astype(object) != b)).to_numpy()
+    return pac.fill_null(pac.not_equal(x, y), False).to_numpy(zero_copy_only=False)
 
 
 def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.DataFrame, lab: pd.DataFrame,

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from fupin_cli import __version__
 from fupin_cli.cli.common import STATE, console
+from fupin_cli.cli.help_zh import install as install_chinese_help
+from fupin_cli.cli.help_zh import usage_message
 
-
-def _chinese_help_option() -> None:
-    """Typer's --help option text is English; clerks read Chinese. Best effort: skip if internals move."""
-    try:
-        from typer._click.core import Command
-    except ImportError:  # pragma: no cover - another typer layout
-        return
-    original = Command.get_help_option
-
-    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
-        opt = original(self, ctx)
-        if opt is not None and getattr(opt, "help", None) == "Show this message and exit.":
-            opt.help = "显示本帮助并退出"
-        return opt
-
-    Command.get_help_option = get_help_option  # type: ignore[method-assign]
-
-
-_chinese_help_option()
+install_chinese_help()
 
 app = typer.Typer(
     name="fupin",
@@ -50,14 +35,27 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整的程序调用栈(供技术支持排查)")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="不使用也不写入已检查数据的缓存")] = False,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="缓存文件夹(默认为用户缓存目录下的 fupin)",
+                                                   show_default=False)] = None,
 ) -> None:
     """就业扶贫车间一次性带动就业奖补核算工具。"""
     STATE.debug = debug
+    from fupin_cli import cache
+
+    cache.configure(enabled=not no_cache, folder=cache_dir)
+    if debug:  # cache hits and misses, and other library remarks, on stderr
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="[调试] %(name)s: %(message)s")
+        for noisy in ("asyncio", "fsspec", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _register() -> None:
     from fupin_cli.cli import (
         batch,
+        cache,
         check,
         compare,
         demo,
@@ -71,31 +69,11 @@ def _register() -> None:
 
     app.command("check", help=check.check.__doc__)(check.check)
     app.command("template", help=template.template.__doc__)(template.template)
-    for mod in (payout, eligibility, explain, stats, compare, batch, demo, ledger):
+    for mod in (payout, eligibility, explain, stats, compare, batch, demo, ledger, cache):
         mod.register(app)
 
 
 _register()
-
-
-def _usage_message(exc: Exception) -> str:
-    """Click's usage errors, said in Chinese on one line."""
-    from typer._click import exceptions as cx  # typer vendors click; these are its usage errors
-
-    hint = getattr(exc, "param_hint", None)
-    param = getattr(exc, "param", None)
-    if not hint and param is not None:
-        hint = "/".join(getattr(param, "opts", []) or [getattr(param, "name", "") or ""])
-    if isinstance(hint, list | tuple):
-        hint = " / ".join(hint)
-    if isinstance(exc, cx.MissingParameter):
-        return f"缺少参数 {hint}".strip()
-    if isinstance(exc, cx.NoSuchOption):
-        near = f"(是不是要用 {' / '.join(exc.possibilities)}?)" if exc.possibilities else ""
-        return f"没有这个选项:{exc.option_name}{near}"
-    if isinstance(exc, cx.BadParameter):
-        return f"参数 {hint} 的值不正确:{exc.message}"
-    return str(getattr(exc, "message", exc))
 
 
 def main() -> None:
@@ -104,17 +82,35 @@ def main() -> None:
 
     from typer._click import exceptions as cx
 
-    try:
-        rv = app(prog_name="fupin", standalone_mode=False)
-    except cx.NoArgsIsHelpError as exc:
-        exc.show()
-        sys.exit(0)
-    except cx.UsageError as exc:
-        cmd = exc.ctx.command_path if exc.ctx is not None else "fupin"
-        from fupin_cli.cli.common import err_console
+    from fupin_cli.cli.common import EXIT_INTERNAL, STATE, closed_pipe, fail
 
-        err_console.print(f"[bold red]用法错误:[/]{_usage_message(exc)}。查看帮助:{cmd} --help", soft_wrap=True)
-        sys.exit(2)
-    except typer.Abort:
-        sys.exit(1)
+    STATE.json = "--json" in sys.argv[1:]
+    try:
+        try:
+            rv = app(prog_name="fupin", standalone_mode=False)
+        except cx.NoArgsIsHelpError as exc:
+            exc.show()
+            rv = 0
+        except cx.UsageError as exc:
+            cmd = exc.ctx.command_path if exc.ctx is not None else "fupin"
+            fail("usage", f"{usage_message(exc)}。查看帮助:{cmd} --help", 2, label="用法错误:")
+        except typer.Abort:
+            rv = 1
+        except BrokenPipeError:
+            closed_pipe()
+        except (KeyboardInterrupt, SystemExit, typer.Exit):
+            raise
+        except BaseException as exc:  # outside any command (option parsing, a reader's panic): still not 0/1
+            if STATE.debug or "--debug" in sys.argv[1:]:
+                raise
+            fail("internal", f"程序内部错误({type(exc).__name__})。请加 --debug 重新运行,并把输出发给技术支持。",
+                 EXIT_INTERNAL)
+        sys.stdout.flush()
+    except typer.Exit as done:
+        rv = done.exit_code
+    except BrokenPipeError:
+        try:
+            closed_pipe()
+        except typer.Exit as done:
+            rv = done.exit_code
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fupin_cli.cli.common import JsonOpt, MonthOpt, console, handle_errors, month_option, print_json
+from fupin_cli.cli.common import (
+    JsonOpt,
+    LazyProgress,
+    MonthOpt,
+    console,
+    handle_errors,
+    month_option,
+    print_json,
+)
 from fupin_cli.cli.payout import render_ledger_lists, render_missing
 from fupin_cli.money import money
 from fupin_cli.months import format_month
@@ -38,7 +46,8 @@ def batch(
     from fupin_cli.config import find_config, load_config
 
     cfg = load_config(find_config(config))
-    result = run_batch(cfg, month_option(month))
+    with LazyProgress(enabled=not json_out) as prog:  # shown only on a terminal, never in cron mail
+        result = run_batch(cfg, month_option(month), progress=prog)
     if json_out:
         print_json(result.summary)
     else:
@@ -50,7 +59,7 @@ def render(r: BatchResult) -> None:
 
     s, doc = r.settlement, r.summary
     console.print(f"核算月份:{format_month(r.month)}" + ("(未指定 --month,取上一个自然月)" if r.month_defaulted else ""))
-    console.print(f"本月应发 [bold]{doc['people']}[/] 人,共 [bold]{money(doc['amount'])}[/] 元,"
+    console.print(f"本月应发 {doc['people']} 人,共 {money(doc['amount'])} 元,"
                   f"涉及 {doc['workshops']} 个车间。")
     b = doc["batch"]
     if b["batch_id"] is not None:
@@ -58,18 +67,18 @@ def render(r: BatchResult) -> None:
         console.print(f"账本批次:第 {b['batch_id']} 批({state})。")
     console.print("全部人员状态:" + "、".join(f"{STATUS_LABELS[k]} {n}" for k, n in doc["statuses"].items()))
     if doc["errors"]:
-        console.print(f"[yellow]数据错误 {doc['errors']} 条、警告 {doc['warnings']} 条;有错误的行未参与核算"
-                      f"(其中 {doc['excluded']} 条人员记录标为数据有误),详见 数据问题_{doc['month']}.xlsx。[/]")
+        console.print(f"数据错误 {doc['errors']} 条、警告 {doc['warnings']} 条;有错误的行未参与核算"
+                      f"(其中 {doc['excluded']} 条人员记录标为数据有误),详见 数据问题_{doc['month']}.xlsx。", style="yellow")
     render_ledger_lists(s, show_id=False)
     if len(s.audit):
-        console.print(f"[bold red]审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件"
-                      f"(不会撤销发放,请人工核查,见 审计清单_{doc['month']}.xlsx):[/]")
+        console.print(f"审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件"
+                      f"(不会撤销发放,请人工核查,见 审计清单_{doc['month']}.xlsx):", style="bold red")
         for a in s.audit.head(SHOW_AUDIT).itertuples(index=False):
             console.print(f"  {a.name} {mask_text(a.id_number)} 车间{a.workshop_id}:{mask_text(a.reason)}")
     for n in r.notes:
-        console.print(f"[dim]{n}[/]")
+        console.print(f"{n}", style="dim")
     console.print(f"已写出:{r.folder}(共 {len(r.outputs)} 个文件)")
-    console.print(f"[dim]日志:{r.config.log}[/]")
+    console.print(f"日志:{r.config.log}", style="dim")
     render_missing(s)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from fupin_cli.cli.common import (
     JsonOpt,
@@ -19,9 +19,12 @@ from fupin_cli.cli.common import (
     handle_errors,
     print_json,
 )
+from fupin_cli.cli.fit import Col, print_table
 from fupin_cli.errors import EXIT_DATA, EXIT_OK
+from fupin_cli.fsutil import display_names
 from fupin_cli.labels import label
 from fupin_cli.privacy import mask_text
+from fupin_cli.problems import problem_title
 
 if TYPE_CHECKING:
     from fupin_cli.commands.check import CheckResult
@@ -63,38 +66,67 @@ def check(
     raise typer.Exit(EXIT_OK if result.valid else EXIT_DATA)
 
 
-def render(result: CheckResult, *, show_id: bool) -> None:
-    from fupin_cli.commands.check import summary_frame
+# At 80 columns the title gives way to the message, which says the same at length.
+PROBLEM_COLUMNS = (Col(label("row"), right=True), Col(label("column"), wrap=True, min=10),
+                   Col(label("value"), wrap=True, min=12), Col(label("problem"), drop=1),
+                   Col(label("message"), wrap=True, min=30))
+SEVERITY = {"error": ("错误", "red", "这些行不参与核算,请改正后重新检查"), "warning": ("警告", "yellow", "照常核算,请核对")}
 
+
+def _problem_rows(grp, *, show_id: bool) -> list[list[str]]:
+    """One line per (row, problem): the same problem in several columns of a row is said once."""
+    rows: list[list[str]] = []
+    key_of: dict[tuple, int] = {}
+    for r in grp.itertuples(index=False):
+        row = "" if r.row is None or r.row != r.row else str(r.row)
+        msg = r.message if show_id else mask_text(r.message)
+        value = "" if r.value is None or r.value != r.value else str(r.value if show_id else mask_text(r.value))
+        key = (row, r.code, msg)
+        if key in key_of:
+            line = rows[key_of[key]]
+            line[1] += f"、{r.column}"
+            if value and value not in line[2].split("、"):
+                line[2] += f"、{value}"
+            continue
+        key_of[key] = len(rows)
+        rows.append([row, str(r.column), value, problem_title(r.code), msg])
+    return rows
+
+
+def render(result: CheckResult, *, show_id: bool) -> None:
+    """Errors first (grouped by sheet), then warnings, then what was read; notes last and brief (issue #11)."""
     ds = result.dataset
-    t = Table(title="读取情况", show_lines=False)
-    for c in [label(k) for k in ("file", "sheet", "table", "header_row", "data_rows", "ignored_rows")]:
-        t.add_column(c)
-    for s in ds.sheets:
-        t.add_row(Path(s.file).name, s.sheet, TABLE_LABEL.get(s.table, s.table) + ("(按月分列)" if s.wide else ""),
-                  str(s.header_row), str(s.rows), str(s.ignored))
-    console.print(t)
-    for note in ds.notes:
-        console.print(f"[dim]说明:{note}[/]")
     counts = result.table_counts()
-    console.print(
-        f"车间 {counts['workshops']} 行,人员 {counts['laborers']} 行,工资 {counts['wages']} 行;"
-        f"发现 [red]{ds.errors} 个错误[/]、[yellow]{ds.warnings} 个警告[/]。"
-    )
+    names = display_names([s.file for s in ds.sheets] + list(ds.problems["file"]))
+    summary = Text.assemble(f"车间 {counts['workshops']} 行,人员 {counts['laborers']} 行,工资 {counts['wages']} 行;发现 ",
+                            (f"{ds.errors} 个错误", "red"), "、", (f"{ds.warnings} 个警告", "yellow"), "。")
+    console.print(summary)
+    for severity, (word, colour, advice) in SEVERITY.items():
+        sub = ds.problems.loc[ds.problems["severity"] == severity]
+        if sub.empty:
+            continue
+        console.print(Text.assemble("\n", (f"{word} {len(sub)} 个", f"bold {colour}"), f"({advice})"))
+        for (file, sheet), grp in sub.groupby(["file", "sheet"], sort=False):
+            rows = _problem_rows(grp, show_id=show_id)
+            print_table(console, PROBLEM_COLUMNS, rows[:SHOW_PER_SHEET], title=f"{names[file]} / {sheet}")
+            if len(rows) > SHOW_PER_SHEET:
+                console.print(Text(f"……本表另有 {len(rows) - SHOW_PER_SHEET} 行{word}未显示,"
+                                   "完整清单请用 --report 问题清单.xlsx 或 --json。", style="dim"))
+    console.print()
+    read = [[names[s.file], s.sheet, TABLE_LABEL.get(s.table, s.table) + ("(按月分列)" if s.wide else ""),
+             str(s.header_row), str(s.rows), str(s.ignored)] for s in ds.sheets]
+    print_table(console, READ_COLUMNS, read, title="读取情况")
+    for note in ds.notes:
+        for full, short in names.items():
+            note = note.replace(full, short)
+        console.print(Text(f"说明:{note}", style="dim"))
     if ds.problems.empty:
-        console.print("[green]未发现数据问题,可以核算。[/]")
-        return
-    for (file, sheet), grp in ds.problems.groupby(["file", "sheet"], sort=False):
-        pt = Table(title=f"{Path(file).name} / {sheet}", title_justify="left")
-        for c in [label(k) for k in ("row", "column", "value", "severity_label", "code", "message")]:
-            pt.add_column(c, overflow="fold")
-        for r in grp.head(SHOW_PER_SHEET).itertuples(index=False):
-            value = r.value if show_id else mask_text(r.value)
-            msg = r.message if show_id else mask_text(r.message)
-            sev = "[red]错误[/]" if r.severity == "error" else "[yellow]警告[/]"
-            pt.add_row("" if r.row is None or r.row != r.row else str(r.row), str(r.column), str(value), sev, r.code, msg)
-        console.print(pt)
-        if len(grp) > SHOW_PER_SHEET:
-            console.print(f"[dim]……本表另有 {len(grp) - SHOW_PER_SHEET} 条问题未显示,完整清单请用 --report 问题清单.xlsx 或 --json。[/]")
-    summary = summary_frame(ds)
-    console.print(f"[dim]共 {len(summary)} 个工作表有问题。有错误的行不参与核算,其余行照常核算。[/]")
+        console.print(Text("未发现数据问题,可以核算。", style="green"))
+    else:
+        console.print(summary)
+
+
+READ_COLUMNS = (Col(label("file"), wrap=True, min=24), Col(label("sheet"), wrap=True), Col(label("table")),
+                Col(label("header_row"), label("header_row_short"), right=True),
+                Col(label("data_rows"), label("data_rows_short"), right=True),
+                Col(label("ignored_rows"), label("ignored_rows_short"), right=True))

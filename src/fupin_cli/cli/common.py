@@ -7,25 +7,66 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import os
+import re
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-from fupin_cli.errors import EXIT_USAGE, FupinError
+from fupin_cli.errors import EXIT_USAGE, FupinError, reader_failure
 from fupin_cli.months import parse_month_arg
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Control characters (ESC starts terminal escape sequences), and bidi overrides that reorder what
+# a clerk sees, are shown as visible escapes: text from data must never steer the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def literal(text: object) -> str:
+    """`text` safe to print: control characters as visible escapes (\\x1b), nothing else changed."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+class LiteralConsole(Console):
+    """A console that prints every string literally: no rich markup (`[/]`, `[link=…]` in a name
+    stays text), no emoji codes, and control characters escaped. Styles are given explicitly
+    (`style=`, or `Text` pieces from `styled`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:  # type: ignore[override]
+        return super().render_str(literal(text), **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        # a Text built from data bypasses render_str: escape its control characters too
+        objects = tuple(Text(literal(o.plain), style=o.style) if isinstance(o, Text) and _CONTROL.search(o.plain)
+                        else o for o in objects)
+        super().print(*objects, **kwargs)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """One line from plain pieces and (text, style) pieces, every piece printed literally."""
+    return Text.assemble(*((literal(p[0]), p[1]) if isinstance(p, tuple) else literal(p) for p in parts))
+
+
+# Output that is not a terminal (a pipe, a file, cron mail) is not cut to rich's default of 80
+# columns: tables choose their layout for this width (see cli/fit.py), paragraphs are not wrapped.
+_PIPE_WIDTH = 160
+console = LiteralConsole(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else _PIPE_WIDTH)
+err_console = LiteralConsole(stderr=True)
 
 
 class State:
     debug: bool = False
+    json: bool = False  # the command was asked for --json: errors go to stdout as a JSON document
 
 
 STATE = State()
@@ -33,14 +74,22 @@ STATE = State()
 F = TypeVar("F", bound=Callable[..., Any])
 
 # --- shared options -----------------------------------------------------------------------
-Paths = Annotated[list[Path], typer.Argument(help="输入文件(.xlsx/.xls/.csv)或文件夹,可给多个", show_default=False)]
+Paths = Annotated[list[Path], typer.Argument(help="输入文件(.xlsx/.xls/.csv/.parquet)或文件夹,可给多个", show_default=False,
+                                              metavar="文件或文件夹")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 文档到标准输出(供程序读取)")]
 ShowId = Annotated[bool, typer.Option("--show-id", help="终端输出中显示完整身份证号(默认打码)")]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="地区代码或地区 TOML 文件(默认 451000 百色市)")]
-PolicyOpt = Annotated[str | None, typer.Option("--policy", help="政策参数文件(TOML),默认内置 gx-2018")]
-MonthOpt = Annotated[str | None, typer.Option("--month", help="核算月份,如 2019-05")]
-CountyOpt = Annotated[str | None, typer.Option("--county", help="只看一个县(市、区),新旧名称均可,如 田阳县")]
-LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="账本文件(SQLite)路径")]
+RegionOpt = Annotated[str | None, typer.Option("--region", metavar="代码或文件",
+                                               help="地区代码或地区 TOML 文件(默认 451000 百色市)")]
+PolicyOpt = Annotated[str | None, typer.Option("--policy", metavar="文件", help="政策参数文件(TOML),默认内置 gx-2018")]
+MonthOpt = Annotated[str | None, typer.Option(
+    "--month", metavar="年-月",
+    help="核算月份,如 2019-05。不给出时取工资表中本月以前最后一个有工资的月份(即最后一个完整月份),并在输出中注明")]
+CountyOpt = Annotated[str | None, typer.Option("--county", metavar="县名",
+                                               help="只看一个县(市、区),新旧名称均可,如 田阳县")]
+LedgerOpt = Annotated[Path | None, typer.Option(
+    "--ledger", metavar="文件",
+    help="账本文件(SQLite)路径。不给出时依次取:配置文件中的账本、环境变量 FUPIN_LEDGER、"
+         "用户数据目录下的 fupin/ledger.sqlite3(Linux 为 ~/.local/share/fupin/ledger.sqlite3)")]
 
 
 def handle_errors(fn: F) -> F:
@@ -48,6 +97,7 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        STATE.json = bool(kwargs.get("json_out"))
         try:
             return fn(*args, **kwargs)
         except typer.Exit:
@@ -55,33 +105,77 @@ def handle_errors(fn: F) -> F:
         except FupinError as exc:
             if STATE.debug:
                 raise
-            err_console.print(f"[bold red]错误:[/]{exc.message}", soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
+            fail(exc.code, exc.message, exc.exit_code)
+        except BrokenPipeError:
+            closed_pipe()
         except KeyboardInterrupt:
             err_console.print("已中断。")
             raise typer.Exit(130) from None
         except MemoryError:
-            err_console.print("[bold red]错误:[/]内存不足,请分批处理输入文件。")
-            raise typer.Exit(EXIT_USAGE) from None
-        except Exception as exc:  # a bug: say so plainly; --debug shows the traceback
-            if STATE.debug:
+            fail("memory", "内存不足,请分批处理输入文件。", EXIT_USAGE)
+        except BaseException as exc:  # a bug (or a reader's panic): say so plainly; --debug shows the traceback
+            if STATE.debug or not reader_failure(exc):
                 raise
-            err_console.print(
-                f"[bold red]程序内部错误[/]({type(exc).__name__}: {exc})。请加 --debug 重新运行,并把输出发给技术支持。",
-                soft_wrap=True,
-            )
-            raise typer.Exit(70) from None
+            fail("internal", f"程序内部错误({type(exc).__name__}: {exc})。请加 --debug 重新运行,并把输出发给技术支持。",
+                 EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 
 
+EXIT_INTERNAL = 70  # never 0 or 1: cron must not read a crash as "done"
+EXIT_PIPE = 141  # as a shell reports a process ended by SIGPIPE
+
+
+def fail(code: str, message: str, exit_code: int, *, label: str = "错误:") -> NoReturn:
+    """End the command with one Chinese line on stderr (and, under --json, the error document)."""
+    if STATE.json:
+        try:
+            print_json({"error": {"code": code, "message": message}})
+        except BrokenPipeError:
+            closed_pipe()
+    err_console.print(styled((label, "bold red"), message), soft_wrap=True)
+    raise typer.Exit(exit_code) from None
+
+
+def closed_pipe() -> None:
+    """The reader of stdout went away (`| head`): stop quietly, without Python's shutdown warning."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    raise typer.Exit(EXIT_PIPE) from None
+
+
+def _finite(obj: Any) -> Any:
+    """Infinity and NaN are not JSON: a non-finite number becomes null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def print_json(doc: dict) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str))
+    """One JSON document on stdout: always valid JSON (RFC 8259 has no Infinity/NaN)."""
+    try:
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(doc), ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+    sys.stdout.write(text)
     sys.stdout.write("\n")
+    sys.stdout.flush()
 
 
 def month_option(value: str | None) -> int | None:
     return None if value is None else parse_month_arg(value)
+
+
+# The stage is the description ("读取 数据.xlsx:工资", "检查数据", "核定奖补、登记账本"); the count says what
+# is counted, so that "3/3" is not read as three of anything else.
+PROGRESS_COUNT = "工作表 {task.completed}/{task.total} 个"
 
 
 class LazyProgress:
@@ -107,7 +201,7 @@ class LazyProgress:
             if self.progress is not None or not self.enabled:
                 return
             self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                     TextColumn(PROGRESS_COUNT), TimeElapsedColumn(),
                                      console=err_console, transient=True)
             self.progress.start()
             self.task = self.progress.add_task(self.label, total=self.total, completed=self.done)

@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from fupin_cli.cli.common import console, handle_errors
+from fupin_cli.cli.common import JsonOpt, console, handle_errors, print_json
 
 
 @handle_errors
 def demo(
     folder: Annotated[Path, typer.Argument(help="演示数据写入的文件夹(不存在会自动创建)")],
     seed: Annotated[int, typer.Option("--seed", help="随机种子;同一种子每次生成完全相同的文件")] = 2019,
+    json_out: JsonOpt = False,
 ) -> None:
     """写出百色市 12 个县(市、区)的演示数据(乡镇台账风格,含少量故意留下的错误)。
 
@@ -25,6 +26,9 @@ def demo(
     from fupin_cli.commands.demo import run_demo
 
     paths = run_demo(folder, seed=seed)
+    if json_out:
+        print_json({"files": [str(p) for p in paths]})
+        return
     for p in paths:
         console.print(f"已写出:{p}")
     console.print(f"共 {len(paths)} 个文件。下一步:fupin check {folder}")

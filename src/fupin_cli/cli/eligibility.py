@@ -40,7 +40,8 @@ def eligibility(
     paths: Paths,
     month: MonthOpt = None,
     county: CountyOpt = None,
-    status: Annotated[list[str] | None, typer.Option("--status", help="只看某种状态(可多次给出),如 eligible、pending、short")] = None,
+    status: Annotated[list[str] | None, typer.Option("--status", metavar="状态",
+                                                      help="只看某种状态(可多次给出),中文或代码均可,如 未满期、达标应发、pending")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="把结果写入 xlsx")] = None,
     ledger: LedgerOpt = None,
     policy: PolicyOpt = None,
@@ -50,7 +51,7 @@ def eligibility(
 ) -> None:
     """列出每个人在每个车间的核定状态(达标、未满期、未达标、重复享受……)及原因。
 
-    示例:fupin eligibility 数据.xlsx --month 2019-02 --county 田阳县 --status pending
+    示例:fupin eligibility 数据.xlsx --month 2019-02 --county 田阳县 --status 未满期
     """
     from fupin_cli.commands.eligibility import eligibility_json, run_eligibility
     from fupin_cli.loading import describe_month
@@ -72,7 +73,7 @@ def eligibility(
                       STATUS_LABELS[r.status], q, str(r.months), money(r.wages), r.reason)
         console.print(t)
         if len(res.rows) > SHOW_ROWS:
-            console.print(f"[dim]……另有 {len(res.rows) - SHOW_ROWS} 条未显示,完整结果请用 --output 或 --json。[/]")
+            console.print(f"……另有 {len(res.rows) - SHOW_ROWS} 条未显示,完整结果请用 --output 或 --json。", style="dim")
         counts = Table(title="各状态人数", title_justify="left")
         counts.add_column(label("status_label"))
         counts.add_column(label("status_code"))

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, print_json
+from fupin_cli.clock import local_text
 from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.months import format_month
@@ -48,7 +49,7 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
         t.add_column(h, no_wrap=True)
     for b in batches.itertuples(index=False):
         t.add_row(str(b.batch_id), format_month(b.month), b.county or "全市",
-                  str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:16].replace("T", " "))
+                  str(b.people), str(b.workshops), money(b.amount), local_text(b.created_at))
     console.print(t)
     console.print(f"共 {len(batches)} 批,{int(batches['people'].sum())} 人次,{money(float(batches['amount'].sum()))} 元。")
     for text in missing:
@@ -76,7 +77,7 @@ def show_cmd(
         return
     i = view.info
     console.print(f"第 {i.batch_id} 批:{format_month(i.month)},{view.county or '全市'},{i.people} 人,"
-                  f"{money(i.amount)} 元,登记于 {i.created_at[:19]},政策 {i.policy} {i.policy_version}")
+                  f"{money(i.amount)} 元,登记于 {local_text(i.created_at, seconds=True)},政策 {i.policy} {i.policy_version}")
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for k in ("county", "workshop", "name", "id_number", "qualified_month", "payable_month", "amount_sum"):
         t.add_column(label(k), overflow="fold", min_width=4,

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from fupin_cli.cli.common import (
@@ -26,6 +25,7 @@ from fupin_cli.cli.common import (
     month_option,
     print_json,
 )
+from fupin_cli.cli.fit import Col, fit_table, print_table
 from fupin_cli.errors import EXIT_DATA, EXIT_OK, LOCK_TIMEOUT
 from fupin_cli.labels import label
 from fupin_cli.money import money
@@ -37,6 +37,14 @@ if TYPE_CHECKING:
 
 
 SHOW_ROWS = 30
+# One line a person: the workshop name goes first, then the county, then 累计报酬 (issue #11).
+ROSTER_COLUMNS = (Col(label("county"), label("county_short"), drop=2),
+                  Col(label("workshop_id"), label("workshop_id_short")), Col(label("workshop_name"), drop=3),
+                  Col(label("name")), Col(label("id_number")),
+                  Col(label("qualified_month"), label("qualified_month_short")),
+                  Col(label("payable_month"), label("payable_month_short")),
+                  Col(label("months"), label("months_short"), right=True),
+                  Col(label("wages"), right=True, drop=1), Col(label("amount"), right=True))
 
 
 @handle_errors
@@ -47,7 +55,7 @@ def payout(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="花名册 xlsx 写入路径")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="把本月花名册登记到账本(同一月份重复登记不会重复发放)")] = False,
     ledger: LedgerOpt = None,
-    lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
+    lock_timeout: Annotated[float, typer.Option("--lock-timeout", metavar="秒数", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
     policy: PolicyOpt = None,
     region: RegionOpt = None,
     json_out: JsonOpt = False,
@@ -75,18 +83,23 @@ def render(s: Settlement, *, show_id: bool) -> None:
     r = s.roster
     err_console.print(describe_month(s.month, s.month_defaulted))
     where = r.county or r.region_name
-    t = Table(title=f"{where}一次性带动就业奖补花名册({format_month(s.month)})", title_justify="left")
-    for c in [label(k) for k in ("county", "workshop", "name", "id_number", "qualified_month", "payable_month", "months", "wages", "amount")]:
-        t.add_column(c, overflow="fold")
-    for row in r.rows.head(SHOW_ROWS).itertuples(index=False):
-        t.add_row(row.county, f"{row.workshop_id} {row.workshop_name}", row.name,
-                  row.id_number if show_id else mask_text(row.id_number), format_month(row.qualified_month),
-                  format_month(row.payable_month), _blank(row.months, str), _blank(row.wages, money),
-                  money(row.amount))
-    console.print(t)
+    shown = r.rows.head(SHOW_ROWS)
+    rows = [[row.county, str(row.workshop_id), str(row.workshop_name), str(row.name),
+             row.id_number if show_id else mask_text(row.id_number), format_month(row.qualified_month),
+             format_month(row.payable_month), _blank(row.months, str), _blank(row.wages, money), money(row.amount)]
+            for row in shown.itertuples(index=False)]
+    title = f"{where}一次性带动就业奖补花名册({format_month(s.month)})"
+    table = fit_table(ROSTER_COLUMNS, rows, console.width, title=title)
+    if table is None:
+        print_table(console, ROSTER_COLUMNS, rows, title=title)
+    else:
+        console.print(table)
+        if not any(c.header.plain.strip() == label("workshop_name") for c in table.columns):  # name left out to keep one line a person
+            names = dict(zip(shown["workshop_id"].astype(str), shown["workshop_name"].astype(str), strict=True))
+            console.print(Text("车间:" + ";".join(f"{k} {v}" for k, v in names.items())))
     if len(r.rows) > SHOW_ROWS:
-        console.print(f"[dim]……另有 {len(r.rows) - SHOW_ROWS} 人未显示,完整名单见 --output 花名册。[/]")
-    console.print(f"本月应发 [bold]{r.people}[/] 人,共 [bold]{money(r.amount)}[/] 元;涉及 {len(r.workshops)} 个车间。")
+        console.print(f"……另有 {len(r.rows) - SHOW_ROWS} 人未显示,完整名单见 --output 花名册。", style="dim")
+    console.print(f"本月应发 {r.people} 人,共 {money(r.amount)} 元;涉及 {len(r.workshops)} 个车间。")
     d = s.decisions if r.county_code is None else s.decisions.loc[s.decisions["county_code"] == r.county_code]
     # People another batch of the month recorded are counted apart, not as 达标应发 of this roster.
     held = d["status"].eq("eligible") & d["id_number"].isin(s.already_recorded["id_number"])
@@ -98,9 +111,9 @@ def render(s: Settlement, *, show_id: bool) -> None:
         parts.append(f"已在本月其他批次登记 {int(held.sum())}")
     console.print(f"{where}全部人员状态:" + "、".join(parts))
     if s.dataset.errors:
-        console.print(f"[yellow]有 {s.dataset.errors} 个数据错误,相关人员未参与核算(见花名册“数据问题”表或 fupin check)。[/]")
+        console.print(f"有 {s.dataset.errors} 个数据错误,相关人员未参与核算(见花名册“数据问题”表或 fupin check)。", style="yellow")
     if len(s.audit):
-        console.print(f"[bold red]审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件(不会追回,请人工核查):[/]")
+        console.print(f"审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件(不会追回,请人工核查):", style="bold red")
         for a in s.audit.head(SHOW_ROWS).itertuples(index=False):
             console.print(f"  {a.name} {a.id_number if show_id else mask_text(a.id_number)} 车间{a.workshop_id}:{a.reason}")
     render_ledger_lists(s, show_id=show_id)
@@ -130,14 +143,14 @@ def render_ledger_lists(s: Settlement, *, show_id: bool) -> None:
 
     held = s.already_recorded
     if len(held):
-        console.print(f"[bold]另有 {len(held)} 人已在本月其他批次登记,不在本花名册上:[/]")
+        console.print(f"另有 {len(held)} 人已在本月其他批次登记,不在本花名册上:", style="bold")
         for h in held.head(SHOW_ROWS).itertuples(index=False):
             console.print(Text(f"  {h.name} {idn(h.id_number)} 车间{h.workshop_id}:"
                                + HELD_LABEL.format(batch_id=int(h.batch_id))))
     diff = s.differences
     if diff is not None and len(diff):
-        console.print(f"[bold red]注意:按现有数据与已登记的名单有 {len(diff)} 处不同(花名册以账本登记为准,"
-                      "不会重复登记或撤销):[/]")
+        console.print(f"注意:按现有数据与已登记的名单有 {len(diff)} 处不同(花名册以账本登记为准,"
+                      "不会重复登记或撤销):", style="bold red")
         for d in diff.head(SHOW_ROWS).itertuples(index=False):
             console.print(Text(f"  {d.name} {idn(d.id_number)} 车间{d.workshop_id}:{d.note}"))
 

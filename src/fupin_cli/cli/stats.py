@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from fupin_cli.cli.common import (
     JsonOpt,
@@ -22,11 +21,14 @@ from fupin_cli.cli.common import (
     month_option,
     print_json,
 )
+from fupin_cli.cli.fit import Col, print_paragraph, print_table, print_wrapped
 from fupin_cli.labels import label
 from fupin_cli.money import money
 
+# Full label, and the short one for 80-column terminals (figures are never cut: SPEC §6.2, issue #11).
 HEADERS = ("county", "stats_workshops", "employed", "poor", "relocated", "eligible", "paid_people", "paid_amount",
            "paid_workshops")
+COLUMNS = (Col(label(HEADERS[0])), *(Col(label(k), label(f"{k}_short"), right=True) for k in HEADERS[1:]))
 
 
 @handle_errors
@@ -46,6 +48,7 @@ def stats(
     """
     from fupin_cli.commands.stats import run_stats, stats_json
     from fupin_cli.loading import describe_month
+    from fupin_cli.stats import footnotes
 
     with LazyProgress(enabled=not json_out) as prog:
         view = run_stats(paths, month=month_option(month), policy=policy, region=region, ledger_path=ledger,
@@ -61,15 +64,14 @@ def stats(
         return
     err_console.print(describe_month(view.settlement.month, view.settlement.month_defaulted)
                       + (";兑现数据来自账本" if view.from_ledger else ";未给出账本,兑现数据按规则计算"))
-    t = Table(title=f"就业扶贫车间统计(截至 {view.result.month})", title_justify="left")
-    for h in HEADERS:
-        t.add_column(label(h), justify="right" if h != HEADERS[0] else "left")
-    for r in [*view.result.counties, view.result.total]:
-        t.add_row(r.county, str(r.workshops), str(r.employed), str(r.poor), str(r.relocated), str(r.eligible),
-                  str(r.paid_people), money(r.paid_amount), str(r.paid_workshops),
-                  style="bold" if r is view.result.total else None)
-    console.print(t)
-    console.print(view.paragraph, soft_wrap=True)
+    lines = [*view.result.counties, view.result.total]
+    rows = [[r.county, str(r.workshops), str(r.employed), str(r.poor), str(r.relocated), str(r.eligible),
+             str(r.paid_people), money(r.paid_amount), str(r.paid_workshops)] for r in lines]
+    print_table(console, COLUMNS, rows, title=f"就业扶贫车间统计(截至 {view.result.month})",
+                styles=[None] * len(view.result.counties) + ["bold"])
+    for note in footnotes(view.result):
+        print_wrapped(console, note)
+    print_paragraph(console, view.paragraph)
     for p in view.outputs:
         console.print(f"已写出:{p}")
 

@@ -34,9 +34,9 @@ from pathlib import Path
 from fupin_cli import __version__
 from fupin_cli.commands.stats import stats_targets
 from fupin_cli.config import BatchConfig
-from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError, OutputsMissing
+from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError, OutputsMissing, os_reason
 from fupin_cli.ledger import Ledger, ledger_lock
-from fupin_cli.loading import load_dataset
+from fupin_cli.loading import Progress, load_dataset
 from fupin_cli.month_folder import (
     Pause,
     check_writable,
@@ -100,7 +100,7 @@ def batch_log(path: Path) -> Iterator[logging.Logger]:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     except OSError as exc:
-        raise FupinError(f"无法写入日志文件“{path}”({exc.strerror or exc})。请检查配置文件中的 log 路径。"
+        raise FupinError(f"无法写入日志文件“{path}”({os_reason(exc)})。请检查配置文件中的 log 路径。"
                          "本次未做任何登记。", code="config.log") from exc
     handler.setFormatter(_MaskingFormatter("%(asctime)s pid=%(process)d %(levelname)s %(message)s"))
     log = logging.getLogger(LOGGER_NAME)
@@ -139,8 +139,10 @@ class _Steps:
             time.sleep(float(os.environ.get("FUPIN_TEST_PAUSE_SECONDS", "60")))
 
 
-def run_batch(config: BatchConfig, month: int | None = None, today: date | None = None) -> BatchResult:
-    """The monthly run for `month` (default: the month before `today`); see the module docstring."""
+def run_batch(config: BatchConfig, month: int | None = None, today: date | None = None,
+              progress: Progress | None = None) -> BatchResult:
+    """The monthly run for `month` (default: the month before `today`); see the module docstring.
+    `progress(stage, done, total)` is told each sheet read and each later stage (a terminal shows it)."""
     defaulted = month is None
     m = previous_month(today or date.today()) if month is None else int(month)
     if config.output.resolve().is_relative_to(config.input.resolve()):
@@ -153,7 +155,7 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
         log.info("start month=%s config=%s input=%s output=%s ledger=%s version=%s", format_month(m),
                  config.source, config.input, config.output, config.ledger, __version__)
         try:
-            result = _run(config, m, defaulted, _Steps(log))
+            result = _run(config, m, defaulted, _Steps(log), progress or _no_progress)
         except FupinError as exc:
             log.error("end exit=%d code=%s message=%s", exc.exit_code, exc.code, exc.message)
             raise
@@ -166,15 +168,20 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
         return result
 
 
-def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps) -> BatchResult:
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, progress: Progress) -> BatchResult:
     with step("config") as info:
         region = load_region(config.region)
         policy = load_policy(config.policy)
         info.update(region=region.code, policy=policy.name)
     with step("read_input") as info:
-        ds = load_dataset([config.input], region=region)
+        ds = load_dataset([config.input], region=region, progress=progress)
         info.update(files=len(ds.files), errors=ds.errors, warnings=ds.warnings, pairs=len(ds.laborers),
                     wage_rows=len(ds.wages))
+    n = len(ds.sheets)
     with contextlib.ExitStack() as held:
         with step("lock"):
             held.enter_context(ledger_lock(config.ledger, config.lock_timeout))
@@ -183,6 +190,7 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps) -> BatchRes
         notes = recover(config.output, m)
         for n in notes:
             step.log.warning("recovered: %s", n)
+        progress("核定奖补、登记账本", n, n)
         with step("settle") as info:
             # A month already recorded is only reproduced (also when later months exist).
             final = month_folder(config.output, m)
@@ -194,6 +202,7 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps) -> BatchRes
             step.log.warning("recorded batch %s differs from today's data in %d pairs", s.batch.batch_id,
                              len(s.differences))
         step.pause("committed")
+        progress("写出花名册、统计表和数据问题清单", n, n)
         stats = _stats(s, step)
         pending = s.batch_created or _pending(led, s)
         try:
@@ -239,7 +248,7 @@ def _pending(led: Ledger, s: Settlement) -> bool:
 
 
 def _output_failure(exc: FupinError | OSError, s: Settlement, final: Path, pending: bool) -> FupinError:
-    msg = exc.message if isinstance(exc, FupinError) else f"无法写入输出文件夹“{final.parent}”:{exc.strerror or exc}"
+    msg = exc.message if isinstance(exc, FupinError) else f"无法写入输出文件夹“{final.parent}”:{os_reason(exc)}"
     msg = msg.rstrip("。")
     if s.batch is not None and pending:
         return OutputsMissing(

@@ -13,7 +13,7 @@ from fupin_cli.loading import Progress
 from fupin_cli.months import format_month, format_months, period_texts
 from fupin_cli.privacy import ids_list
 from fupin_cli.settlement import Settlement, resolve_county, settle_inputs
-from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
+from fupin_cli.status import STATUS_LABELS, STATUS_ORDER, status_code
 
 
 @dataclass
@@ -33,10 +33,12 @@ def run_eligibility(
     ledger_path: Path | None = None, output: Path | None = None, progress: Progress | None = None,
 ) -> EligibilityResult:
     """Every (laborer, workshop) pair with its status as of month M (SPEC §4.2)."""
-    bad = [s for s in statuses if s not in STATUS_LABELS]
+    codes = [status_code(s) for s in statuses]  # 未满期 as well as pending
+    bad = [s for s, c in zip(statuses, codes, strict=True) if c is None]
     if bad:
-        allowed = "、".join(f"{k}({v})" for k, v in STATUS_LABELS.items())
+        allowed = "、".join(f"{v}({k})" for k, v in STATUS_LABELS.items())
         raise FupinError(f"不认识的状态:{'、'.join(bad)}。可用的状态:{allowed}", code="usage.status")
+    statuses = [c for c in codes if c is not None]
     s = settle_inputs(paths, month=month, county_arg=None, policy=policy, region=region, ledger_path=ledger_path,
                 progress=progress)
     d = s.decisions

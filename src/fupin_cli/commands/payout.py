@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fupin_cli.errors import LOCK_TIMEOUT, FupinError, OutputsMissing
+from fupin_cli.errors import LOCK_TIMEOUT, FupinError, OutputsMissing, os_reason
 from fupin_cli.ledger import Ledger
 from fupin_cli.loading import Progress, load_dataset
 from fupin_cli.months import format_month, format_months, period_texts
@@ -91,7 +91,7 @@ def _os_reason(exc: OSError, path: Path) -> str:
         return f"无法写入“{path}”(没有权限,或文件正被占用:如已在Excel中打开,请先在Excel中关闭)"
     if exc.errno == errno.ENOSPC:
         return f"磁盘已满,无法写入“{path}”"
-    return f"无法写入“{path}”({exc.strerror or exc})"
+    return f"无法写入“{path}”({os_reason(exc)})"
 
 
 def settlement_json(s: Settlement, *, mask: bool = True) -> dict:

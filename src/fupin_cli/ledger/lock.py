@@ -8,7 +8,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from fupin_cli.errors import LOCK_TIMEOUT, LedgerError, LockBusy
+from fupin_cli.errors import LOCK_TIMEOUT, LedgerError, LockBusy, os_reason
 
 
 def lock_path(ledger_path: Path) -> Path:
@@ -26,7 +26,7 @@ def ledger_lock(ledger_path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[No
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise LedgerError(f"无法创建账本所在的文件夹“{path.parent}”:{exc.strerror or exc}。",
+        raise LedgerError(f"无法创建账本所在的文件夹“{path.parent}”:{os_reason(exc)}。",
                           code="ledger.unwritable") from exc
     lock = FileLock(path, timeout=timeout)
     try:
@@ -35,7 +35,7 @@ def ledger_lock(ledger_path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[No
         raise LockBusy(f"另一个 fupin 任务正在使用账本“{ledger_path}”(已等待 {timeout:g} 秒),请稍后再试。",
                        code="ledger.locked") from exc
     except OSError as exc:
-        raise LedgerError(f"无法创建账本锁文件“{path}”:{exc.strerror or exc}。请检查文件夹权限。",
+        raise LedgerError(f"无法创建账本锁文件“{path}”:{os_reason(exc)}。请检查文件夹权限。",
                           code="ledger.unwritable") from exc
     try:
         yield

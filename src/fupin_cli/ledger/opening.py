@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from fupin_cli.errors import LedgerError, LockBusy
+from fupin_cli.errors import LedgerError, LockBusy, os_reason
 from fupin_cli.ledger.schema import APPLICATION_ID, LATEST_VERSION, migrate, user_version
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -63,7 +63,7 @@ def _check_header(path: Path) -> None:
         with open(path, "rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise LedgerError(f"无法读取账本“{path}”:{exc.strerror or exc}。请检查文件权限。", code="ledger.io") from exc
+        raise LedgerError(f"无法读取账本“{path}”:{os_reason(exc)}。请检查文件权限。", code="ledger.io") from exc
     if head != SQLITE_MAGIC:
         raise _corrupt(path, "文件头不是 SQLite 数据库")
 
@@ -170,7 +170,7 @@ def open_connection(path: Path, *, create: bool, readonly: bool, busy_timeout: f
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise LedgerError(f"无法创建账本所在的文件夹“{path.parent}”:{exc.strerror or exc}。"
+            raise LedgerError(f"无法创建账本所在的文件夹“{path.parent}”:{os_reason(exc)}。"
                               "请检查路径和权限,或用 --ledger 指定可写的位置。", code="ledger.unwritable") from exc
     try:
         conn = _connect(path, "rwc" if not exists else "rw", busy_timeout)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fupin_cli.clock import stamp
 from fupin_cli.errors import FupinError, LedgerError
 from fupin_cli.ledger.models import RecordResult
 from fupin_cli.ledger.opening import sqlite_failure
@@ -141,7 +141,8 @@ def _insert_payouts(conn: sqlite3.Connection, batch_id: int, data: pd.DataFrame,
 
 
 def _files(files: Iterable[Any]) -> list[tuple[str, str, int]]:
-    by_path = {str(f.path): (str(f.path), str(f.sha256), int(f.size)) for f in files}
+    # Absolute: a relative path ("../data/…") means nothing once the command ran elsewhere.
+    by_path = {str(Path(f.path).absolute()): (str(Path(f.path).absolute()), str(f.sha256), int(f.size)) for f in files}
     return sorted(by_path.values())
 
 
@@ -209,7 +210,7 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
     skipped = sorted(set(conflicts["id_number"]))
     if skipped:
         data = data.loc[~data["id_number"].isin(skipped)]
-    created_at = datetime.now().astimezone().isoformat(timespec="seconds")
+    created_at = stamp()  # local (Asia/Shanghai unless configured), with its offset
     cur = conn.execute(
         "INSERT INTO batches (month, county, created_at, policy, policy_version, tool_version, people, workshops, "
         "amount_cents, once_per_person, status, note, roster_rows) VALUES (?,?,?,?,?,?,?,?,?,?,'committed',?,?)",

@@ -15,6 +15,7 @@ import pandas as pd
 import platformdirs
 
 from fupin_cli import __version__
+from fupin_cli.clock import local_text
 from fupin_cli.errors import LOCK_TIMEOUT, LedgerError
 from fupin_cli.ledger.lock import ledger_lock
 from fupin_cli.ledger.models import BatchInfo, OutputRecord, RecordResult
@@ -182,7 +183,8 @@ class Ledger(AbstractContextManager["Ledger"]):
             "amount": "float64", "period": _TEXT})
 
     def _require_batch(self, batch_id: int) -> None:
-        if self.batch(batch_id) is None:
+        # SQLite integers are 64-bit: a larger number cannot name a batch (and must not crash the query)
+        if not -(1 << 63) <= batch_id < (1 << 63) or self.batch(batch_id) is None:
             raise LedgerError(f"账本中没有编号为 {batch_id} 的批次。可用 fupin ledger 查看全部批次。",
                               code="ledger.no_batch")
 
@@ -270,6 +272,9 @@ class Ledger(AbstractContextManager["Ledger"]):
         gives their Chinese headers.
         """
         batches = _months_text(self.batches(), ["month"])
+        # For people: status in Chinese, times local (the database keeps the code and the offset).
+        batches["status"] = batches["status"].map(lambda v: BATCH_STATUS_LABELS.get(v, v))
+        batches["created_at"] = batches["created_at"].map(lambda v: local_text(v, seconds=True))
         payouts = _months_text(self._payouts("", ()), ["qualified_month", "payable_month"])
         rows = self._rows("SELECT batch_id, path, sha256, size FROM batch_files ORDER BY batch_id, path")
         files = _frame(rows, FILE_COLUMNS, {"batch_id": _INT, "path": _TEXT, "sha256": _TEXT, "size": _INT})
@@ -297,6 +302,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                             exclusive_key=exclusive_key)
 
 
+BATCH_STATUS_LABELS = {"committed": "已登记"}
 _COMMON_HEADERS = {"batch_id": "批次号", "amount": "金额(元)"}
 
 # Chinese headers for the ledger export (fupin_cli.workbooks.ledger_export), per frame of export_rows().

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from fupin_cli.errors import reader_failure
+
 FAST_MIN_BYTES = 4 << 20  # sheet XML size from which the fast path pays off (≈20,000 rows)
 _CHUNK = 1 << 20
 
@@ -66,16 +68,17 @@ def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def head_xml(zf: zipfile.ZipFile, member: str, rows: int) -> bytes:
+def head_xml(zf: zipfile.ZipFile, member: str, rows: int, part: Any = None) -> bytes:
     """The sheet XML with only its first `rows` <row> elements (everything after sheetData kept).
 
     The whole member is decompressed (merged ranges come after the cells) but only the head and
-    the tail are kept in memory.
+    the tail are kept in memory. `part` is the member opened by the caller (limits.CappedPart,
+    which counts what passes), else zf.open(member).
     """
     head = bytearray()
     cut: int | None = None
     prefix = b""
-    with zf.open(member) as fh:
+    with part if part is not None else zf.open(member) as fh:
         while cut is None:
             chunk = fh.read(_CHUNK)
             if not chunk:
@@ -157,12 +160,26 @@ def _strings_used(sheet: bytes) -> int:
     return top + 1
 
 
-def head_workbook(path: Path, member: str, rows: int) -> io.BytesIO:
-    """An in-memory copy of the workbook whose sheet `member` holds only its first `rows` rows."""
+def head_workbook(path: Path, member: str, rows: int, budget: Any = None, sheet_name: str = "") -> io.BytesIO:
+    """An in-memory copy of the workbook whose sheet `member` holds only its first `rows` rows.
+
+    With a limits.Budget, the member is streamed with its caps and checked (limits.check_sheet)
+    in this same pass; `budget.scans[sheet_name]` then holds what was counted.
+    """
+    from fupin_cli.sources.limits import CappedPart, PartScan, check_sheet, shared_matters
+
     buf = io.BytesIO()
     with zipfile.ZipFile(path) as zf, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
         others = set(sheet_members(zf).values()) - {member}
-        sheet = head_xml(zf, member, rows)
+        part = None
+        if budget is not None:
+            info = zf.getinfo(member)
+            scan = budget.scans[sheet_name] = PartScan(count_shared=shared_matters(info.file_size, budget.strings),
+                                                       look_formulas=False)  # error cells only: `<f` costs a pass
+            part = CappedPart(zf, info, budget, f"工作表“{sheet_name}”", scan.feed)
+        sheet = head_xml(zf, member, rows, part)
+        if budget is not None:
+            check_sheet(zf, info, scan, budget.strings, budget.display, sheet_name)
         used = _strings_used(sheet)
         for info in zf.infolist():
             if info.filename == member:
@@ -199,6 +216,10 @@ class LazyBody:
     sheet: str
     full: Callable[[], Any]  # calamine read of the whole sheet (the exact fallback)
     reader: Any = field(default=None, repr=False)
+
+    def load(self, start: int, data: dict[int, bool], look: list[int],
+             objects: frozenset[int] = frozenset()) -> FastColumns | None:
+        return load_body(self, start, data, look, objects)
 
 
 # Every character Python's str.isspace() accepts (RE2 has no such class): empty-looking cells.
@@ -264,7 +285,9 @@ def load_body(body: LazyBody, start: int, data: dict[int, bool], look: list[int]
             use_columns=sorted([*data, *look]), dtypes={j: "string" for j in look} or None)
         batch, errors = sheet.to_arrow_with_errors()
         columns = {c.absolute_index: c.dtype for c in sheet.selected_columns}
-    except Exception:  # mixed column, error cell, …: the exact reader decides (and words any error)
+    except BaseException as exc:  # mixed column, error cell, a panic…: the exact reader decides (and words any error)
+        if not reader_failure(exc):
+            raise
         return None
     if errors is not None and errors.errors:
         return None

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupin_cli.sources.arrow_body import load_body
 from fupin_cli.sources.headers import HeaderMatch
 from fupin_cli.sources.wide import melt
 from fupin_cli.sources.workbook import SheetGrid
 from fupin_cli.tables import TableSpec
+from fupin_cli.values.dates import SERIAL_MAX, SERIAL_MIN
 
 _TOTAL = re.compile(r"^(本页|本表|全部|全县|全镇|总)?(合计|小计|总计)[::]?$")
 _WS = re.compile(r"\s+")
@@ -36,6 +36,7 @@ class SheetFrame:
     ignored: int
     total_rows: list[int]  # Excel rows of dropped totals
     filled: list[str] = field(default_factory=list)  # merged data cells spread over their rows
+    faults: list[tuple[int, str, str]] = field(default_factory=list)  # (Excel row, column key, #DIV/0! or =formula)
 
 
 def _fill_merged(data: dict[str, Any], match: HeaderMatch, merges: list[Any] | None, start: int,
@@ -107,13 +108,13 @@ class _Body:
 
 
 def _body(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, look: list[int]) -> _Body:
-    """fastexcel for a lazy grid when that is lossless, else calamine's cells."""
+    """fastexcel/pyarrow for a lazy grid when that is lossless, else the exact reader's cells."""
     start = match.row + 1
     if grid.lazy is not None:
         dated = {j: spec.column(key).type in ("date", "month") for key, j in match.columns.items()}
         months = frozenset(mc.index for mc in match.months) if match.wide else frozenset()
         dated.update({j: False for j in months})
-        fc = load_body(grid.lazy, start, dated, look, months)
+        fc = grid.lazy.load(start, dated, look, months)  # fastexcel (xlsx) or pyarrow (csv)
         if fc is not None:
             empty = np.full(fc.nrows, None, dtype=object)
             return _Body(lambda j: fc.cells.get(j, empty), fc.nrows, fc.suspect)
@@ -122,14 +123,36 @@ def _body(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, look: list[int])
     return _Body(lambda j: _column(full, j, start), max(full.nrows - start, 0), lambda j: None)
 
 
+DAYS_1904 = 1462  # 1904-01-01 is serial 1462 of Excel's 1900 date system
+
+
+def _from_1904(arr: np.ndarray) -> np.ndarray:
+    """Date serials typed as plain numbers in a 1904-system workbook, as 1900-system serials
+    (what validation reads). Only numbers that are serials either way move: not years, not 201903."""
+    lo, hi = SERIAL_MIN - DAYS_1904, SERIAL_MAX + 1 - DAYS_1904
+    if arr.dtype.kind == "f":
+        return np.where((arr >= lo) & (arr < hi), arr + DAYS_1904, arr)
+    if arr.dtype != object:
+        return arr
+    out = arr.copy()
+    for i, v in enumerate(arr):
+        if isinstance(v, int | float) and not isinstance(v, bool) and lo <= v < hi:
+            out[i] = v + DAYS_1904
+    return out
+
+
 def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> SheetFrame:
     start = match.row + 1
     look_cols = list(dict.fromkeys([*match.serial, *match.header_cols[:3]]))
     body = _body(grid, match, spec, look_cols)
     n = body.n
     data = {key: body.cells(j) for key, j in match.columns.items()}
+    if grid.date1904:
+        data.update({k: _from_1904(v) for k, v in data.items() if spec.column(k).type in ("date", "month")})
     filled = _fill_merged(data, match, grid.merges, start, n)
     months = [body.cells(mc.index) for mc in match.months] if match.wide else []
+    if months and grid.faults:  # an error value in a month cell: never read as "no pay that month"
+        months = [_show_faults(arr, grid.faults, mc.index, start) for arr, mc in zip(months, match.months, strict=True)]
     values = [*data.values(), *months]
     key_col = match.columns[spec.key[0]]
     mask = body.suspect(key_col)
@@ -167,7 +190,26 @@ def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> She
     ordered["_row"] = cols["_row"]
     frame = pd.DataFrame(ordered, copy=False)
     total_rows = (sus[total_sus] + start + 1).tolist()
-    return SheetFrame(frame, int(len(keep_idx)), ignored, total_rows, filled)
+    return SheetFrame(frame, int(len(keep_idx)), ignored, total_rows, filled, _faults(grid, match, start, n))
+
+
+def _show_faults(arr: np.ndarray, faults: dict[tuple[int, int], str], j: int, start: int) -> np.ndarray:
+    """Column j's cells with each error value / result-less formula as its text (then reported by
+    validation as an unreadable amount, with that text as the cell's value)."""
+    mine = [(r - start, shown) for (r, c), shown in faults.items() if c == j and 0 <= r - start < len(arr)]
+    if not mine:
+        return arr
+    out = arr.astype(object)
+    for i, shown in mine:
+        out[i] = shown
+    return out
+
+
+def _faults(grid: SheetGrid, match: HeaderMatch, start: int, n: int) -> list[tuple[int, str, str]]:
+    """Error values and formulas without a result in the data columns (the reader shows them empty)."""
+    key_of = {j: key for key, j in match.columns.items()}
+    return sorted((r + 1, key_of[c], shown) for (r, c), shown in grid.faults.items()
+                  if c in key_of and start <= r < start + n)
 
 
 def letter(j: int) -> str:

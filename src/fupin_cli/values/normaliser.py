@@ -179,7 +179,7 @@ def issues_by_row(index: pd.Index, per_row: np.ndarray, table: list[Issue]) -> p
     msg_a = np.array([t.message for t in table], dtype=object)
     return pd.DataFrame(
         {
-            "idx": np.asarray(index, dtype=object)[rows],
+            "idx": np.asarray(index[rows], dtype=object),  # the few rows only: not millions of Python ints
             "code": codes_a[k],
             "severity": sev_a[k],
             "message": msg_a[k],

@@ -35,6 +35,8 @@ _UNIT = ("人民币元", "元整", "元", "圆")
 
 MSG_MONEY_UNPARSEABLE = "无法识别的金额,请只填数字(可带千分位逗号或“元”),如 1200.50"
 MSG_MONEY_NEGATIVE = "金额为负数({v}),工资和报酬不能为负,请核对后改正"
+MSG_MONEY_TOO_LARGE = ("金额{v}元超过单月上限{hi:,}元,不像一个月的报酬(可能把身份证号等填进了金额列),"
+                       "请核对后改正")
 MSG_MONEY_ROUNDED = "金额{v}超过两位小数,已按四舍五入计为{r}元,请核对"
 MSG_INT_UNPARSEABLE = "应为整数,这里是“{v}”,请改正"
 MSG_INT_RANGE = "应在{lo}至{hi}之间,这里是{v},请核对后改正"
@@ -80,30 +82,38 @@ def _cents(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rounded, snapped != np.trunc(snapped)
 
 
-def _money_issues(x: np.ndarray, shown: list[str] | None) -> tuple[np.ndarray, np.ndarray, list[Issue]]:
-    """Values and per-entry issue numbers for an array of floats (NaN = already handled)."""
-    rounded, had_more = _cents(np.where(np.isfinite(x), x, 0.0))
+def _money_issues(x: np.ndarray, shown: list[str] | None, hi: float | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, list[Issue]]:
+    """Values and per-entry issue numbers for an array of floats (NaN = already handled).
+
+    Above `hi` is an error: such a number is no month's pay (an ID number pasted into the column)
+    and, summed in cents, it would overflow the rule's integer arithmetic.
+    """
+    huge = np.isfinite(x) & (x > hi) if hi is not None else np.zeros(len(x), dtype=bool)
+    rounded, had_more = _cents(np.where(np.isfinite(x) & ~huge, x, 0.0))
     neg = x < 0
     per = np.full(len(x), -1, dtype=np.int64)
     table: list[Issue] = []
-    for i in np.flatnonzero(neg | (had_more & np.isfinite(x))):
+    for i in np.flatnonzero(neg | huge | (had_more & np.isfinite(x))):
         v = shown[i] if shown is not None else show(x[i])
         if neg[i]:
             table.append(error("money.negative", MSG_MONEY_NEGATIVE.format(v=v)))
+        elif huge[i]:
+            table.append(error("money.too_large", MSG_MONEY_TOO_LARGE.format(v=v, hi=int(hi or 0))))
         else:
             table.append(warning("money.rounded", MSG_MONEY_ROUNDED.format(v=v, r=f"{rounded[i]:.2f}")))
         per[i] = len(table) - 1
-    values = np.where(np.isfinite(x) & ~neg, rounded, np.nan)
+    values = np.where(np.isfinite(x) & ~neg & ~huge, rounded, np.nan)
     return values, per, table
 
 
-def normalise_money(s: pd.Series) -> Normalised:
-    """Amounts in 元 → float64 rounded to cents; negative or unreadable → error, value NA."""
+def normalise_money(s: pd.Series, hi: float | None = None) -> Normalised:
+    """Amounts in 元 → float64 rounded to cents; negative, above `hi` or unreadable → error, value NA."""
     numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
     if numeric or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in _NUMBER_KINDS):
         # Numbers only (the usual pay column): no need to look at distinct values.
         x = s.to_numpy(dtype=float, na_value=np.nan)
-        values, per, table = _money_issues(x, None)
+        values, per, table = _money_issues(x, None, hi)
         inf = np.isinf(x)
         if inf.any():
             table.append(error("money.unparseable", MSG_MONEY_UNPARSEABLE))
@@ -123,7 +133,7 @@ def normalise_money(s: pd.Series) -> Normalised:
             )
             shown = [show(v) for v in uniq]
         bad = np.isinf(x)
-        values, per, table = _money_issues(np.where(bad, np.nan, x), shown)
+        values, per, table = _money_issues(np.where(bad, np.nan, x), shown, hi)
         issues = {int(i): table[per[i]] for i in np.flatnonzero(per >= 0)}
         for i in np.flatnonzero(bad):
             issues[int(i)] = error("money.unparseable", MSG_MONEY_UNPARSEABLE)

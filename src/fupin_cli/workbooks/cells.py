@@ -25,7 +25,7 @@ from fupin_cli.months import format_month
 
 # How a column's values are written: text (write_string), numbers with a number format, dates, or
 # "auto" (decided per cell by `write_value`, for frames whose columns we do not know).
-Kind = Literal["text", "id", "money", "int", "number", "date", "datetime", "month", "auto"]
+Kind = Literal["text", "id", "money", "int", "number", "date", "datetime", "month", "auto", "wrap"]
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -46,15 +46,25 @@ WORKBOOK_OPTIONS: dict[str, Any] = {
 }
 
 
-def new_workbook(path: Path, *, constant_memory: bool = False) -> xlsxwriter.Workbook:
-    """An xlsxwriter workbook with the safe options (no string → formula/number/url conversion)."""
-    return xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": constant_memory})
+# A custom document property on every workbook fupin writes as a result (rosters, problem reports,
+# statistics, ledger exports, audit lists): found among the inputs, such a file is skipped with a
+# note (SPEC §5.1). Templates carry none: once filled in, they are inputs.
+RESULT_PROPERTY = "fupin-result"
+
+
+def new_workbook(path: Path, *, constant_memory: bool = False, result: bool = True) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook with the safe options (no string → formula/number/url conversion),
+    marked as a fupin result unless `result` is False (a template)."""
+    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": constant_memory})
+    if result:
+        wb.set_custom_property(RESULT_PROPERTY, "fupin生成的结果文件,不作为输入读取")
+    return wb
 
 
 class Formats:
     """The formats of one workbook, created once and cached by (kind, bold)."""
 
-    _NUM = {"id": TEXT_FORMAT, "text": TEXT_FORMAT, "month": TEXT_FORMAT, "money": MONEY_FORMAT,
+    _NUM = {"id": TEXT_FORMAT, "text": TEXT_FORMAT, "wrap": TEXT_FORMAT, "month": TEXT_FORMAT, "money": MONEY_FORMAT,
             "int": "0", "number": "General", "date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "auto": None}
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
@@ -78,6 +88,8 @@ class Formats:
                 props["num_format"] = num
             if bold:
                 props["bold"] = True
+            if kind == "wrap":  # long text (a 说明) wraps inside its bordered cell when printed
+                props["text_wrap"] = True
             fmt = self._cells[key] = self.wb.add_format(props)
         return fmt
 
@@ -142,7 +154,7 @@ def _to_text(v: object) -> str:
 
 def column_values(s: pd.Series, kind: Kind) -> list:
     """The cell values of one column ready for the writer of `kind`; None marks a blank cell."""
-    if kind in ("text", "id"):
+    if kind in ("text", "id", "wrap"):
         mask = s.isna().tolist()
         # An empty text is a blank cell, as the user would have left it.
         return [None if m or v == "" else (v if type(v) is str else _to_text(v))

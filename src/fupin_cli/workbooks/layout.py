@@ -48,6 +48,7 @@ class Col:
     max_width: int = 50
     label: str | None = None
     text: str | None = None
+    min_width: int = 4  # e.g. room for a seal in 收款单位(签章)
 
     @property
     def header(self) -> str:
@@ -63,7 +64,8 @@ class TableInfo:
 
 
 def _footer(note: str | None) -> str:
-    centre = "&C第 &P 页,共 &N 页"
+    # &A names the sheet: its pages are numbered from 1 (set_start_page) whatever is printed with it.
+    centre = "&C&A 第 &P 页"
     if not note:
         return centre
     return "&L" + note.replace("&", "&&") + centre
@@ -79,10 +81,46 @@ def setup_print(ws: Worksheet, header_row: int, n_cols: int, footer_note: str | 
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.center_horizontally()
     ws.set_footer(_footer(footer_note))
+    ws.set_start_page(1)
+
+
+TITLE_SCALE = 16 / 11 * 1.1  # the title's 16pt bold characters against the body's 11pt, with a margin
+
+
+def _span_title(widths: list[float], title: str) -> list[float]:
+    """Widen the columns (proportionally) so that the merged title row holds the whole title: a narrow
+    table such as 县区汇总 would otherwise print its title clipped."""
+    need = text_width([title]) * TITLE_SCALE + 2
+    have = sum(widths)
+    if have >= need or have <= 0:
+        return widths
+    return [round(w * need / have, 1) for w in widths]
+
+
+LINE_HEIGHT = 15.0  # points per line of 11pt text
+
+
+def _row_heights(kinds: list[Kind], values: list[list], widths: list[float]) -> list[float] | None:
+    """Row heights that show every line of the wrapping ("wrap") cells, or None when every row is one
+    line. Spreadsheet programs do not grow a row for wrapped text on their own when printing."""
+    wraps = [j for j, k in enumerate(kinds) if k == "wrap"]
+    if not wraps or not values or not values[0]:
+        return None
+    lines = [1] * len(values[0])
+    for j in wraps:
+        room = max(widths[j] - 1.5, 1.0)
+        for i, v in enumerate(values[j]):
+            if v is not None:
+                need = math.ceil(text_width([v]) / room)
+                if need > lines[i]:
+                    lines[i] = need
+    if max(lines) == 1:
+        return None
+    return [LINE_HEIGHT * k + 2 if k > 1 else LINE_HEIGHT for k in lines]
 
 
 def _write_cells(ws: Worksheet, fmts: Formats, first: int, kinds: list[Kind], values: list[list],
-                 bold_last: bool) -> None:
+                 bold_last: bool, heights: list[float] | None = None) -> None:
     """The body rows cell by cell through xlsxwriter (any worksheet; reference for `row_xml`)."""
     writers = []
     for kind, vals in zip(kinds, values, strict=True):
@@ -95,6 +133,8 @@ def _write_cells(ws: Worksheet, fmts: Formats, first: int, kinds: list[Kind], va
     last_i = n - 1 if bold_last else -1
     for i in range(n):
         row = first + i
+        if heights is not None:
+            ws.set_row(row, heights[i])
         for j, (fn, fmt, bold_fmt, auto, vals) in enumerate(writers):
             v = vals[i]
             f = bold_fmt if i == last_i else fmt
@@ -121,23 +161,25 @@ def write_table(
     notes: list[str] | None = None,
     footer_note: str | None = None,
     print_setup: bool = True,
+    seq_start: int = 1,
+    in_words: str | None = None,
 ) -> TableInfo:
     """Write a titled table; `count_text` = (column key, "共{n}人") puts the row count in the 合计 row.
 
     `totals="sum"` writes computed sums of the `total` columns (numbers, not formulas, so that readers
     which do not calculate still see them); `"last_row"` shows the frame's own last row (already a
-    合计 row) in bold.
+    合计 row) in bold. `in_words` names the money column whose total is also written in words (大写).
     """
     if seq:
         cols = [Col("__seq__", "int", text=SEQ_HEADER), *cols]
-        frame = frame.assign(__seq__=range(1, len(frame) + 1))
+        frame = frame.assign(__seq__=range(seq_start, seq_start + len(frame)))
     n = len(frame)
     values = []
     for c in cols:
         s = frame[c.key] if c.key in frame.columns else pd.Series([None] * n, index=frame.index, dtype=object)
         values.append(column_values(s, c.kind))
     sums, total_texts = _totals(cols, values, n, count_text) if totals == "sum" else ({}, {})
-    _set_widths(ws, cols, values, sums, total_texts)
+    widths = _set_widths(ws, cols, values, sums, total_texts, title)
 
     last_col = len(cols) - 1
     _merged_line(ws, start_row, last_col, title, fmts.title)
@@ -148,10 +190,11 @@ def write_table(
     first = header_row + 1
 
     kinds = [c.kind for c in cols]
-    if row_xml.can_stream(ws, first, n, len(cols)):
+    heights = _row_heights(kinds, values, widths)
+    if heights is None and row_xml.can_stream(ws, first, n, len(cols)):
         row_xml.stream_rows(ws, first, kinds, values, fmts, bold_last=totals == "last_row")
     else:
-        _write_cells(ws, fmts, first, kinds, values, bold_last=totals == "last_row")
+        _write_cells(ws, fmts, first, kinds, values, bold_last=totals == "last_row", heights=heights)
 
     r = first + n
     total_row = None
@@ -159,6 +202,12 @@ def write_table(
         total_row = r
         _write_total_row(ws, fmts, r, cols, sums, total_texts)
         r += 1
+        j = next((j for j, c in enumerate(cols) if c.key == in_words), None)
+        if j is not None and j in sums:  # the amount in words, as finance signs it
+            from fupin_cli.money import amount_in_words
+
+            _merged_line(ws, r, last_col, f"合计金额(大写):{amount_in_words(sums[j])}", fmts.cell("text", True))
+            r += 1
     if signature:
         r += 1  # one blank row before the signature line
         _merged_line(ws, r, last_col, SIGNATURE, fmts.signature)
@@ -189,15 +238,21 @@ def _totals(cols: list[Col], values: list[list], n: int,
 
 
 def _set_widths(ws: Worksheet, cols: list[Col], values: list[list], sums: dict[int, float],
-                total_texts: dict[int, str]) -> None:
-    """Widths from the content, before any row is written (constant_memory cannot look back)."""
+                total_texts: dict[int, str], title: str) -> list[float]:
+    """Widths from the content, before any row is written (constant_memory cannot look back), widened
+    so that the merged title row holds the whole title."""
+    widths = []
     for j, c in enumerate(cols):
         w = values_width(values[j], c.kind)
         if j in sums:
             w = max(w, values_width([sums[j]], c.kind))
         if j in total_texts:
             w = max(w, text_width([total_texts[j]]))
-        ws.set_column(j, j, fit_width(c.header, w, hi=c.max_width))
+        widths.append(max(c.min_width, fit_width(c.header, w, hi=c.max_width)))
+    widths = _span_title(widths, title)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    return widths
 
 
 def _merged_line(ws: Worksheet, r: int, last_col: int, text: str, fmt: Format) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import openpyxl
 import pandas as pd
+import xlsxwriter
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
@@ -28,32 +29,34 @@ from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
 
 from fupin_cli.errors import FupinError, InputError
-from fupin_cli.fsutil import atomic_path
-from fupin_cli.problems import PROBLEM_COLUMNS
+from fupin_cli.fsutil import atomic_path, display_names
+from fupin_cli.problems import PROBLEM_COLUMNS, problem_title
 from fupin_cli.tables import load_tables, normalise_header
 from fupin_cli.workbooks.cells import Formats, is_missing, new_workbook
 from fupin_cli.workbooks.layout import Col, setup_print, write_table
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 
+# Printed on A4: long texts wrap inside their cells; the Chinese title of the problem instead of its code.
 PROBLEM_COLS = [
-    Col("file", max_width=40),
-    Col("sheet"),
-    Col("row", "int"),
-    Col("column"),
-    Col("value", max_width=30),
-    Col("code"),
     Col("severity_label"),
-    Col("message", max_width=70),
+    Col("file", "wrap", max_width=30),
+    Col("sheet", "wrap", max_width=16),
+    Col("row", "int"),
+    Col("name", max_width=12),
+    Col("column", "wrap", max_width=16),
+    Col("value", "wrap", max_width=24),
+    Col("title", "wrap", max_width=18, label="problem"),
+    Col("message", "wrap", max_width=50),
 ]
 
 COUNT_COLS = [
-    Col("file", max_width=40),
-    Col("sheet"),
-    Col("code"),
     Col("severity_label"),
+    Col("file", "wrap", max_width=30),
+    Col("sheet", "wrap", max_width=16),
+    Col("title", "wrap", max_width=18, label="problem"),
     Col("count", "int", total=True, label="count_rows"),
-    Col("message", max_width=70, label="message_example"),
+    Col("message", "wrap", max_width=50, label="message_example"),
 ]
 
 SUMMARY_LABELS = {
@@ -69,15 +72,21 @@ HEADER_SCAN_ROWS = 30
 
 
 def problem_frame(problems: pd.DataFrame) -> pd.DataFrame:
-    """The problem frame with every PROBLEM_COLUMNS column and a Chinese severity label."""
+    """The problem frame for printing: errors before warnings, file names as short as still tells
+    them apart, the Chinese title of each code and severity."""
     df = problems.copy()
-    for c in PROBLEM_COLUMNS:
+    for c in [*PROBLEM_COLUMNS, "name"]:
         if c not in df.columns:
             df[c] = pd.Series([None] * len(df), index=df.index, dtype=object)
     # The cell content as the reader saw it: 4.52122E+17 must not be shown as 452122000000000000.
     value = [None if is_missing(v) else str(v) for v in df["value"].astype(object)]
-    return df.assign(value=pd.Series(value, index=df.index, dtype=object),
-                     severity_label=df["severity"].map(SEVERITY_LABELS).fillna(df["severity"]))
+    names = display_names([str(f) for f in df["file"].dropna()])
+    df = df.assign(value=pd.Series(value, index=df.index, dtype=object),
+                   file=df["file"].map(lambda f: names.get(str(f), f) if f is not None else f),
+                   title=df["code"].map(lambda c: problem_title(str(c))),
+                   severity_label=df["severity"].map(SEVERITY_LABELS).fillna(df["severity"]))
+    order = df["severity"].map({"error": 0, "warning": 1}).fillna(2)
+    return df.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
 
 def problems_count_text(problems: pd.DataFrame) -> str:
@@ -86,18 +95,35 @@ def problems_count_text(problems: pd.DataFrame) -> str:
     return f"共{{n}}条(错误{int((sev == 'error').sum())}条,警告{int((sev == 'warning').sum())}条)"
 
 
+# Excel's 1,048,576 rows less the title, header, 合计 and note rows: a longer problem list continues
+# on further sheets (问题清单(2), …) instead of being cut off.
+EXCEL_ROWS = 1_048_576
+ROWS_PER_SHEET = EXCEL_ROWS - 16
+
+
+def write_problem_sheets(wb: xlsxwriter.Workbook, fmts: Formats, name: str, title: str, probs: pd.DataFrame,
+                         footer_note: str | None = None) -> None:
+    """The problem list on one sheet, or on as many as it needs (each titled 第k部分/共m部分)."""
+    parts = max(1, -(-len(probs) // ROWS_PER_SHEET))
+    for k in range(parts):
+        part = probs.iloc[k * ROWS_PER_SHEET:(k + 1) * ROWS_PER_SHEET]
+        more = f"(第{k + 1}部分,共{parts}部分,全部{len(probs)}条)" if parts > 1 else ""
+        write_table(wb.add_worksheet(name if k == 0 else f"{name}({k + 1})"), fmts, title=title + more,
+                    cols=PROBLEM_COLS, frame=part, count_text=("file", problems_count_text(part)),
+                    footer_note=footer_note, seq_start=k * ROWS_PER_SHEET + 1)
+
+
 def write_problems(path: Path, problems: pd.DataFrame, summary: dict | None = None) -> Path:
     """The validation report: 问题清单 (every problem) and 汇总 (counts per file, sheet and code)."""
     path = Path(path)
     probs = problem_frame(problems)
-    key = ["file", "sheet", "code", "severity_label"]
-    counts = (probs.fillna({k: "" for k in key}).groupby(key, sort=True, dropna=False)
+    key = ["severity_label", "file", "sheet", "title"]
+    counts = (probs.fillna({k: "" for k in key}).groupby(key, sort=False, dropna=False)
               .agg(count=("code", "size"), message=("message", "first")).reset_index())
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, constant_memory=True)
         fmts = Formats(wb)
-        write_table(wb.add_worksheet("问题清单"), fmts, title="数据问题清单", cols=PROBLEM_COLS, frame=probs,
-                    count_text=("file", problems_count_text(probs)))
+        write_problem_sheets(wb, fmts, "问题清单", "数据问题清单", probs)
         ws = wb.add_worksheet("汇总")
         start = 0
         if summary:

@@ -13,11 +13,12 @@ from fupin_cli.policy import Terms
 from fupin_cli.status import STATUS_LABELS
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table
-from fupin_cli.workbooks.problems import PROBLEM_COLS, problem_frame, problems_count_text
+from fupin_cli.workbooks.problems import problem_frame, write_problem_sheets
 
 if TYPE_CHECKING:
     from fupin_cli.roster import Roster
 
+SEAL_ROW_HEIGHT = 36  # points: room for a township's seal in 收款单位(签章)
 SHEETS = ("奖补名单", "车间汇总", "县区汇总", "未达标名单", "数据问题")
 
 ROW_COLS = [
@@ -32,7 +33,7 @@ ROW_COLS = [
     Col("qualified_month", "month"),
     Col("payable_month", "month"),
     Col("months", "int"),
-    Col("wages", "money", total=True),
+    Col("wages", "money"),  # a sum of wages means nothing on a signed sheet: 合计 totals people and 奖补金额
     Col("amount", "money", total=True),
 ]
 
@@ -46,6 +47,7 @@ WORKSHOP_COLS = [
     Col("bank_account", "id"),
     Col("people", "int", total=True),
     Col("amount", "money", total=True, label="amount_sum"),
+    Col("stamp", min_width=18),
 ]
 
 COUNTY_COLS = [
@@ -66,6 +68,8 @@ NOT_PAID_COLS = [
     Col("reason", max_width=60),
     Col("months", "int"),
     Col("wages", "money"),
+    Col("short_months", "int"),
+    Col("short_wages", "money"),
     Col("qualified_month", "month"),
 ]
 
@@ -73,13 +77,17 @@ NOT_PAID_COLS = [
 # payee = laborer: the 奖补名单 carries each laborer's own account, and 暂缓发放 lists who has none.
 ACCOUNT_COLS = [Col("laborer_bank", max_width=40), Col("laborer_account", "id"), Col("social_card", "id")]
 DEFERRED_COLS = [Col("county"), Col("workshop_id"), Col("workshop_name", max_width=40), Col("name"),
-             Col("id_number", "id"), Col("qualified_month", "month"), Col("amount", "money", total=True),
-             Col("reason", max_width=60)]
+                 Col("id_number", "id"), Col("qualified_month", "month"), Col("amount", "money", total=True),
+                 Col("reason", max_width=60)]
 
 
 def roster_title(place: str, month: int, terms: Terms | None = None) -> str:
     t = terms or Terms()
     return f"{place}{t.workshop}{t.subsidy}资金发放花名册（{format_month_cn(month)}）"
+
+
+def _non_target_note(n: int) -> list[str]:
+    return [f"说明:另有非建档立卡贫困劳动力{n}人次不属奖补对象,未列入本名单。"] if n else []
 
 
 def _frame(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -95,7 +103,8 @@ def write_roster(path: Path, roster: Roster) -> Path:
     place = roster.county or roster.region_name
     cn_month = format_month_cn(roster.month)
     note = f"政策:{roster.policy}"
-    shop, subsidy = roster.terms.workshop, roster.terms.subsidy  # the policy's wording (SPEC §4.3)
+    terms = getattr(roster, "terms", None) or Terms()
+    shop, subsidy = terms.workshop, terms.subsidy  # the policy's wording (SPEC §4.3)
     rows = _frame(roster.rows)
     not_paid = _frame(roster.not_paid)
     if "status_label" not in not_paid.columns and "status" in not_paid.columns:
@@ -104,26 +113,29 @@ def write_roster(path: Path, roster: Roster) -> Path:
         wb = new_workbook(tmp, constant_memory=True)
         fmts = Formats(wb)
         row_cols = ROW_COLS + (ACCOUNT_COLS if "laborer_account" in rows.columns else [])
-        write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month, roster.terms), cols=row_cols,
-                    frame=rows, count_text=("name", "共{n}人"), signature=True,
+        write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month, terms), cols=row_cols,
+                    frame=rows, count_text=("name", "共{n}人"), signature=True, in_words="amount",
                     notes=[f"说明:{x}" for x in getattr(roster, "notes", None) or []], footer_note=note)
-        write_table(wb.add_worksheet(SHEETS[1]), fmts,
+        summary = wb.add_worksheet(SHEETS[1])
+        summary.set_default_row(SEAL_ROW_HEIGHT)
+        write_table(summary, fmts,
                     title=f"{place}{shop}{subsidy}资金车间汇总表（{cn_month}）",
                     cols=WORKSHOP_COLS, frame=_frame(roster.workshops), count_text=("workshop_name", "共{n}个车间"),
-                    signature=True, footer_note=note)
+                    signature=True, footer_note=note, in_words="amount")
         write_table(wb.add_worksheet(SHEETS[2]), fmts,
                     title=f"{place}{shop}{subsidy}资金县区汇总表（{cn_month}）",
-                    cols=COUNTY_COLS, frame=_frame(roster.counties), signature=True, footer_note=note)
+                    cols=COUNTY_COLS, frame=_frame(roster.counties), signature=True, footer_note=note,
+                    in_words="amount")
         write_table(wb.add_worksheet(SHEETS[3]), fmts,
                     title=f"{place}{shop}未兑现奖补人员名单（{cn_month}）", cols=NOT_PAID_COLS,
-                    frame=not_paid, count_text=("name", "共{n}条"), footer_note=note)
-        deferred = _frame(roster.deferred)
+                    frame=not_paid, count_text=("name", "共{n}条"), footer_note=note,
+                    notes=_non_target_note(getattr(roster, "non_target", 0)))
+        deferred = _frame(getattr(roster, "deferred", None))
         if len(deferred):  # payee = laborer (SPEC §4.3): payable, held until the laborer's account is given
             write_table(wb.add_worksheet("暂缓发放"), fmts, title=f"{place}{shop}{subsidy}暂缓发放名单（{cn_month}）",
                         cols=DEFERRED_COLS, frame=deferred, count_text=("name", "共{n}人"), footer_note=note)
         probs = problem_frame(_frame(roster.problems))
-        write_table(wb.add_worksheet(SHEETS[4]), fmts, title=f"{place}{shop}数据问题清单（{cn_month}）",
-                    cols=PROBLEM_COLS, frame=probs, count_text=("file", problems_count_text(probs)),
-                    footer_note=note)
+        write_problem_sheets(wb, fmts, SHEETS[4], f"{place}{shop}数据问题清单（{cn_month}）", probs,
+                             footer_note=note)
         wb.close()
     return path

@@ -9,7 +9,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from fupin_cli.fsutil import atomic_path
 from fupin_cli.months import format_month_cn, parse_month_arg
-from fupin_cli.stats import StatsResult
+from fupin_cli.stats import StatsResult, footnotes
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import TOTAL_LABEL, Col, TableInfo, write_table
 
@@ -38,7 +38,8 @@ def _ref(sheet: str, info: TableInfo, n_rows: int, col: int) -> list:
     return [sheet, info.first_row, col, info.first_row + n_rows - 1, col]
 
 
-def write_stats(path: Path, table: pd.DataFrame, monthly: pd.DataFrame, title: str) -> Path:
+def write_stats(path: Path, table: pd.DataFrame, monthly: pd.DataFrame, title: str,
+                notes: list[str] | None = None) -> Path:
     """Write 统计表 (per county + 合计, with a chart of paid people) and 按月兑现 (with a chart).
 
     `table` has the columns of STATS_COLS; its last row is the total with county "合计" (the total
@@ -53,7 +54,7 @@ def write_stats(path: Path, table: pd.DataFrame, monthly: pd.DataFrame, title: s
         fmts = Formats(wb)
         ws = wb.add_worksheet("统计表")
         info = write_table(ws, fmts, title=title, cols=STATS_COLS, frame=table, seq=False,
-                           totals="last_row" if has_total else "sum")
+                           totals="last_row" if has_total else "sum", notes=notes)
         if n_counties > 0:
             chart = wb.add_chart({"type": "column"})
             chart.add_series({
@@ -66,7 +67,7 @@ def write_stats(path: Path, table: pd.DataFrame, monthly: pd.DataFrame, title: s
             chart.set_y_axis({"name": "人数", "major_gridlines": {"visible": True}})
             chart.set_legend({"none": True})
             chart.set_size({"width": 760, "height": 360})
-            ws.insert_chart(xl_rowcol_to_cell(info.first_row + len(table) + 2, 0), chart)
+            ws.insert_chart(xl_rowcol_to_cell(info.first_row + len(table) + 2 + len(notes or []), 0), chart)
 
         wm = wb.add_worksheet("按月兑现")
         minfo = write_table(wm, fmts, title="按月兑现情况", cols=MONTHLY_COLS, frame=monthly)
@@ -103,4 +104,4 @@ def write_stats_workbook(path: Path, result: StatsResult, region_name: str) -> P
     table.loc[table.index[-1], "county"] = "合计"
     monthly = pd.DataFrame([m.model_dump() for m in result.monthly], columns=["month", "people", "amount"])
     title = f"{region_name}就业扶贫车间建设情况统计表(截至{format_month_cn(parse_month_arg(result.month))}底)"
-    return write_stats(path, table, monthly, title)
+    return write_stats(path, table, monthly, title, notes=footnotes(result))

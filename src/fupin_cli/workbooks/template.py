@@ -20,7 +20,9 @@ from fupin_cli.tables import ColumnSpec, TableSpec, load_tables
 from fupin_cli.workbooks.cells import Formats, new_workbook, text_width
 from fupin_cli.workbooks.layout import setup_print
 
-TEMPLATE_ROWS = 2000  # rows pre-formatted (text ID columns, dates) and covered by the drop-down lists
+TEMPLATE_NAME = "就业扶贫车间数据模板.xlsx"
+TEMPLATE_ROWS = 2000  # rows pre-formatted as blank cells (the column format covers the rest of the sheet)
+LAST_ROW = 1_048_575  # drop-down lists and checks cover the whole column, not only the pre-formatted rows
 YES_NO = ["是", "否"]
 LIST_SHEET = "选项"  # hidden sheet for lists longer than Excel's 255-character inline limit
 
@@ -114,10 +116,38 @@ def _write_table_sheet(wb, fmts: Formats, spec: TableSpec, columns: list[ColumnS
             ws.write_blank(r, j, None, fmt)
         dv = _validation(col, choices, lists.get(f"{spec.title}:{col.key}"))
         if dv is not None:
-            ws.data_validation(1, j, TEMPLATE_ROWS, j, dv)
+            ws.data_validation(1, j, LAST_ROW, j, dv)
     ws.set_row(0, 30)
     ws.autofilter(0, 0, 0, len(columns) - 1)
     setup_print(ws, 0, len(columns))
+
+
+WIDE_KEYS = ("id_number", "name", "workshop_id")  # then one column per month
+
+
+def _write_wide_wages(wb, fmts: Formats, spec: TableSpec, year: int) -> None:
+    """The 工资 sheet as townships mostly keep it: one row per person and workshop, one column per month
+    (headers 2019年1月 … 2019年12月, which the reader takes as months)."""
+    ws = wb.add_worksheet(spec.title)
+    by_key = {c.key: c for c in spec.columns}
+    cols = [by_key[k] for k in WIDE_KEYS]
+    for j, col in enumerate(cols):
+        fmt = fmts.cell(KIND_BY_TYPE[col.type])
+        ws.write_string(0, j, col.header, fmts.required_header if col.required else fmts.header)
+        ws.set_column(j, j, {"id": 22}.get(KIND_BY_TYPE[col.type], 12), fmt)
+        for r in range(1, TEMPLATE_ROWS + 1):
+            ws.write_blank(r, j, None, fmt)
+    money = fmts.cell("money")
+    for i in range(12):
+        j = len(cols) + i
+        ws.write_string(0, j, f"{year}年{i + 1}月", fmts.header)
+        ws.set_column(j, j, 11, money)
+        ws.data_validation(1, j, LAST_ROW, j, {"validate": "decimal", "criteria": ">=", "value": 0,
+                                                "error_title": "金额不正确", "error_message": "请填写实发工资(元),只填数字"})
+    ws.write_comment(0, len(cols), "每月一列:填该月实发工资(元),没有工资的月份留空。", {"author": "fupin", "x_scale": 2})
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, len(cols))
+    setup_print(ws, 0, len(cols) + 12)
 
 
 def _write_notes(wb, fmts: Formats, specs: list[tuple[TableSpec, list[ColumnSpec]]], title: str) -> None:
@@ -148,24 +178,28 @@ def _write_notes(wb, fmts: Formats, specs: list[tuple[TableSpec, list[ColumnSpec
     setup_print(ws, 1, 5)
 
 
-def write_templates(folder: Path, region: Region | None = None, policy: Policy | None = None) -> list[Path]:
+def write_templates(folder: Path, region: Region | None = None, wide_year: int | None = None,
+                    policy: Policy | None = None) -> list[Path]:
     """Write 就业扶贫车间数据模板.xlsx (车间, 人员, 工资, 填表说明; the workshop word from the policy's
-    terms) into `folder`; return the paths."""
+    terms) into `folder`; return the paths. `wide_year` writes the 工资 sheet with one column per month."""
     region = region or load_region()
     policy = policy or load_policy(None)
     tables = load_tables()
     specs = [(s, visible_columns(s, policy)) for s in (tables.workshops, tables.laborers, tables.wages)]
     title = f"{policy.terms.workshop}数据模板"
-    path = Path(folder) / f"{title}.xlsx"
+    path = Path(folder) / (TEMPLATE_NAME if title == "就业扶贫车间数据模板" else f"{title}.xlsx")
     with atomic_path(path) as tmp:
-        wb = new_workbook(tmp)
+        wb = new_workbook(tmp, result=False)
         fmts = Formats(wb)
         # Long lists go to a hidden sheet (Excel limits an inline list to 255 characters).
         long_lists = [(f"{s.title}:{c.key}", ch) for s, cols in specs for c in cols
                       if (ch := _choices(c, region)) and len(",".join(ch)) > 255]
         lists = lists_for(long_lists)
         for spec, columns in specs:
-            _write_table_sheet(wb, fmts, spec, columns, region, lists)
+            if spec is tables.wages and wide_year is not None:
+                _write_wide_wages(wb, fmts, spec, wide_year)
+            else:
+                _write_table_sheet(wb, fmts, spec, columns, region, lists)
         _write_notes(wb, fmts, specs, title)
         if long_lists:
             ls = wb.add_worksheet(LIST_SHEET)
