@@ -48,6 +48,15 @@ def test_progress_names_stage_and_unit(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "读取 数据.xlsx:工资" in text and "工作表 2/3 个" in text
 
 
+def test_progress_before_the_sheets_are_counted_shows_no_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(cli_common, "err_console", Console(file=out, force_terminal=True, width=100))
+    with cli_common.LazyProgress(delay=0):
+        time.sleep(0.3)
+    text = out.getvalue()
+    assert "读取输入文件" in text and "None" not in text and "工作表 0/" not in text
+
+
 def test_batch_reports_its_stages(tmp_path: Path) -> None:
     cfg = load_config(setup(tmp_path, lock_timeout=0.5))
     seen: list[tuple[str, int, int]] = []

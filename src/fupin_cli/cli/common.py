@@ -18,7 +18,15 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 from fupin_cli.errors import EXIT_USAGE, FupinError, reader_failure
@@ -175,7 +183,16 @@ def month_option(value: str | None) -> int | None:
 
 # The stage is the description ("读取 数据.xlsx:工资", "检查数据", "核定奖补、登记账本"); the count says what
 # is counted, so that "3/3" is not read as three of anything else.
-PROGRESS_COUNT = "工作表 {task.completed}/{task.total} 个"
+PROGRESS_COUNT = "工作表 {done}/{total} 个"
+
+
+class SheetCount(ProgressColumn):
+    """"工作表 2/3 个", or nothing before the number of sheets is known (never "0/None")."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text(PROGRESS_COUNT.format(done=int(task.completed), total=int(task.total)))
 
 
 class LazyProgress:
@@ -201,7 +218,7 @@ class LazyProgress:
             if self.progress is not None or not self.enabled:
                 return
             self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                     TextColumn(PROGRESS_COUNT), TimeElapsedColumn(),
+                                     SheetCount(), TimeElapsedColumn(),
                                      console=err_console, transient=True)
             self.progress.start()
             self.task = self.progress.add_task(self.label, total=self.total, completed=self.done)
