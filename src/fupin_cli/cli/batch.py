@@ -25,6 +25,8 @@ def batch(
     config: Annotated[Path | None, typer.Option(
         "--config", "-c", help="配置文件(TOML);不给时依次找环境变量 FUPIN_CONFIG、当前文件夹的 fupin.toml")] = None,
     month: MonthOpt = None,
+    new_ledger: Annotated[bool, typer.Option(
+        "--new-ledger", help="首次运行时新建配置文件中的账本(也可先运行 fupin ledger init --config …)")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """每月无人值守运行:检查、核算、登记账本,并把花名册、统计表、数据问题和 summary.json 写入“输出文件夹/年-月/”。
@@ -37,7 +39,7 @@ def batch(
     from fupin_cli.config import find_config, load_config
 
     cfg = load_config(find_config(config))
-    result = run_batch(cfg, month_option(month))
+    result = run_batch(cfg, month_option(month), new_ledger=new_ledger)
     if json_out:
         print_json(result.summary)
     else:

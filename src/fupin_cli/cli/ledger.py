@@ -19,12 +19,37 @@ ConfigOpt = Annotated[Path | None, typer.Option(
 
 ledger_app = typer.Typer(
     name="ledger",
-    help="查看账本:列出发放批次、查看某批次的发放明细、把整个账本导出为 xlsx。\n\n"
-    "示例:fupin ledger list --ledger 账本.sqlite3",
+    help="账本:新建账本、列出发放批次、查看某批次的发放明细、把整个账本导出为 xlsx。\n\n"
+    "示例:fupin ledger init 账本.sqlite3    fupin ledger list --ledger 账本.sqlite3",
     no_args_is_help=True,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@ledger_app.command("init")
+@handle_errors
+def init_cmd(
+    path: Annotated[Path | None, typer.Argument(
+        help="新账本文件路径;不给时用 --config 配置文件中的账本路径", show_default=False)] = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """新建一个空账本(首次使用时运行一次)。已存在的账本不会被清空或改动。
+
+    登记发放(payout --commit、batch)只使用已存在的账本:路径写错时报错,不会悄悄新建一个空账本而重复发放。
+
+    示例:fupin ledger init 账本.sqlite3    fupin ledger init --config fupin.toml
+    """
+    from fupin_cli.commands.ledger import init_ledger, ledger_path_for
+
+    path, created, batches = init_ledger(ledger_path_for(path, config))
+    if json_out:
+        print_json({"ledger": str(path), "created": created, "batches": batches})
+    elif created:
+        console.print(f"已新建账本:{path}。请定期备份这个文件。", soft_wrap=True)
+    else:
+        console.print(f"账本“{path}”已存在(已登记 {batches} 批),未做任何改动。", soft_wrap=True)
 
 
 @ledger_app.command("list")

@@ -45,6 +45,8 @@ def payout(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="花名册 xlsx 写入路径")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="把本月花名册登记到账本(同一月份重复登记不会重复发放)")] = False,
     ledger: LedgerOpt = None,
+    new_ledger: Annotated[bool, typer.Option(
+        "--new-ledger", help="首次登记时新建账本(账本文件不存在时才需要;也可先运行 fupin ledger init)")] = False,
     lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
     policy: PolicyOpt = None,
     region: RegionOpt = None,
@@ -59,7 +61,8 @@ def payout(
 
     with LazyProgress(enabled=not json_out) as prog:
         s = run_payout(paths, month=month_option(month), county_arg=county, policy=policy, region=region,
-                       ledger_path=ledger, commit=commit, output=output, lock_timeout=lock_timeout, progress=prog)
+                       ledger_path=ledger, commit=commit, new_ledger=new_ledger, output=output,
+                       lock_timeout=lock_timeout, progress=prog)
     if json_out:
         print_json(settlement_json(s, mask=not show_id))
     else:

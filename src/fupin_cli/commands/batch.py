@@ -34,6 +34,7 @@ from fupin_cli import __version__
 from fupin_cli.config import BatchConfig
 from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
 from fupin_cli.ledger import Ledger, ledger_lock
+from fupin_cli.ledger.opening import missing_ledger
 from fupin_cli.loading import load_dataset
 from fupin_cli.month_folder import (
     Pause,
@@ -137,8 +138,13 @@ class _Steps:
             time.sleep(float(os.environ.get("FUPIN_TEST_PAUSE_SECONDS", "60")))
 
 
-def run_batch(config: BatchConfig, month: int | None = None, today: date | None = None) -> BatchResult:
-    """The monthly run for `month` (default: the month before `today`); see the module docstring."""
+def run_batch(config: BatchConfig, month: int | None = None, today: date | None = None, *,
+              new_ledger: bool = False) -> BatchResult:
+    """The monthly run for `month` (default: the month before `today`); see the module docstring.
+
+    The ledger must exist unless `new_ledger` (SPEC §5.1); that is checked first, so a mistyped
+    ledger path creates nothing (no output folder, log or lock file either).
+    """
     defaulted = month is None
     m = previous_month(today or date.today()) if month is None else int(month)
     if config.output.resolve().is_relative_to(config.input.resolve()):
@@ -146,12 +152,14 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
         raise ConfigError(f"输出文件夹“{config.output}”不能放在输入文件夹“{config.input}”里面,"
                           "否则下次运行会把生成的花名册当作输入读取。请修改配置文件中的 output。",
                           code="config.output_in_input")
+    if not new_ledger and not config.ledger.exists():
+        raise missing_ledger(config.ledger)
     check_writable(config.output)
     with batch_log(config.log) as log:
         log.info("start month=%s config=%s input=%s output=%s ledger=%s version=%s", format_month(m),
                  config.source, config.input, config.output, config.ledger, __version__)
         try:
-            result = _run(config, m, defaulted, _Steps(log))
+            result = _run(config, m, defaulted, _Steps(log), new_ledger)
         except FupinError as exc:
             log.error("end exit=%d code=%s message=%s", exc.exit_code, exc.code, exc.message)
             raise
@@ -164,7 +172,7 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
         return result
 
 
-def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps) -> BatchResult:
+def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, new_ledger: bool) -> BatchResult:
     with step("config") as info:
         region = load_region(config.region)
         policy = load_policy(config.policy)
@@ -176,7 +184,7 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps) -> BatchRes
     with contextlib.ExitStack() as held:
         with step("lock"):
             held.enter_context(ledger_lock(config.ledger, config.lock_timeout))
-            led = held.enter_context(Ledger.open(config.ledger, create=True))
+            led = held.enter_context(Ledger.open(config.ledger, create=new_ledger))
         step.pause("locked")
         notes = recover(config.output, m)
         for n in notes:

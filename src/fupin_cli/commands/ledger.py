@@ -35,6 +35,16 @@ def _open(path: Path) -> Ledger:
     return Ledger.open_existing(path, hint="请用 --ledger 指定账本文件,或检查配置文件中的 ledger 路径。")
 
 
+def init_ledger(path: Path) -> tuple[Path, bool, int]:
+    """`fupin ledger init`: create the ledger at `path`; (path, created, batches already there).
+
+    An existing sound ledger is left as it is (only migrated); anything else at that path is refused.
+    """
+    created = Ledger.init(path)
+    with Ledger.open(path, readonly=True) as led:
+        return Path(path), created, len(led.batches())
+
+
 def list_batches(path: Path) -> pd.DataFrame:
     """Every batch (fupin_cli.ledger.BATCH_COLUMNS plus `county`, the county's name; None = the whole
     region), oldest month first."""

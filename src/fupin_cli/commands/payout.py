@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fupin_cli.errors import LOCK_TIMEOUT
+from fupin_cli.errors import LOCK_TIMEOUT, FupinError
 from fupin_cli.ledger import Ledger
 from fupin_cli.loading import Progress, load_dataset
 from fupin_cli.months import format_month, format_months
@@ -27,27 +27,37 @@ def run_payout(
     region: str | None = None,
     ledger_path: Path | None = None,
     commit: bool = False,
+    new_ledger: bool = False,
     output: Path | None = None,
     lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
 ) -> Settlement:
-    """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`."""
+    """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`.
+
+    A commit needs an existing ledger unless `new_ledger` (SPEC §5.1: created explicitly); the
+    check comes before the inputs are read, so a typo costs nothing and creates nothing.
+    """
+    from fupin_cli.ledger.opening import missing_ledger
     from fupin_cli.workbooks.roster import write_roster
 
+    if new_ledger and not commit:
+        raise FupinError("--new-ledger 只能与 --commit 一起使用(在首次登记时新建账本)。", code="usage.new_ledger")
+    if commit:
+        from fupin_cli.ledger import default_ledger_path
+
+        ledger_path = Path(ledger_path) if ledger_path is not None else default_ledger_path()
+        if not new_ledger and not ledger_path.exists():
+            raise missing_ledger(ledger_path)
     reg = load_region(region)
     pol = load_policy(policy)
     ds = load_dataset(paths, region=reg, progress=progress)
-    if commit and ledger_path is None:
-        from fupin_cli.ledger import default_ledger_path
-
-        ledger_path = default_ledger_path()
     if ledger_path is None:
         s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg)
     elif commit:
-        with Ledger.open(ledger_path, create=True) as led, led.lock(lock_timeout):
+        with Ledger.open(ledger_path, create=new_ledger) as led, led.lock(lock_timeout):
             s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True)
     else:
-        with Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本,或加 --commit 新建。") as led:
+        with Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本;新账本请用 fupin ledger init 创建。") as led:
             s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)
     s.ledger_path = Path(ledger_path) if ledger_path is not None else None
     if output is not None:

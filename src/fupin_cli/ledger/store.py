@@ -78,13 +78,14 @@ class Ledger(AbstractContextManager["Ledger"]):
         self._after_chunk: Callable[[int], None] | None = None
 
     @classmethod
-    def open(cls, path: Path | None = None, *, create: bool = True, readonly: bool = False,
+    def open(cls, path: Path | None = None, *, create: bool = False, readonly: bool = False,
              busy_timeout: float = 15.0) -> Ledger:
         """Open (and if needed create and migrate) the ledger at `path` (default: `default_ledger_path()`).
 
         A file that is not a sound fupin ledger (garbage, truncated, corrupt, another program's
         database, a newer schema) raises LedgerError and is left untouched. `create=False` refuses
-        a missing file. `readonly=True` records nothing: a missing file reads as an empty ledger and
+        a missing file (the default: a ledger is created explicitly, with `Ledger.init` — a mistyped
+        path must never start an empty ledger that pays everyone again, SPEC §5.1). `readonly=True` records nothing: a missing file reads as an empty ledger and
         an older schema is read through a migrated copy in memory (the only write ever made while
         opening is SQLite rolling back the journal of a killed run, which restores the file). `busy_timeout` bounds how long a
         statement waits for another process's transaction (then LockBusy).
@@ -101,6 +102,16 @@ class Ledger(AbstractContextManager["Ledger"]):
         if not path.exists():
             raise LedgerError(f"账本文件“{path}”不存在。{hint}", code="ledger.missing")
         return cls.open(path, create=False, readonly=True)
+
+    @classmethod
+    def init(cls, path: Path) -> bool:
+        """Create an empty ledger at `path` (`fupin ledger init`); True if created, False if a sound
+        fupin ledger was already there (it is only checked and migrated, never emptied)."""
+        path = Path(path)
+        existed = path.exists() and path.stat().st_size > 0
+        with cls.open(path, create=True):
+            pass
+        return not existed
 
     def close(self) -> None:
         self._conn.close()

@@ -1,0 +1,123 @@
+"""Issue 9 guards (SPEC §5.1): explicit ledger creation, month sanity, void, history import,
+first run, output paths that never hit an input, the ledger or each other, lock timeouts, and rule
+output that does not mislead. Real xlsx in, the real CLI, outputs and the ledger read back."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from fupin_cli.cli import app
+from fupin_cli.ledger import Ledger
+
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def make_id(area: str, birth: str, seq: int) -> str:
+    body = f"{area}{birth}{seq:03d}"
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
+
+
+A = make_id("451021", "19800101", 11)  # W1 (田阳), 1200/month from 2018-01 → qualifies 2018-06
+B = make_id("451022", "19850505", 22)  # W2 (田东), 1000/month from 2018-03 → 2018-08
+C = make_id("451021", "19900303", 33)  # W1, 1500/month from 2018-05 → 2018-10
+PEOPLE = [(A, "黄秀英", "W1", date(2018, 1, 1), 1200), (B, "韦海燕", "W2", date(2018, 3, 1), 1000),
+          (C, "陆美玲", "W1", date(2018, 5, 1), 1500)]
+runner = CliRunner()
+
+
+def build(folder: Path, *, last: tuple[int, int] = (2018, 12), account: object = "6228480000000000017",
+          extra_wages: list[list[object]] = ()) -> Path:
+    """车间 / 人员 / 工资 (long form) in one workbook; pay every month up to `last`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "车间"
+    ws.append(["车间编号", "车间名称", "经营主体", "主体类型", "县(市、区)", "认定日期", "开户银行", "银行账号"])
+    ws.append(["W1", "那满镇电子扶贫车间", "百色市民胜电子设备制造有限公司", "企业", "田阳县", date(2018, 1, 10),
+               "农行", account])
+    ws.append(["W2", "林逢镇服装扶贫车间", "田东县林逢服装厂", "个体工商户", "田东县", date(2018, 1, 1), "农信社",
+               "0123456789"])
+    lab = wb.create_sheet("人员")
+    lab.append(["身份证号", "姓名", "车间编号", "是否建档立卡贫困劳动力", "协议类型", "协议起始日期"])
+    for pid, name, ws_id, start, _ in PEOPLE:
+        lab.append([pid, name, ws_id, "是", "劳务协议", start])
+    wg = wb.create_sheet("工资")
+    wg.append(["身份证号", "车间编号", "月份", "实发工资"])
+    end = last[0] * 12 + last[1] - 1
+    for pid, _, ws_id, start, pay in PEOPLE:
+        for m in range(start.year * 12 + start.month - 1, end + 1):
+            wg.append([pid, ws_id, f"{m // 12}-{m % 12 + 1:02d}", pay])
+    for row in extra_wages:
+        wg.append(row)
+    path = folder / "台账.xlsx"
+    wb.save(path)
+    return path
+
+
+def cli(*args: object) -> tuple[int, str, str]:
+    res = runner.invoke(app, [str(a) for a in args])
+    return res.exit_code, res.stdout, res.stderr
+
+
+def batch_rows(ledger: Path) -> list[tuple]:
+    conn = sqlite3.connect(f"{ledger.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT batch_id, month, people FROM batches ORDER BY batch_id").fetchall()
+    finally:
+        conn.close()
+
+
+# --- item 6: a ledger is created explicitly ------------------------------------------------------
+
+def test_commit_to_missing_ledger_creates_nothing(tmp_path: Path) -> None:
+    data = build(tmp_path / "数据")
+    typo = tmp_path / "账本目录" / "ledgr.sqlite3"
+    code, _, err = cli("payout", data, "--month", "2018-06", "--commit", "--ledger", typo)
+    assert code == 2 and "不存在" in err and "fupin ledger init" in err and "Traceback" not in err
+    assert not typo.parent.exists()
+
+
+def test_commit_to_missing_default_ledger_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = build(tmp_path / "数据")
+    monkeypatch.setenv("FUPIN_LEDGER", str(tmp_path / "默认" / "ledger.sqlite3"))
+    code, _, err = cli("payout", data, "--month", "2018-06", "--commit")
+    assert code == 2 and "fupin ledger init" in err
+    assert not (tmp_path / "默认").exists()
+
+
+def test_batch_with_missing_ledger_creates_nothing(tmp_path: Path) -> None:
+    build(tmp_path / "数据")
+    conf = tmp_path / "fupin.toml"
+    conf.write_text('input = "数据"\noutput = "输出"\nledger = "账本/ledger.sqlite3"\n', encoding="utf-8")
+    code, _, err = cli("batch", "--config", conf, "--month", "2018-06")
+    assert code == 2 and "fupin ledger init" in err
+    assert not (tmp_path / "账本").exists() and not (tmp_path / "输出").exists()
+    code, _, _ = cli("ledger", "init", "--config", conf)
+    assert code == 0 and (tmp_path / "账本" / "ledger.sqlite3").is_file()
+    code, _, err = cli("batch", "--config", conf, "--month", "2018-06")
+    assert code == 0, err
+    assert [r[1:] for r in batch_rows(tmp_path / "账本" / "ledger.sqlite3")] == [("2018-06", 1)]
+
+
+def test_ledger_init_and_new_ledger(tmp_path: Path) -> None:
+    data = build(tmp_path / "数据")
+    led = tmp_path / "l.sqlite3"
+    code, out, _ = cli("ledger", "init", led)
+    assert code == 0 and "已新建账本" in out and Ledger.open(led, readonly=True).batches().empty
+    assert cli("payout", data, "--month", "2018-06", "--commit", "--ledger", led)[0] == 0
+    code, out, _ = cli("ledger", "init", led)  # never empties an existing ledger
+    assert code == 0 and "已存在" in out and len(batch_rows(led)) == 1
+    other = tmp_path / "新" / "l2.sqlite3"
+    code, _, err = cli("payout", data, "--month", "2018-06", "--commit", "--ledger", other, "--new-ledger")
+    assert code == 0, err
+    assert [r[1:] for r in batch_rows(other)] == [("2018-06", 1)]
+    not_ledger = tmp_path / "笔记.txt"
+    not_ledger.write_text("不是账本", encoding="utf-8")
+    code, _, err = cli("ledger", "init", not_ledger)
+    assert code == 2 and not_ledger.read_text(encoding="utf-8") == "不是账本"
