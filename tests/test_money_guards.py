@@ -121,3 +121,26 @@ def test_ledger_init_and_new_ledger(tmp_path: Path) -> None:
     not_ledger.write_text("不是账本", encoding="utf-8")
     code, _, err = cli("ledger", "init", not_ledger)
     assert code == 2 and not_ledger.read_text(encoding="utf-8") == "不是账本"
+
+
+# --- item 15: lock timeouts that cannot be right ------------------------------------------------
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "1e9"])
+def test_lock_timeout_option_must_be_sane(tmp_path: Path, value: str) -> None:
+    data = build(tmp_path / "数据")
+    led = tmp_path / "l.sqlite3"
+    Ledger.init(led)
+    code, _, err = cli("payout", data, "--month", "2018-06", "--commit", "--ledger", led, "--lock-timeout", value)
+    assert code == 2 and "--lock-timeout" in err and "Traceback" not in err
+    assert batch_rows(led) == []
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-5", "100000"])
+def test_lock_timeout_config_must_be_sane(tmp_path: Path, value: str) -> None:
+    build(tmp_path / "数据")
+    Ledger.init(tmp_path / "l.sqlite3")
+    conf = tmp_path / "fupin.toml"
+    conf.write_text(f'input = "数据"\noutput = "输出"\nledger = "l.sqlite3"\nlock_timeout = {value}\n', encoding="utf-8")
+    code, _, err = cli("batch", "--config", conf, "--month", "2018-06")
+    assert code == 2 and "lock_timeout" in err and "0 到 86400" in err.replace("\n", "")
+    assert not (tmp_path / "输出").exists() and batch_rows(tmp_path / "l.sqlite3") == []

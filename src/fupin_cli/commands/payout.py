@@ -37,9 +37,11 @@ def run_payout(
     A commit needs an existing ledger unless `new_ledger` (SPEC §5.1: created explicitly); the
     check comes before the inputs are read, so a typo costs nothing and creates nothing.
     """
+    from fupin_cli.ledger.lock import check_lock_timeout
     from fupin_cli.ledger.opening import missing_ledger
     from fupin_cli.workbooks.roster import write_roster
 
+    check_lock_timeout(lock_timeout)  # before the (slow) read: a typo costs nothing
     if new_ledger and not commit:
         raise FupinError("--new-ledger 只能与 --commit 一起使用(在首次登记时新建账本)。", code="usage.new_ledger")
     if commit:
