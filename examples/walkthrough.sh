@@ -11,7 +11,7 @@ set -eu
 OUT="${1:-out}"
 mkdir -p "$OUT"
 LEDGER="$OUT/账本.sqlite3"
-rm -rf "$LEDGER" "$OUT/输出"
+rm -rf "$LEDGER" "$OUT/输出" "$OUT/演示数据"
 
 ok() { [ "$1" -eq 0 ] || [ "$1" -eq 1 ]; }  # exit 1 = done, but data problems excluded some rows
 

@@ -144,3 +144,89 @@ def test_lock_timeout_config_must_be_sane(tmp_path: Path, value: str) -> None:
     code, _, err = cli("batch", "--config", conf, "--month", "2018-06")
     assert code == 2 and "lock_timeout" in err and "0 到 86400" in err.replace("\n", "")
     assert not (tmp_path / "输出").exists() and batch_rows(tmp_path / "l.sqlite3") == []
+
+
+# --- items 5, 7, 9, 11: outputs never overwrite an input, the ledger or each other ---------------
+
+def digest(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def test_ledger_export_onto_the_ledger_is_refused(tmp_path: Path) -> None:
+    data = build(tmp_path / "数据")
+    led = tmp_path / "l.sqlite3"
+    Ledger.init(led)
+    assert cli("payout", data, "--month", "2018-06", "--commit", "--ledger", led)[0] == 0
+    before = digest(led)
+    code, _, err = cli("ledger", "export", led, "--ledger", led)
+    assert code == 2 and "账本" in err and "Traceback" not in err
+    assert digest(led) == before and len(batch_rows(led)) == 1
+    alias = tmp_path / "x" / ".." / "l.sqlite3"
+    (tmp_path / "x").mkdir()
+    assert cli("ledger", "export", alias, "--ledger", led)[0] == 2
+    assert digest(led) == before
+
+
+@pytest.mark.parametrize("command", ["payout", "stats", "eligibility"])
+def test_output_onto_an_input_file_is_refused(tmp_path: Path, command: str) -> None:
+    data = build(tmp_path / "数据")
+    before = digest(data)
+    for given in (data, data.parent):  # the file itself, or found in an input folder
+        code, _, err = cli(command, given, "--month", "2018-12", "--output", data)
+        assert code == 2 and "输入文件" in err and "Traceback" not in err, err
+        assert digest(data) == before
+
+
+def test_payout_commit_with_output_on_input_or_ledger_records_nothing(tmp_path: Path) -> None:
+    data = build(tmp_path / "数据")
+    led = tmp_path / "l.sqlite3"
+    Ledger.init(led)
+    before = digest(data)
+    code, _, err = cli("payout", data.parent, "--month", "2018-06", "--commit", "--ledger", led, "--output", data)
+    assert code == 2 and digest(data) == before and batch_rows(led) == []
+    ledger_before = digest(led)
+    code, _, err = cli("payout", data, "--month", "2018-06", "--commit", "--ledger", led, "--output", led)
+    assert code == 2 and "账本" in err
+    assert digest(led) == ledger_before and batch_rows(led) == []
+    code, _, err = cli("stats", data, "--month", "2018-06", "--ledger", led, "--output", led)
+    assert code == 2 and digest(led) == ledger_before
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("ledger", "输出/2018-06/ledger.sqlite3"),
+    ("ledger", "数据/ledger.sqlite3"),
+    ("log", "输出/2018-06/fupin.log"),
+    ("log", "数据/fupin.log"),
+    ("log", "l.sqlite3"),
+])
+def test_batch_config_that_would_lose_the_ledger_or_log_is_refused(tmp_path: Path, key: str, value: str) -> None:
+    build(tmp_path / "数据")
+    paths = {"ledger": "l.sqlite3", "log": "输出/fupin.log", key: value}
+    Ledger.init(tmp_path / paths["ledger"])
+    conf = tmp_path / "fupin.toml"
+    conf.write_text(f'input = "数据"\noutput = "输出"\nledger = "{paths["ledger"]}"\nlog = "{paths["log"]}"\n',
+                    encoding="utf-8")
+    code, _, err = cli("batch", "--config", conf, "--month", "2018-06")
+    assert code == 2 and key in err and "Traceback" not in err, err
+    assert not list(tmp_path.rglob("花名册*")) and batch_rows(tmp_path / paths["ledger"]) == []
+
+
+def test_batch_ledger_in_output_root_is_fine_and_survives_reruns(tmp_path: Path) -> None:
+    build(tmp_path / "数据")
+    Ledger.init(tmp_path / "输出" / "ledger.sqlite3")
+    conf = tmp_path / "fupin.toml"
+    conf.write_text('input = "数据"\noutput = "输出"\nledger = "输出/ledger.sqlite3"\n', encoding="utf-8")
+    for _ in range(2):
+        code, _, err = cli("batch", "--config", conf, "--month", "2018-06")
+        assert code == 0, err
+    assert [r[1:] for r in batch_rows(tmp_path / "输出" / "ledger.sqlite3")] == [("2018-06", 1)]
+
+
+def test_demo_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "真实数据"
+    folder.mkdir()
+    mine = folder / "田阳县就业扶贫车间数据.xlsx"  # the name demo would write
+    mine.write_bytes(b"real township data")
+    code, _, err = cli("demo", folder)
+    assert code == 2 and "不是空文件夹" in err
+    assert mine.read_bytes() == b"real township data" and len(list(folder.iterdir())) == 1

@@ -7,7 +7,7 @@ twice (SPEC §5).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +16,7 @@ import pandas as pd
 
 from fupin_cli import __version__
 from fupin_cli.dataset import Dataset
+from fupin_cli.destinations import check_outputs
 from fupin_cli.errors import FupinError
 from fupin_cli.ledger import Ledger
 from fupin_cli.ledger.models import BatchInfo
@@ -152,10 +153,18 @@ def existing_ledger(path: Path | None) -> AbstractContextManager[Ledger | None]:
 
 
 def settle_inputs(paths: Sequence[str | Path], *, month: int | None, county_arg: str | None, policy: str | None,
-                  region: str | None, ledger_path: Path | None, progress: Progress | None) -> Settlement:
-    """Load the inputs and settle month M against an existing ledger, read-only (eligibility, stats)."""
+                  region: str | None, ledger_path: Path | None, progress: Progress | None,
+                  outputs: Mapping[str, Path | None] | None = None) -> Settlement:
+    """Load the inputs and settle month M against an existing ledger, read-only (eligibility, stats).
+
+    `outputs` (label → path) are checked never to be an input file or the ledger (SPEC §5.1)
+    before anything is read, and again against the files found in input folders.
+    """
+    outputs = outputs or {}
+    check_outputs(outputs, inputs=[Path(p) for p in paths], ledger=ledger_path)
     reg = load_region(region)
     pol = load_policy(policy)
     ds = load_dataset(paths, region=reg, progress=progress)
+    check_outputs(outputs, inputs=[f.path for f in ds.files])
     with existing_ledger(ledger_path) as led:
         return settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)

@@ -12,7 +12,7 @@ from fupin_cli.cli.common import console, handle_errors
 
 @handle_errors
 def demo(
-    folder: Annotated[Path, typer.Argument(help="演示数据写入的文件夹(不存在会自动创建)")],
+    folder: Annotated[Path, typer.Argument(help="演示数据写入的文件夹(须为空文件夹或不存在,不存在会自动创建)")],
     seed: Annotated[int, typer.Option("--seed", help="随机种子;同一种子每次生成完全相同的文件")] = 2019,
 ) -> None:
     """写出百色市 12 个县(市、区)的演示数据(乡镇台账风格,含少量故意留下的错误)。

@@ -32,7 +32,8 @@ from pathlib import Path
 
 from fupin_cli import __version__
 from fupin_cli.config import BatchConfig
-from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError
+from fupin_cli.destinations import check_batch_layout
+from fupin_cli.errors import EXIT_DATA, EXIT_OK, FupinError
 from fupin_cli.ledger import Ledger, ledger_lock
 from fupin_cli.ledger.opening import missing_ledger
 from fupin_cli.loading import load_dataset
@@ -147,11 +148,7 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
     """
     defaulted = month is None
     m = previous_month(today or date.today()) if month is None else int(month)
-    if config.output.resolve().is_relative_to(config.input.resolve()):
-        # The next run would read last month's rosters as township input.
-        raise ConfigError(f"输出文件夹“{config.output}”不能放在输入文件夹“{config.input}”里面,"
-                          "否则下次运行会把生成的花名册当作输入读取。请修改配置文件中的 output。",
-                          code="config.output_in_input")
+    check_batch_layout(config.input, config.output, config.ledger, config.log)
     if not new_ledger and not config.ledger.exists():
         raise missing_ledger(config.ledger)
     check_writable(config.output)

@@ -38,7 +38,7 @@ def run_eligibility(
         allowed = "、".join(f"{k}({v})" for k, v in STATUS_LABELS.items())
         raise FupinError(f"不认识的状态:{'、'.join(bad)}。可用的状态:{allowed}", code="usage.status")
     s = settle_inputs(paths, month=month, county_arg=None, policy=policy, region=region, ledger_path=ledger_path,
-                progress=progress)
+                      progress=progress, outputs={"结果文件(--output)": output})
     d = s.decisions
     code = resolve_county(s.region, county_arg)
     if code is not None:

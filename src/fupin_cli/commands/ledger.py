@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from fupin_cli.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config, load_config
+from fupin_cli.destinations import check_outputs
 from fupin_cli.ledger import EXPORT_HEADERS, Ledger, default_ledger_path
 from fupin_cli.ledger.models import BatchInfo
 from fupin_cli.months import format_month
@@ -121,6 +122,7 @@ def batch_json(view: BatchView, *, mask: bool = True) -> dict:
 
 def export_ledger(path: Path, dest: Path) -> Path:
     """The whole ledger (批次 / 发放明细 / 输入文件) as one xlsx, IDs whole (it is the audit record)."""
+    check_outputs({"导出文件": dest}, ledger=path)
     with _open(path) as led:
         batches, payouts, files = led.export_rows()
     return write_ledger_export(Path(dest), batches, payouts, files, EXPORT_HEADERS)

@@ -37,6 +37,7 @@ def run_payout(
     A commit needs an existing ledger unless `new_ledger` (SPEC §5.1: created explicitly); the
     check comes before the inputs are read, so a typo costs nothing and creates nothing.
     """
+    from fupin_cli.destinations import check_outputs
     from fupin_cli.ledger.lock import check_lock_timeout
     from fupin_cli.ledger.opening import missing_ledger
     from fupin_cli.workbooks.roster import write_roster
@@ -50,9 +51,12 @@ def run_payout(
         ledger_path = Path(ledger_path) if ledger_path is not None else default_ledger_path()
         if not new_ledger and not ledger_path.exists():
             raise missing_ledger(ledger_path)
+    outputs = {"花名册(--output)": output}
+    check_outputs(outputs, inputs=[Path(p) for p in paths], ledger=ledger_path)
     reg = load_region(region)
     pol = load_policy(policy)
     ds = load_dataset(paths, region=reg, progress=progress)
+    check_outputs(outputs, inputs=[f.path for f in ds.files])  # files found in input folders
     if ledger_path is None:
         s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg)
     elif commit:
