@@ -4,6 +4,7 @@ output that does not mislead. Real xlsx in, the real CLI, outputs and the ledger
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -32,7 +33,7 @@ runner = CliRunner()
 
 
 def build(folder: Path, *, last: tuple[int, int] = (2018, 12), account: object = "6228480000000000017",
-          extra_wages: list[list[object]] = ()) -> Path:
+          extra_wages: list[list[object]] = (), template_to: tuple[int, int] | None = None) -> Path:
     """车间 / 人员 / 工资 (long form) in one workbook; pay every month up to `last`."""
     folder.mkdir(parents=True, exist_ok=True)
     wb = openpyxl.Workbook()
@@ -48,11 +49,18 @@ def build(folder: Path, *, last: tuple[int, int] = (2018, 12), account: object =
     for pid, name, ws_id, start, _ in PEOPLE:
         lab.append([pid, name, ws_id, "是", "劳务协议", start])
     wg = wb.create_sheet("工资")
-    wg.append(["身份证号", "车间编号", "月份", "实发工资"])
     end = last[0] * 12 + last[1] - 1
-    for pid, _, ws_id, start, pay in PEOPLE:
-        for m in range(start.year * 12 + start.month - 1, end + 1):
-            wg.append([pid, ws_id, f"{m // 12}-{m % 12 + 1:02d}", pay])
+    if template_to is not None:  # wide form, month columns up to `template_to`, blank after `last`
+        months = range(2018 * 12, template_to[0] * 12 + template_to[1])
+        wg.append(["身份证号", "车间编号", *(f"{m // 12}年{m % 12 + 1}月" for m in months)])
+        for pid, _, ws_id, start, pay in PEOPLE:
+            s = start.year * 12 + start.month - 1
+            wg.append([pid, ws_id, *(pay if s <= m <= end else None for m in months)])
+    else:
+        wg.append(["身份证号", "车间编号", "月份", "实发工资"])
+        for pid, _, ws_id, start, pay in PEOPLE:
+            for m in range(start.year * 12 + start.month - 1, end + 1):
+                wg.append([pid, ws_id, f"{m // 12}-{m % 12 + 1:02d}", pay])
     for row in extra_wages:
         wg.append(row)
     path = folder / "台账.xlsx"
@@ -230,3 +238,77 @@ def test_demo_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     code, _, err = cli("demo", folder)
     assert code == 2 and "不是空文件夹" in err
     assert mine.read_bytes() == b"real township data" and len(list(folder.iterdir())) == 1
+
+
+# --- item 8: months that cannot be right; void ---------------------------------------------------
+
+@pytest.fixture()
+def ledger(tmp_path: Path) -> Path:
+    led = tmp_path / "l.sqlite3"
+    Ledger.init(led)
+    return led
+
+
+@pytest.mark.parametrize("month", ["2099-12", "9999-12"])
+def test_commit_of_a_future_month_is_refused(tmp_path: Path, ledger: Path, month: str) -> None:
+    data = build(tmp_path / "数据", extra_wages=[[A, "W1", "2099-12", 1200]])  # pay typed into the future
+    code, _, err = cli("payout", data, "--month", month, "--commit", "--ledger", ledger)
+    assert code == 2 and "还没到" in err and "Traceback" not in err, err
+    assert batch_rows(ledger) == []
+    # the month after it is still open: nothing blocks it
+    assert cli("payout", data, "--month", "2018-12", "--commit", "--ledger", ledger)[0] == 0
+
+
+def test_commit_after_the_last_month_with_pay_is_refused(tmp_path: Path, ledger: Path) -> None:
+    data = build(tmp_path / "数据", last=(2018, 12), template_to=(2019, 6))  # blank columns 2019-01…06
+    code, _, err = cli("payout", data, "--month", "2019-03", "--commit", "--ledger", ledger)
+    assert code == 2 and "2018年12月" in err and batch_rows(ledger) == []
+    conf = tmp_path / "fupin.toml"
+    conf.write_text('input = "数据"\noutput = "输出"\nledger = "l.sqlite3"\n', encoding="utf-8")
+    code, _, err = cli("batch", "--config", conf, "--month", "2019-01")
+    assert code == 2 and "2018年12月" in err and batch_rows(ledger) == []
+    code, _, err = cli("payout", data, "--month", "2018-12", "--commit", "--ledger", ledger)
+    assert code == 0, err
+    assert [r[1:] for r in batch_rows(ledger)] == [("2018-12", 3)]
+
+
+def ledger_paid(led: Path) -> list[str]:
+    with Ledger.open(led, readonly=True) as ledger:
+        return sorted(ledger.paid()["id_number"])
+
+
+def test_void_latest_batch_keeps_it_and_makes_people_payable_again(tmp_path: Path, ledger: Path) -> None:
+    data = build(tmp_path / "数据")
+    for month in ("2018-06", "2018-08"):
+        assert cli("payout", data, "--month", month, "--commit", "--ledger", ledger)[0] == 0
+    assert ledger_paid(ledger) == sorted([A, B])
+    code, _, err = cli("ledger", "void", "1", "--reason", "试一下", "--ledger", ledger)
+    assert code == 2 and "最近" in err  # only the latest batch
+    code, _, err = cli("ledger", "void", "2", "--ledger", ledger)
+    assert code == 2 and "--reason" in err  # a reason is required
+    code, out, err = cli("ledger", "void", "2", "--reason", "田东县工资表有误", "--by", "张三", "--ledger", ledger)
+    assert code == 0 and "已作废第 2 批" in out, err
+    assert ledger_paid(ledger) == [A]
+    conn = sqlite3.connect(ledger)
+    row = conn.execute("SELECT status, void_by, void_reason, void_at FROM batches WHERE batch_id = 2").fetchone()
+    kept = conn.execute("SELECT count(*), sum(void) FROM payouts WHERE batch_id = 2").fetchone()
+    conn.close()
+    assert row[:3] == ("void", "张三", "田东县工资表有误") and row[3] and kept == (1, 1)  # nothing deleted
+    code, out, _ = cli("ledger", "list", "--ledger", ledger)
+    assert "已作废" in out and "田东县工资表有误" in out and "共 1 批" in out
+    doc = json.loads(cli("ledger", "list", "--ledger", ledger, "--json")[1])
+    assert [(b["batch_id"], b["void"], b["void_by"]) for b in doc["batches"]] == [(1, False, None), (2, True, "张三")]
+    doc = json.loads(cli("ledger", "show", "2", "--ledger", ledger, "--json")[1])
+    assert doc["batch"]["void"] and doc["batch"]["void_reason"] == "田东县工资表有误" and len(doc["payouts"]) == 1
+    export = tmp_path / "导出.xlsx"
+    assert cli("ledger", "export", export, "--ledger", ledger)[0] == 0
+    cells = [c for row in openpyxl.load_workbook(export)["批次"].iter_rows(values_only=True) for c in row]
+    assert "已作废" in cells and "田东县工资表有误" in cells
+    # B is payable again: re-running 2018-08 records a new batch with B, once.
+    code, out, err = cli("payout", data, "--month", "2018-08", "--commit", "--ledger", ledger, "--json")
+    assert code == 0, err
+    assert json.loads(out)["batch"]["created"] and [r["id_number"][:6] for r in json.loads(out)["rows"]] == [B[:6]]
+    assert ledger_paid(ledger) == sorted([A, B])
+    assert [r[:2] for r in batch_rows(ledger)] == [(1, "2018-06"), (2, "2018-08"), (3, "2018-08")]
+    code, _, err = cli("ledger", "void", "2", "--reason", "again", "--ledger", ledger)
+    assert code == 2 and batch_rows(ledger)[1][0] == 2

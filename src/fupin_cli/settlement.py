@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,7 @@ from fupin_cli.errors import FupinError
 from fupin_cli.ledger import Ledger
 from fupin_cli.ledger.models import BatchInfo
 from fupin_cli.loading import Progress, default_month, load_dataset
-from fupin_cli.months import format_month_cn
+from fupin_cli.months import format_month_cn, month_of
 from fupin_cli.policy import Policy, load_policy
 from fupin_cli.region import Region, load_region
 from fupin_cli.roster import Roster, build_roster
@@ -65,6 +66,21 @@ def resolve_county(region: Region, county_arg: str | None) -> str | None:
     return c.code
 
 
+def check_commit_month(ds: Dataset, month: int, today: date | None = None) -> None:
+    """Refuse to record a month that cannot be right (SPEC §5.1): one after the current calendar
+    month, or after the last month with a pay value in the wage data (blank template columns are
+    not pay). A batch for such a month would block every earlier month from then on."""
+    today = today or date.today()
+    if month > month_of(today):
+        raise FupinError(f"不能登记{format_month_cn(month)}:这个月还没到(今天是{today:%Y年%m月%d日})。"
+                         "请检查 --month 是否写错,本次未登记。", code="ledger.month_future")
+    last = int(ds.wages["month"].max()) if len(ds.wages) else None
+    if last is None or month > last:
+        have = "工资表中没有任何工资数据" if last is None else f"工资表中最后一个有工资数据的月份是{format_month_cn(last)}"
+        raise FupinError(f"不能登记{format_month_cn(month)}:{have}。请先补齐该月工资数据,"
+                         "或用 --month 指定已有工资数据的月份,本次未登记。", code="ledger.month_beyond_data")
+
+
 def audit_frame(decisions: pd.DataFrame, paid: pd.DataFrame) -> pd.DataFrame:
     """Paid pairs whose current data no longer supports the payment (SPEC §5). Never unpays."""
     if paid.empty:
@@ -99,10 +115,12 @@ def settle(
     county_arg: str | None = None,
     ledger: Ledger | None = None,
     commit: bool = False,
+    today: date | None = None,
 ) -> Settlement:
     """Evaluate month M (default: last complete month in the data) and optionally record its roster.
 
-    The caller holds the ledger lock when `commit` is true.
+    The caller holds the ledger lock when `commit` is true. A new batch is recorded only for a
+    month that can be right (`check_commit_month`, as of `today`).
     """
     defaulted = month is None
     m = default_month(ds) if month is None else month
@@ -133,6 +151,7 @@ def settle(
         notes.append(f"{format_month_cn(m)}已于{existing.created_at[:16]}登记为第{existing.batch_id}批,本次不再重复登记。")
         return s
     if commit:
+        check_commit_month(ds, m, today)
         rows = roster.rows.assign(qualified_month=roster.rows["qualified_month"].astype("int64"),
                                   payable_month=roster.rows["payable_month"].astype("int64"))
         res = ledger.record_batch(m, rows, policy=policy.name, policy_version=policy.version, files=ds.files,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, print_json
 from fupin_cli.labels import label
@@ -52,6 +53,36 @@ def init_cmd(
         console.print(f"账本“{path}”已存在(已登记 {batches} 批),未做任何改动。", soft_wrap=True)
 
 
+@ledger_app.command("void")
+@handle_errors
+def void_cmd(
+    batch_id: Annotated[int, typer.Argument(help="要作废的批次号(只能是最近登记的一批)", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="作废原因(必填),记入账本")] = "",
+    by: Annotated[str | None, typer.Option("--by", help="经办人姓名;不给时记录操作系统用户名")] = None,
+    ledger: LedgerOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """作废最近登记的一批:批次和明细保留在账本中并标明作废人、时间和原因,其中人员重新计为未发放。
+
+    账本中的任何记录都不会被删除。只能作废最近的一批;作废后重新运行该月即可重新登记。
+
+    示例:fupin ledger void 7 --reason "误登记了2099-12" --by 张三 --ledger 账本.sqlite3
+    """
+    from fupin_cli.commands.ledger import ledger_path_for, void_ledger_batch
+
+    path = ledger_path_for(ledger, config)
+    info = void_ledger_batch(path, batch_id, reason=reason, by=by)
+    if json_out:
+        print_json({"ledger": str(path), "batch_id": info.batch_id, "month": format_month(info.month),
+                    "void": info.void, "void_at": info.void_at, "void_by": info.void_by,
+                    "void_reason": info.void_reason, "people": info.people, "amount": info.amount})
+        return
+    console.print(Text(f"已作废第 {info.batch_id} 批({format_month(info.month)},{info.people} 人,{money(info.amount)} 元)。"
+                       f"作废人:{info.void_by};原因:{info.void_reason}。该批次人员重新计为未发放;"
+                       "如已打印该批次花名册,请勿据此发放。"))
+
+
 @ledger_app.command("list")
 @handle_errors
 def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
@@ -59,21 +90,29 @@ def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonO
 
     示例:fupin ledger list --ledger 账本.sqlite3
     """
-    from fupin_cli.commands.ledger import batches_json, ledger_path_for, list_batches
+    from fupin_cli.commands.ledger import batch_state, batches_json, ledger_path_for, list_batches
 
     path = ledger_path_for(ledger, config)
     batches = list_batches(path)
     if json_out:
         print_json(batches_json(path, batches))
         return
-    t = Table(title=f"账本 {path} 的发放批次", title_justify="left", box=box.SIMPLE_HEAD)
-    for h in [label(k) for k in ("batch_id", "month", "county_scope", "people", "workshops", "amount_sum", "created_at")]:
+    t = Table(title=Text(f"账本 {path} 的发放批次"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+              collapse_padding=True)
+    for h in [label(k) for k in ("batch_id", "month", "county_scope", "people", "workshops", "amount_sum", "created_at",
+                                 "status_label")]:
         t.add_column(h, no_wrap=True)
     for b in batches.itertuples(index=False):
         t.add_row(str(b.batch_id), format_month(b.month), b.county or "全市",
-                  str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:16].replace("T", " "))
+                  str(b.people), str(b.workshops), money(b.amount), str(b.created_at)[:16].replace("T", " "),
+                  batch_state(b.status, b.kind))
     console.print(t)
-    console.print(f"共 {len(batches)} 批,{int(batches['people'].sum())} 人次,{money(float(batches['amount'].sum()))} 元。")
+    valid = batches.loc[batches["status"] != "void"]
+    console.print(f"共 {len(valid)} 批,{int(valid['people'].sum())} 人次,{money(float(valid['amount'].sum()))} 元"
+                  + (f"(不含已作废的 {len(batches) - len(valid)} 批):" if len(valid) < len(batches) else "。"))
+    for b in batches.loc[batches["status"] == "void"].itertuples(index=False):
+        console.print(Text(f"  第 {b.batch_id} 批已于 {str(b.void_at)[:16].replace('T', ' ')} 由 {b.void_by} 作废,"
+                           f"原因:{b.void_reason}"), soft_wrap=True)
 
 
 @ledger_app.command("show")
@@ -89,7 +128,7 @@ def show_cmd(
 
     示例:fupin ledger show 3 --ledger 账本.sqlite3 --show-id
     """
-    from fupin_cli.commands.ledger import batch_json, ledger_path_for, masked_payouts, show_batch
+    from fupin_cli.commands.ledger import batch_json, batch_state, ledger_path_for, masked_payouts, show_batch
 
     view = show_batch(ledger_path_for(ledger, config), batch_id)
     if json_out:
@@ -97,7 +136,11 @@ def show_cmd(
         return
     i = view.info
     console.print(f"第 {i.batch_id} 批:{format_month(i.month)},{view.county or '全市'},{i.people} 人,"
-                  f"{money(i.amount)} 元,登记于 {i.created_at[:19]},政策 {i.policy} {i.policy_version}")
+                  f"{money(i.amount)} 元,登记于 {i.created_at[:19]},政策 {i.policy} {i.policy_version},"
+                  f"状态:{batch_state(i.status, i.kind)}")
+    if i.void:
+        console.print(Text(f"本批次已作废:{i.void_at} 由 {i.void_by} 作废,原因:{i.void_reason}。"
+                           "其中人员不计为已发放,请勿按本批次花名册发放。", style="bold red"), soft_wrap=True)
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for k in ("county", "workshop", "name", "id_number", "qualified_month", "payable_month", "amount_sum"):
         t.add_column(label(k), overflow="fold", min_width=4,

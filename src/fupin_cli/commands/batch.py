@@ -156,7 +156,7 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
         log.info("start month=%s config=%s input=%s output=%s ledger=%s version=%s", format_month(m),
                  config.source, config.input, config.output, config.ledger, __version__)
         try:
-            result = _run(config, m, defaulted, _Steps(log), new_ledger)
+            result = _run(config, m, defaulted, _Steps(log), new_ledger, today)
         except FupinError as exc:
             log.error("end exit=%d code=%s message=%s", exc.exit_code, exc.code, exc.message)
             raise
@@ -169,7 +169,8 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
         return result
 
 
-def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, new_ledger: bool) -> BatchResult:
+def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, new_ledger: bool,
+         today: date | None) -> BatchResult:
     with step("config") as info:
         region = load_region(config.region)
         policy = load_policy(config.policy)
@@ -189,7 +190,7 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, new_ledger:
         with step("settle") as info:
             # A month already recorded is only reproduced (also when later months exist).
             commit = led.batch_for_month(m) is None
-            s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=commit)
+            s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=commit, today=today)
             info.update(batch=s.batch.batch_id if s.batch else None, created=s.batch_created,
                         recorded=s.recorded, people=s.roster.people, audit=len(s.audit))
         if s.mismatch is not None and len(s.mismatch):

@@ -14,8 +14,11 @@ import pandas as pd
 
 from fupin_cli.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config, load_config
 from fupin_cli.destinations import check_outputs
+from fupin_cli.errors import LOCK_TIMEOUT
 from fupin_cli.ledger import EXPORT_HEADERS, Ledger, default_ledger_path
 from fupin_cli.ledger.models import BatchInfo
+from fupin_cli.ledger.opening import missing_ledger
+from fupin_cli.ledger.store import KIND_TEXT, STATUS_TEXT
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_ids
 from fupin_cli.region import load_region
@@ -46,6 +49,32 @@ def init_ledger(path: Path) -> tuple[Path, bool, int]:
         return Path(path), created, len(led.batches())
 
 
+def who_am_i() -> str:
+    """The operating-system user and machine, recorded as who voided a batch when --by is not given."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = "未知用户"
+    return f"{user}@{socket.gethostname()}"
+
+
+def void_ledger_batch(path: Path, batch_id: int, *, reason: str, by: str | None = None,
+                      lock_timeout: float = LOCK_TIMEOUT) -> BatchInfo:
+    """`fupin ledger void`: mark the latest batch void, under the ledger lock (SPEC §5.1)."""
+    if not Path(path).is_file():
+        raise missing_ledger(Path(path))
+    with Ledger.open(path) as led, led.lock(lock_timeout):
+        return led.void_batch(batch_id, reason=reason, by=(by or "").strip() or who_am_i())
+
+
+def batch_state(status: str, kind: str) -> str:
+    """One word for a batch's state: 已作废 / 历史导入 / 已登记."""
+    return STATUS_TEXT["void"] if status == "void" else KIND_TEXT["imported"] if kind == "imported" else STATUS_TEXT.get(status, status)
+
+
 def list_batches(path: Path) -> pd.DataFrame:
     """Every batch (fupin_cli.ledger.BATCH_COLUMNS plus `county`, the county's name; None = the whole
     region), oldest month first."""
@@ -69,6 +98,8 @@ def _batch_dict(row: dict) -> dict:
         "created_at": row["created_at"], "policy": row["policy"], "policy_version": row["policy_version"],
         "tool_version": row["tool_version"], "people": int(row["people"]), "workshops": int(row["workshops"]),
         "amount": float(row["amount"]), "status": row["status"], "note": row["note"],
+        "kind": row.get("kind", "computed"), "void": row["status"] == "void",
+        "void_at": row.get("void_at"), "void_by": row.get("void_by"), "void_reason": row.get("void_reason"),
     }
 
 
@@ -109,11 +140,13 @@ def batch_json(view: BatchView, *, mask: bool = True) -> dict:
     info = view.info.model_dump()
     info["month"] = format_month(view.info.month)
     info["county"] = view.county
+    info["void"] = view.info.void
     p = masked_payouts(view, mask=mask)
     payouts = [
         {"id_number": r.id_number, "name": r.name, "workshop_id": r.workshop_id, "workshop_name": r.workshop_name,
          "county_code": r.county_code, "county": r.county, "qualified_month": format_month(int(r.qualified_month)),
-         "payable_month": format_month(int(r.payable_month)), "amount": float(r.amount)}
+         "payable_month": format_month(int(r.payable_month)), "amount": float(r.amount),
+         "reference": r.reference if isinstance(r.reference, str) else None}
         for r in p.itertuples(index=False)
     ]
     files = [{"path": f.path, "sha256": f.sha256, "size": int(f.size)} for f in view.files.itertuples(index=False)]

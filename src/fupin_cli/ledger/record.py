@@ -30,7 +30,7 @@ import pandas as pd
 from fupin_cli.errors import FupinError, LedgerError
 from fupin_cli.ledger.models import RecordResult
 from fupin_cli.ledger.opening import sqlite_failure
-from fupin_cli.ledger.sql import BATCH_SELECT, batch_info
+from fupin_cli.ledger.sql import BATCH_SELECT, COMPUTED, batch_info
 from fupin_cli.months import format_month, format_month_cn, format_months, parse_month_key
 from fupin_cli.privacy import mask_id
 
@@ -82,11 +82,11 @@ def _conflicts(conn: sqlite3.Connection, data: pd.DataFrame, once_per_person: bo
                      zip(data["id_number"].tolist(), data["workshop_id"].tolist(), strict=True))
     same = "" if once_per_person else " AND p.workshop_id = n.workshop_id"
     found = conn.execute(
-        "SELECT n.id_number, p.workshop_id, b.month, b.batch_id FROM temp.fupin_new n "
-        f"JOIN payouts p ON p.id_number = n.id_number{same} JOIN batches b ON b.batch_id = p.batch_id"
+        "SELECT n.id_number, p.workshop_id, b.month, b.batch_id, b.kind FROM temp.fupin_new n "
+        f"JOIN payouts p ON p.id_number = n.id_number{same} AND p.void = 0 JOIN batches b ON b.batch_id = p.batch_id"
     ).fetchall()
     conn.execute("DELETE FROM temp.fupin_new")
-    return pd.DataFrame.from_records(found, columns=["id_number", "paid_workshop_id", "month", "batch_id"])
+    return pd.DataFrame.from_records(found, columns=["id_number", "paid_workshop_id", "month", "batch_id", "kind"])
 
 
 def _insert_payouts(conn: sqlite3.Connection, batch_id: int, data: pd.DataFrame, once: int,
@@ -148,17 +148,17 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
             policy_version: str, file_rows: list[tuple[str, str, int]], tool_version: str, county_code: str | None,
             once_per_person: bool, note: str | None, after_chunk: Callable[[int], None] | None) -> RecordResult:
     month_text = format_month(month)
-    existing = conn.execute(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
+    existing = conn.execute(f"{BATCH_SELECT} WHERE {COMPUTED} AND month = ? AND (county IS NULL OR county = ?) "
                             "ORDER BY county IS NULL LIMIT 1", (month_text, county_code)).fetchone()
     if existing is not None:
         return RecordResult(batch=batch_info(existing), created=False, recorded=0)
-    later = conn.execute("SELECT max(month) FROM batches WHERE month > ?", (month_text,)).fetchone()[0]
+    later = conn.execute(f"SELECT max(month) FROM batches WHERE {COMPUTED} AND month > ?", (month_text,)).fetchone()[0]
     if later is not None:
         raise FupinError(f"账本“{path}”中已登记了{format_month_cn(parse_month_key(later))}的发放批次,"
                          f"不能再登记更早的{format_month_cn(month)}。各月须按时间先后登记;未登记月份中应发的人员"
                          "会自动计入下一次登记的名单。", code="ledger.month_order")
     conflicts = _conflicts(conn, data, once_per_person)
-    earlier = conflicts.loc[conflicts["month"] < month_text]
+    earlier = conflicts.loc[(conflicts["month"] < month_text) | (conflicts["kind"] == "imported")]
     if len(earlier):
         shown = "、".join(f"{mask_id(r.id_number)}(已于{r.month}批次{r.batch_id}发放)"
                          for r in earlier.drop_duplicates("id_number").head(5).itertuples())
@@ -179,3 +179,38 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
     _insert_payouts(conn, batch_id, data, int(once_per_person), after_chunk)
     info = batch_info(conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (batch_id,)).fetchone())
     return RecordResult(batch=info, created=True, recorded=len(data), skipped=skipped)
+
+
+def void_batch(conn: sqlite3.Connection, path: Path, batch_id: int, *, reason: str, by: str) -> None:
+    """Mark the latest valid batch void (SPEC §5.1): it stays with who/when/why, its payouts stop
+    counting, so its people become payable again. Nothing is deleted. One transaction."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise FupinError("作废批次须用 --reason 写明原因,例如 --reason \"月份填错,应为2019-05\"。", code="usage.void_reason")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise sqlite_failure(path, exc, "写入") from exc
+    try:
+        row = conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (int(batch_id),)).fetchone()
+        if row is None:
+            raise LedgerError(f"账本中没有编号为 {batch_id} 的批次。可用 fupin ledger list 查看全部批次。",
+                              code="ledger.no_batch")
+        info = batch_info(row)
+        if info.void:
+            raise FupinError(f"第{batch_id}批已于{info.void_at}作废,无需再次作废。", code="ledger.already_void")
+        latest = conn.execute("SELECT max(batch_id) FROM batches WHERE status <> 'void'").fetchone()[0]
+        if latest != info.batch_id:
+            raise FupinError(f"只能作废最近登记的一批(第{latest}批)。第{batch_id}批之后还有登记,"
+                             "作废它会让后面批次的名单失去依据;请先作废更晚的批次。", code="ledger.void_not_latest")
+        when = datetime.now().astimezone().isoformat(timespec="seconds")
+        conn.execute("UPDATE batches SET status = 'void', void_at = ?, void_by = ?, void_reason = ? WHERE batch_id = ?",
+                     (when, by, reason, info.batch_id))
+        conn.execute("UPDATE payouts SET void = 1 WHERE batch_id = ?", (info.batch_id,))
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        raise sqlite_failure(path, exc, "写入") from exc
+    except BaseException:
+        _rollback(conn)
+        raise

@@ -8,7 +8,9 @@ Never edit a released migration: append a new one.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Callable
 
 # Marks the file as a fupin ledger (ASCII "FUPI"), so another program's SQLite file is refused.
 APPLICATION_ID = 0x46555049
@@ -67,7 +69,50 @@ _V2: tuple[str, ...] = (
     "CREATE INDEX payouts_batch ON payouts (batch_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+
+def _payouts_unique_only_while_valid(conn: sqlite3.Connection) -> None:
+    """Rebuild `payouts` without its table-level UNIQUE (id_number, workshop_id), which SQLite cannot
+    drop: a voided payout stays in the ledger, yet its laborer must be payable again (SPEC §5.1).
+    The same guarantee returns as partial unique indexes over rows not voided (added after this).
+    Built from the stored CREATE text, so columns other migrations added travel along; the
+    table's other indexes are recreated as they were."""
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'payouts'").fetchone()[0]
+    new_sql, n = re.subn(r",\s*UNIQUE\s*\(\s*id_number\s*,\s*workshop_id\s*\)", "", sql, flags=re.IGNORECASE)
+    if n != 1:
+        raise RuntimeError("payouts table has an unexpected definition; cannot migrate")
+    new_sql = re.sub(r"^CREATE TABLE\s+\"?payouts\"?", "CREATE TABLE payouts_v3", new_sql, count=1)
+    indexes = [r[0] for r in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'payouts' AND sql IS NOT NULL "
+        "AND name <> 'payouts_once_per_person'")]
+    conn.execute(new_sql)
+    conn.execute("INSERT INTO payouts_v3 SELECT * FROM payouts")
+    conn.execute("DROP TABLE payouts")
+    conn.execute("ALTER TABLE payouts_v3 RENAME TO payouts")
+    for statement in indexes:
+        conn.execute(statement)
+
+
+Step = str | Callable[[sqlite3.Connection], None]
+
+_V3: tuple[Step, ...] = (
+    # Void (`fupin ledger void`): a batch stays, marked with who/when/why; its rows stop counting.
+    "ALTER TABLE batches ADD COLUMN void_at TEXT",
+    "ALTER TABLE batches ADD COLUMN void_by TEXT",
+    "ALTER TABLE batches ADD COLUMN void_reason TEXT",
+    # 'computed' (payout --commit / batch) or 'imported' (`fupin ledger import`: paid before fupin).
+    "ALTER TABLE batches ADD COLUMN kind TEXT NOT NULL DEFAULT 'computed' CHECK (kind IN ('computed', 'imported'))",
+    "DROP INDEX batches_month_county",
+    "CREATE UNIQUE INDEX batches_month_county ON batches (month, ifnull(county, '')) "
+    "WHERE status <> 'void' AND kind = 'computed'",
+    _payouts_unique_only_while_valid,
+    "ALTER TABLE payouts ADD COLUMN void INTEGER NOT NULL DEFAULT 0 CHECK (void IN (0, 1))",
+    # An imported payment's own reference (凭证号 / 文号 of the manual payment).
+    "ALTER TABLE payouts ADD COLUMN reference TEXT",
+    "CREATE UNIQUE INDEX payouts_pair ON payouts (id_number, workshop_id) WHERE void = 0",
+    "CREATE UNIQUE INDEX payouts_once_per_person ON payouts (id_number) WHERE once_per_person = 1 AND void = 0",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
 
 
@@ -92,7 +137,10 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
             version = user_version(conn)
             if version < target:
                 for statement in MIGRATIONS[version]:
-                    conn.execute(statement)
+                    if callable(statement):
+                        statement(conn)
+                    else:
+                        conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:

@@ -18,17 +18,22 @@ from fupin_cli.errors import LOCK_TIMEOUT, LedgerError
 from fupin_cli.ledger.lock import ledger_lock
 from fupin_cli.ledger.models import BatchInfo, RecordResult
 from fupin_cli.ledger.opening import open_connection, sqlite_failure
-from fupin_cli.ledger.record import record_batch
-from fupin_cli.ledger.sql import BATCH_SELECT, batch_info, month_index_sql
+from fupin_cli.ledger.record import record_batch, void_batch
+from fupin_cli.ledger.sql import BATCH_SELECT, COMPUTED, VALID, batch_info, month_index_sql
 from fupin_cli.months import format_month, format_months
 
 BATCH_COLUMNS = ["batch_id", "month", "county_code", "created_at", "policy", "policy_version", "tool_version",
-                 "people", "workshops", "amount", "once_per_person", "status", "note", "files"]
+                 "people", "workshops", "amount", "once_per_person", "status", "note", "files", "kind", "void_at",
+                 "void_by", "void_reason"]
 PAID_COLUMNS = ["id_number", "workshop_id", "county_code", "qualified_month", "payable_month", "amount",
                 "batch_id", "batch_month"]
 PAYOUT_COLUMNS = ["batch_id", "id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
-                  "qualified_month", "payable_month", "amount"]
+                  "qualified_month", "payable_month", "amount", "void", "reference"]
 FILE_COLUMNS = ["batch_id", "path", "sha256", "size"]
+
+# What a clerk reads for a batch's status and origin (list, show, export).
+STATUS_TEXT = {"committed": "已登记", "void": "已作废"}
+KIND_TEXT = {"computed": "按规则核算", "imported": "历史导入"}
 
 _INT = "int64"
 _TEXT = "str"
@@ -146,12 +151,12 @@ class Ledger(AbstractContextManager["Ledger"]):
         With a county: that county's own batch, else the region-wide batch of the month (which
         covers every county). Without: the region-wide batch of the month. None if neither exists.
         """
-        rows = self._rows(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) "
+        rows = self._rows(f"{BATCH_SELECT} WHERE {COMPUTED} AND month = ? AND (county IS NULL OR county = ?) "
                           "ORDER BY county IS NULL", (format_month(month), county_code))
         return batch_info(rows[0]) if rows else None
 
     def latest_month(self) -> int | None:
-        row = self._rows(f"SELECT max({month_index_sql('month')}) FROM batches")[0]
+        row = self._rows(f"SELECT max({month_index_sql('month')}) FROM batches WHERE {COMPUTED}")[0]
         return None if row[0] is None else int(row[0])
 
     def batches(self) -> pd.DataFrame:
@@ -160,12 +165,13 @@ class Ledger(AbstractContextManager["Ledger"]):
         rows = self._rows(
             f"SELECT b.batch_id, {month_index_sql('b.month')}, b.county, b.created_at, b.policy, b.policy_version, "
             "b.tool_version, b.people, b.workshops, b.amount_cents / 100.0, b.once_per_person = 1, b.status, "
-            "b.note, (SELECT count(*) FROM batch_files f WHERE f.batch_id = b.batch_id) "
-            "FROM batches b ORDER BY b.month, b.batch_id")
+            "b.note, (SELECT count(*) FROM batch_files f WHERE f.batch_id = b.batch_id), b.kind, b.void_at, "
+            "b.void_by, b.void_reason FROM batches b ORDER BY b.month, b.batch_id")
         return _frame(rows, BATCH_COLUMNS, {
             "batch_id": _INT, "month": _INT, "county_code": _TEXT, "created_at": _TEXT, "policy": _TEXT,
             "policy_version": _TEXT, "tool_version": _TEXT, "people": _INT, "workshops": _INT,
-            "amount": "float64", "once_per_person": "bool", "status": _TEXT, "note": _TEXT, "files": _INT})
+            "amount": "float64", "once_per_person": "bool", "status": _TEXT, "note": _TEXT, "files": _INT,
+            "kind": _TEXT, "void_at": _TEXT, "void_by": _TEXT, "void_reason": _TEXT})
 
     def county_names(self) -> dict[int, str]:
         """Batch id → the county name its payouts recorded, for batches restricted to one county."""
@@ -176,12 +182,12 @@ class Ledger(AbstractContextManager["Ledger"]):
     def _payouts(self, where: str, params: tuple[Any, ...]) -> pd.DataFrame:
         rows = self._rows(
             f"SELECT batch_id, id_number, name, workshop_id, workshop_name, county_code, county, "
-            f"{month_index_sql('qualified_month')}, {month_index_sql('payable_month')}, amount_cents / 100.0 "
-            f"FROM payouts {where} ORDER BY batch_id, county_code, workshop_id, id_number", params)
+            f"{month_index_sql('qualified_month')}, {month_index_sql('payable_month')}, amount_cents / 100.0, "
+            f"void = 1, reference FROM payouts {where} ORDER BY batch_id, county_code, workshop_id, id_number", params)
         return _frame(rows, PAYOUT_COLUMNS, {
             "batch_id": _INT, "id_number": _TEXT, "name": _TEXT, "workshop_id": _TEXT, "workshop_name": _TEXT,
             "county_code": _TEXT, "county": _TEXT, "qualified_month": _INT, "payable_month": _INT,
-            "amount": "float64"})
+            "amount": "float64", "void": "bool", "reference": _TEXT})
 
     def _require_batch(self, batch_id: int) -> None:
         if self.batch(batch_id) is None:
@@ -206,7 +212,10 @@ class Ledger(AbstractContextManager["Ledger"]):
         With `before_month`, only batches of months < before_month: the roster for month M is
         computed with `paid(before_month=M)`, so committing M again reproduces the same roster.
         """
-        where, params = ("WHERE b.month < ?", (format_month(before_month),)) if before_month is not None else ("", ())
+        # Voided batches pay nobody; payments imported from before fupin count for every month.
+        where, params = f"WHERE b.{VALID}", ()
+        if before_month is not None:
+            where, params = f"{where} AND (b.kind = 'imported' OR b.month < ?)", (format_month(before_month),)
         rows = self._rows(
             f"SELECT p.id_number, p.workshop_id, p.county_code, {month_index_sql('p.qualified_month')}, "
             f"{month_index_sql('p.payable_month')}, p.amount_cents / 100.0, p.batch_id, {month_index_sql('b.month')} "
@@ -223,7 +232,10 @@ class Ledger(AbstractContextManager["Ledger"]):
         gives their Chinese headers.
         """
         batches = _months_text(self.batches(), ["month"])
+        batches["status"] = batches["status"].map(STATUS_TEXT).fillna(batches["status"])
+        batches["kind"] = batches["kind"].map(KIND_TEXT).fillna(batches["kind"])
         payouts = _months_text(self._payouts("", ()), ["qualified_month", "payable_month"])
+        payouts["void"] = payouts["void"].map({True: "是", False: ""}).astype(_TEXT)
         rows = self._rows("SELECT batch_id, path, sha256, size FROM batch_files ORDER BY batch_id, path")
         files = _frame(rows, FILE_COLUMNS, {"batch_id": _INT, "path": _TEXT, "sha256": _TEXT, "size": _INT})
         return batches, payouts, files
@@ -247,6 +259,16 @@ class Ledger(AbstractContextManager["Ledger"]):
                             policy_version=policy_version, files=files, tool_version=tool_version, county_code=county_code,
                             once_per_person=once_per_person, note=note)
 
+    def void_batch(self, batch_id: int, *, reason: str, by: str) -> BatchInfo:
+        """Void the latest valid batch (see `fupin_cli.ledger.record.void_batch`); returns it as now stored.
+        Hold `lock()` around it, so no run computes against the batch meanwhile."""
+        if self.readonly:
+            raise LedgerError(f"账本“{self.path}”以只读方式打开,不能作废批次。", code="ledger.readonly")
+        void_batch(self._conn, self.path, batch_id, reason=reason, by=by)
+        info = self.batch(batch_id)
+        assert info is not None
+        return info
+
 
 _COMMON_HEADERS = {"batch_id": "批次号", "amount": "金额(元)"}
 
@@ -255,9 +277,11 @@ EXPORT_HEADERS: dict[str, dict[str, str]] = {
     "batches": {**_COMMON_HEADERS, "month": "发放月份", "county_code": "县(市、区)代码(空=全市)",
                 "created_at": "登记时间", "policy": "政策", "policy_version": "政策版本", "tool_version": "程序版本",
                 "people": "人数", "workshops": "车间数", "once_per_person": "每人限享一次", "status": "状态",
-                "note": "备注", "files": "输入文件数"},
+                "note": "备注", "files": "输入文件数", "kind": "来源", "void_at": "作废时间", "void_by": "作废人",
+                "void_reason": "作废原因"},
     "payouts": {**_COMMON_HEADERS, "id_number": "身份证号", "name": "姓名", "workshop_id": "车间编号",
                 "workshop_name": "车间名称", "county_code": "县(市、区)代码", "county": "县(市、区)",
-                "qualified_month": "达标月份", "payable_month": "可发放月份"},
+                "qualified_month": "达标月份", "payable_month": "可发放月份", "void": "已作废",
+                "reference": "凭证号/备注"},
     "files": {"batch_id": "批次号", "path": "输入文件", "sha256": "SHA-256", "size": "大小(字节)"},
 }
