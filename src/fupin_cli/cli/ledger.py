@@ -80,7 +80,7 @@ def void_cmd(
         return
     console.print(Text(f"已作废第 {info.batch_id} 批({format_month(info.month)},{info.people} 人,{money(info.amount)} 元)。"
                        f"作废人:{info.void_by};原因:{info.void_reason}。该批次人员重新计为未发放;"
-                       "如已打印该批次花名册,请勿据此发放。"))
+                       "如已打印该批次花名册,请勿据此发放。"), soft_wrap=True)
 
 
 @ledger_app.command("list")
