@@ -312,3 +312,61 @@ def test_void_latest_batch_keeps_it_and_makes_people_payable_again(tmp_path: Pat
     assert [r[:2] for r in batch_rows(ledger)] == [(1, "2018-06"), (2, "2018-08"), (3, "2018-08")]
     code, _, err = cli("ledger", "void", "2", "--reason", "again", "--ledger", ledger)
     assert code == 2 and batch_rows(ledger)[1][0] == 2
+
+
+# --- items 16, 17, 18: rule output that does not mislead -----------------------------------------
+
+def sheet_rows(path: Path, sheet: str) -> list[dict]:
+    ws = openpyxl.load_workbook(path)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    header = rows[1]
+    return [dict(zip(header, r, strict=True)) for r in rows[2:] if isinstance(r[0], int)]
+
+
+def test_error_in_a_column_the_rule_does_not_read_keeps_the_laborers(tmp_path: Path) -> None:
+    data = build(tmp_path / "数据", account=6228480000000000017)  # 银行账号 stored as a number
+    out = tmp_path / "花名册.xlsx"
+    code, stdout, err = cli("payout", data, "--month", "2018-12", "--output", out)
+    assert code == 1, err  # the error is still reported…
+    assert "银行账号" in stdout and "备注" in stdout
+    rows = sheet_rows(out, "奖补名单")
+    assert sorted(r["身份证号"] for r in rows) == sorted([A, B, C])  # …but nobody drops off the roster
+    assert sum(r["奖补金额"] for r in rows) == 3000
+    notes = {r["身份证号"]: r["备注"] for r in rows}
+    assert notes[A] == notes[C] == "银行账号有误,发放前请核实" and notes[B] is None
+    ws_rows = {r["车间编号"]: r for r in sheet_rows(out, "车间汇总")}
+    assert ws_rows["W1"]["备注"] == "银行账号有误,发放前请核实" and ws_rows["W1"]["人数"] == 2
+    problems = sheet_rows(out, "数据问题")
+    assert any(p.get("列") == "银行账号" or "银行账号" in str(p) for p in problems)
+    doc = json.loads(cli("eligibility", data, "--month", "2018-12", "--json")[1])
+    assert sorted(r["status"] for r in doc["rows"]) == ["eligible"] * 3
+
+
+def test_paid_person_whose_data_changed_reads_paid(tmp_path: Path, ledger: Path) -> None:
+    data = build(tmp_path / "数据")
+    assert cli("payout", data, "--month", "2018-06", "--commit", "--ledger", ledger)[0] == 0
+    PEOPLE[0] = (A, "黄秀英", "W1", date(2018, 1, 1), 500)  # the township corrects A's pay afterwards
+    try:
+        changed = build(tmp_path / "更正")
+    finally:
+        PEOPLE[0] = (A, "黄秀英", "W1", date(2018, 1, 1), 1200)
+    for month in ("2018-06", "2018-08"):
+        doc = json.loads(cli("eligibility", changed, "--month", month, "--ledger", ledger, "--json", "--show-id")[1])
+        row = next(r for r in doc["rows"] if r["id_number"] == A)
+        assert row["status"] == "paid" and "按现有数据" in row["reason"], (month, row)
+    preview = json.loads(cli("payout", changed, "--month", "2018-08", "--ledger", ledger, "--json", "--show-id")[1])
+    assert [a["id_number"] for a in preview["audit"]] == [A]  # the audit list still says why
+    assert A not in [r["id_number"] for r in preview["rows"]]
+
+
+def test_stats_without_ledger_say_rules(tmp_path: Path, ledger: Path) -> None:
+    data = build(tmp_path / "数据")
+    code, text, _ = cli("stats", data, "--month", "2018-12", "--text")
+    assert code == 0 and "应兑现(按规则测算)" in text and "共计兑现" not in text
+    doc = json.loads(cli("stats", data, "--month", "2018-12", "--json")[1])
+    assert doc["paid_source"] == "rules" and doc["total"]["paid_people"] == 3
+    assert cli("payout", data, "--month", "2018-06", "--commit", "--ledger", ledger)[0] == 0
+    code, text, _ = cli("stats", data, "--month", "2018-12", "--text", "--ledger", ledger)
+    assert "共计兑现扶贫车间补贴1000元,补贴1人" in text and "按规则测算" not in text
+    doc = json.loads(cli("stats", data, "--month", "2018-12", "--json", "--ledger", ledger)[1])
+    assert doc["paid_source"] == "ledger" and doc["total"]["paid_people"] == 1

@@ -15,7 +15,7 @@ from fupin_cli.status import STATUS_LABELS, STATUS_ORDER
 
 ROW_COLUMNS = [
     "county_code", "county", "workshop_id", "workshop_name", "operator", "name", "id_number",
-    "contract_type", "start", "qualified_month", "payable_month", "months", "wages", "amount",
+    "contract_type", "start", "qualified_month", "payable_month", "months", "wages", "amount", "check_note",
 ]
 NOT_PAID_COLUMNS = [
     "county", "workshop_id", "workshop_name", "name", "id_number", "status", "status_label", "reason",
@@ -45,6 +45,13 @@ class Roster:
         return float(self.rows["amount"].sum()) if len(self.rows) else 0.0
 
 
+def workshop_notes(decisions: pd.DataFrame) -> pd.Series:
+    """Per workshop id: the workshop-row part of `check_note` (it comes first, see rules)."""
+    if "workshop_check_note" not in decisions:
+        return pd.Series(dtype="object")
+    return decisions.drop_duplicates("workshop_id").set_index("workshop_id")["workshop_check_note"]
+
+
 def build_roster(
     decisions: pd.DataFrame,
     problems: pd.DataFrame,
@@ -64,7 +71,9 @@ def build_roster(
     # A pair whose amount a workshop cap reduced to 0 earns nothing this month; it stays in 未达标名单.
     pay = d.loc[(d["status"] == "eligible") & (d["amount"] > 0)].copy()
     pay = pay.sort_values(["county_code", "workshop_id", "payable_month", "id_number"], kind="stable")
-    rows = pay[ROW_COLUMNS].reset_index(drop=True)
+    # 车间汇总 flags the workshop's own unchecked details (银行账号…), not its laborers'.
+    pay["workshop_note"] = pay["workshop_id"].map(workshop_notes(d)) if len(pay) else None
+    rows = pay.reindex(columns=ROW_COLUMNS).reset_index(drop=True)
 
     ws = _per_workshop(pay)
     names = region.names_by_code()
@@ -92,13 +101,14 @@ def _per_workshop(pay: pd.DataFrame) -> pd.DataFrame:
             operator_type=("operator_type", "first"),
             bank=("bank", "first"),
             bank_account=("bank_account", "first"),
+            check_note=("workshop_note", "first"),
             people=("id_number", "size"),
             amount=("amount", "sum"),
         )
         .reset_index()
     )
     return ws[["county", "workshop_id", "workshop_name", "operator", "operator_type", "bank", "bank_account",
-               "people", "amount"]]
+               "people", "amount", "check_note"]]
 
 
 def _per_county(pay: pd.DataFrame, codes: list[str], names: dict[str, str]) -> pd.DataFrame:

@@ -85,8 +85,8 @@ def audit_frame(decisions: pd.DataFrame, paid: pd.DataFrame) -> pd.DataFrame:
     """Paid pairs whose current data no longer supports the payment (SPEC §5). Never unpays."""
     if paid.empty:
         return pd.DataFrame(columns=AUDIT_COLUMNS)
-    cur = decisions[["id_number", "workshop_id", "status", "reason", "county", "workshop_name", "name"]]
-    a = paid.merge(cur, on=["id_number", "workshop_id"], how="left")
+    cur = decisions[["id_number", "workshop_id", "data_status", "reason", "county", "workshop_name", "name"]]
+    a = paid.merge(cur.rename(columns={"data_status": "status"}), on=["id_number", "workshop_id"], how="left")
     a = a.loc[a["status"].ne("paid") | a["status"].isna()].copy()
     a["reason"] = a["reason"].fillna("人员表中已找不到该人员在该车间的记录")
     a["status"] = a["status"].fillna("missing")
@@ -116,12 +116,17 @@ def settle(
     ledger: Ledger | None = None,
     commit: bool = False,
     today: date | None = None,
+    through_month: bool = False,
 ) -> Settlement:
     """Evaluate month M (default: last complete month in the data) and optionally record its roster.
 
     The caller holds the ledger lock when `commit` is true. A new batch is recorded only for a
-    month that can be right (`check_commit_month`, as of `today`).
+    month that can be right (`check_commit_month`, as of `today`). `through_month` (read-only
+    views: eligibility, stats) evaluates against every batch up to and including M, so a person
+    that M's own batch paid reads `paid`, whatever today's data says (SPEC §4.2 step 4).
     """
+    if through_month and commit:
+        raise ValueError("through_month is for read-only views")
     defaulted = month is None
     m = default_month(ds) if month is None else month
     code = resolve_county(region, county_arg)
@@ -136,6 +141,8 @@ def settle(
         paid_all = ledger.paid(before_month=m + 1)
     else:
         paid_before = paid_all = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
+    if through_month:
+        paid_before = paid_all
     decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
     roster = build_roster(decisions, ds.problems, m, policy=policy.label, region=region, county_code=code)
     audit = audit_frame(decisions, paid_before)
@@ -186,4 +193,5 @@ def settle_inputs(paths: Sequence[str | Path], *, month: int | None, county_arg:
     ds = load_dataset(paths, region=reg, progress=progress)
     check_outputs(outputs, inputs=[f.path for f in ds.files])
     with existing_ledger(ledger_path) as led:
-        return settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)
+        return settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led,
+                      through_month=True)

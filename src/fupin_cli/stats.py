@@ -63,6 +63,9 @@ class StatsResult(BaseModel):
     counties: list[StatsRow]
     total: StatsRow
     monthly: list[MonthlyPaid]
+    # Where the 兑现 figures come from: "ledger" (money actually recorded) or "rules" (no ledger
+    # given: what the rule makes payable, to be read as 应兑现(按规则测算), SPEC §6.2).
+    paid_source: str = "ledger"
 
 
 def _asmonth_index_of(values: pd.Series) -> pd.Series:
@@ -177,7 +180,7 @@ def compute_stats(ds: Dataset, decisions: pd.DataFrame, month: int, region: Regi
     total = StatsRow(county=region.short, code=region.code,
                      **{k: cast(k, whole) for k, (_, whole) in figures.items()})
     return StatsResult(month=format_month(month), counties=counties, total=total,
-                       monthly=_monthly(paid_rows, month))
+                       monthly=_monthly(paid_rows, month), paid_source="rules" if paid is None else "ledger")
 
 
 def report_paragraph(result: StatsResult, region: Region) -> str:
@@ -188,7 +191,11 @@ def report_paragraph(result: StatsResult, region: Region) -> str:
     if t.relocated > 0:
         text += f"、易地扶贫搬迁劳动力{t.relocated}人"
     text += f";达到一次性带动就业奖补条件的贫困劳动力{t.eligible}人"
-    if t.paid_people > 0:
+    if result.paid_source == "rules":
+        # Nothing is known to be paid without a ledger: never say 兑现 of money not recorded.
+        text += (f",应兑现(按规则测算)扶贫车间补贴{format_wan(t.paid_amount)},涉及{t.paid_people}人、"
+                 f"扶贫车间{t.paid_workshops}家(未使用账本,非实际兑现数)。")
+    elif t.paid_people > 0:
         text += (f",共计兑现扶贫车间补贴{format_wan(t.paid_amount)},补贴{t.paid_people}人,"
                  f"涉及扶贫车间{t.paid_workshops}家。")
     else:

@@ -31,6 +31,9 @@ class ColumnSpec(BaseModel):
     min: int | None = None
     max: int | None = None
     note: str = ""
+    # Does the rule read this column? An error in a column it does not read (银行账号, 乡镇…) never
+    # removes the row from the computation: the row keeps its status and is flagged (SPEC §5.1).
+    rule: bool = True
 
     def names(self) -> list[str]:
         return [self.header, *self.aliases]

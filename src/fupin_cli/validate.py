@@ -148,9 +148,14 @@ def _normalise_bool(s: pd.Series, raw: pd.DataFrame) -> V.Normalised:
 def _normalise_table(
     raw: pd.DataFrame, spec: TableSpec, region: Region, out: _Collector
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Normalise every known column; return the clean frame and a per-row 'has error' mask."""
+    """Normalise every known column; return the clean frame and a per-row 'has error' mask.
+
+    Errors in a column the rule does not read (`rule = false`) do not set the mask: the clean frame's
+    `check_note` says, per row, which of those columns to verify before paying (SPEC §5.1).
+    """
     clean = pd.DataFrame(index=raw.index)
     has_error = pd.Series(False, index=raw.index)
+    notes = pd.Series(None, index=raw.index, dtype="object")
     for col in spec.columns:
         if col.key not in raw:
             clean[col.key] = pd.NA
@@ -163,7 +168,12 @@ def _normalise_table(
             out.add(raw, idx, key=col.key, code=_as(iss, "code"), severity=_as(iss, "severity"),
                     message=_as(iss, "message"))
             err_idx = idx[(iss["severity"] == "error").to_numpy()]
-            has_error.loc[err_idx] = True
+            if col.rule:
+                has_error.loc[err_idx] = True
+            else:
+                flag = f"{col.header}有误,发放前请核实"
+                prev = notes.loc[err_idx]
+                notes.loc[err_idx] = prev.where(prev.isna(), prev + ";" + flag).fillna(flag)
         if col.required:
             # Only cells that normalised to nothing can be empty: test those few, not a million.
             na = clean[col.key].isna().to_numpy()
@@ -172,6 +182,7 @@ def _normalise_table(
             out.add(raw, missing, key=col.key, code="required.missing", severity="error",
                     message=f"必填项“{col.header}”为空,请补填")
             has_error.loc[missing] = True
+    clean["check_note"] = notes
     clean["_src"] = raw["_src"].to_numpy()
     clean["_row"] = raw["_row"].to_numpy()
     return clean, has_error

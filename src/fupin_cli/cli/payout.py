@@ -94,7 +94,13 @@ def render(s: Settlement, *, show_id: bool) -> None:
     parts = [f"{STATUS_LABELS[k]} {int(counts[k])}" for k in STATUS_ORDER if k in counts]
     console.print(f"{where}全部人员状态:" + "、".join(parts))
     if s.dataset.errors:
-        console.print(f"[yellow]有 {s.dataset.errors} 个数据错误,相关人员未参与核算(见花名册“数据问题”表或 fupin check)。[/]")
+        excluded = int((d["status"] == "invalid_data").sum())
+        console.print(f"[yellow]有 {s.dataset.errors} 个数据错误" + (f",{excluded} 条人员记录因此未参与核算" if excluded else "")
+                      + "(见花名册“数据问题”表或 fupin check)。[/]")
+    flagged = int(r.rows["check_note"].notna().sum()) if "check_note" in r.rows else 0
+    if flagged:
+        console.print(f"[yellow]名单中 {flagged} 人有不影响核算的数据错误(如银行账号),已照常核算,"
+                      "花名册“备注”列已标出,发放前请核实。[/]")
     if len(s.audit):
         console.print(f"[bold red]审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件(不会追回,请人工核查):[/]")
         for a in s.audit.head(SHOW_ROWS).itertuples(index=False):

@@ -62,8 +62,10 @@ def stats(
     err_console.print(describe_month(view.settlement.month, view.settlement.month_defaulted)
                       + (";兑现数据来自账本" if view.from_ledger else ";未给出账本,兑现数据按规则计算"))
     t = Table(title=f"就业扶贫车间统计(截至 {view.result.month})", title_justify="left")
+    rules = view.result.paid_source == "rules"
     for h in HEADERS:
-        t.add_column(label(h), justify="right" if h != HEADERS[0] else "left")
+        h_label = label(h).replace("已兑现", "应兑现(测算)") if rules else label(h)
+        t.add_column(h_label, justify="right" if h != HEADERS[0] else "left")
     for r in [*view.result.counties, view.result.total]:
         t.add_row(r.county, str(r.workshops), str(r.employed), str(r.poor), str(r.relocated), str(r.eligible),
                   str(r.paid_people), money(r.paid_amount), str(r.paid_workshops),

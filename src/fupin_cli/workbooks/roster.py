@@ -33,6 +33,7 @@ ROW_COLS = [
     Col("months", "int"),
     Col("wages", "money", total=True),
     Col("amount", "money", total=True),
+    Col("check_note", max_width=30),
 ]
 
 WORKSHOP_COLS = [
@@ -45,6 +46,7 @@ WORKSHOP_COLS = [
     Col("bank_account", "id"),
     Col("people", "int", total=True),
     Col("amount", "money", total=True, label="amount_sum"),
+    Col("check_note", max_width=30),
 ]
 
 COUNTY_COLS = [
@@ -73,6 +75,12 @@ def roster_title(place: str, month: int) -> str:
     return f"{place}就业扶贫车间一次性带动就业奖补资金发放花名册（{format_month_cn(month)}）"
 
 
+def _with_notes(cols: list[Col], frame: pd.DataFrame) -> list[Col]:
+    """The 备注 column only when a row carries a note (a data error the rule does not read)."""
+    noted = "check_note" in frame.columns and bool(frame["check_note"].notna().any())
+    return cols if noted else [c for c in cols if c.key != "check_note"]
+
+
 def _frame(df: pd.DataFrame | None) -> pd.DataFrame:
     return df if df is not None else pd.DataFrame()
 
@@ -93,12 +101,14 @@ def write_roster(path: Path, roster: Roster) -> Path:
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, constant_memory=True)
         fmts = Formats(wb)
-        write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month), cols=ROW_COLS,
+        write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month),
+                    cols=_with_notes(ROW_COLS, rows),
                     frame=rows, count_text=("name", "共{n}人"), signature=True,
                     footer_note=note)
         write_table(wb.add_worksheet(SHEETS[1]), fmts,
                     title=f"{place}就业扶贫车间一次性带动就业奖补资金车间汇总表（{cn_month}）",
-                    cols=WORKSHOP_COLS, frame=_frame(roster.workshops), count_text=("workshop_name", "共{n}个车间"),
+                    cols=_with_notes(WORKSHOP_COLS, _frame(roster.workshops)), frame=_frame(roster.workshops),
+                    count_text=("workshop_name", "共{n}个车间"),
                     signature=True, footer_note=note)
         write_table(wb.add_worksheet(SHEETS[2]), fmts,
                     title=f"{place}就业扶贫车间一次性带动就业奖补资金县区汇总表（{cn_month}）",
