@@ -183,7 +183,8 @@ def test_monthly_batches_add_up_rerun_is_a_no_op(conf: Path, tmp_path: Path) -> 
 
     # One run at the last month over a fresh ledger pays exactly the same people and amount.
     single = run_batch(BatchConfig.build(input=cfg.input, output=tmp_path / "single",
-                                         ledger=tmp_path / "single.sqlite3"), LAST, new_ledger=True)
+                                         ledger=tmp_path / "single.sqlite3"), LAST, new_ledger=True,
+                       first_run=True)
     assert sorted(single.settlement.roster.rows["id_number"]) == sorted(paid)
     assert single.summary["amount"] == len(paid) * 1000
 

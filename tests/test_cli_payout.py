@@ -136,7 +136,7 @@ def test_commit_is_idempotent_and_monthly_adds_up(data: Path, tmp_path: Path) ->
 
 def test_commit_earlier_month_after_later_is_refused(data: Path, tmp_path: Path) -> None:
     led = tmp_path / "l.sqlite3"
-    run_payout([data], month=month_index(2018, 12), ledger_path=led, commit=True, new_ledger=True)
+    run_payout([data], month=month_index(2018, 12), ledger_path=led, commit=True, new_ledger=True, first_run=True)
     res = runner.invoke(app, ["payout", str(data), "--month", "2018-06", "--commit", "--ledger", str(led)])
     assert res.exit_code == 2
     assert "不能再登记更早" in res.output and "Traceback" not in res.output
@@ -186,7 +186,7 @@ def test_two_concurrent_commits_never_double_pay(data: Path, tmp_path: Path) -> 
     led = tmp_path / "l.sqlite3"
     assert runner.invoke(app, ["ledger", "init", str(led)]).exit_code == 0
     cmd = [sys.executable, "-m", "fupin_cli", "payout", str(data), "--month", "2018-12", "--commit",
-           "--ledger", str(led), "--json"]
+           "--ledger", str(led), "--json", "--first-run"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs

@@ -256,7 +256,7 @@ def test_commit_of_a_future_month_is_refused(tmp_path: Path, ledger: Path, month
     assert code == 2 and "还没到" in err and "Traceback" not in err, err
     assert batch_rows(ledger) == []
     # the month after it is still open: nothing blocks it
-    assert cli("payout", data, "--month", "2018-12", "--commit", "--ledger", ledger)[0] == 0
+    assert cli("payout", data, "--month", "2018-12", "--commit", "--ledger", ledger, "--first-run")[0] == 0
 
 
 def test_commit_after_the_last_month_with_pay_is_refused(tmp_path: Path, ledger: Path) -> None:
@@ -267,7 +267,7 @@ def test_commit_after_the_last_month_with_pay_is_refused(tmp_path: Path, ledger:
     conf.write_text('input = "数据"\noutput = "输出"\nledger = "l.sqlite3"\n', encoding="utf-8")
     code, _, err = cli("batch", "--config", conf, "--month", "2019-01")
     assert code == 2 and "2018年12月" in err and batch_rows(ledger) == []
-    code, _, err = cli("payout", data, "--month", "2018-12", "--commit", "--ledger", ledger)
+    code, _, err = cli("payout", data, "--month", "2018-12", "--commit", "--ledger", ledger, "--first-run")
     assert code == 0, err
     assert [r[1:] for r in batch_rows(ledger)] == [("2018-12", 3)]
 
@@ -370,3 +370,84 @@ def test_stats_without_ledger_say_rules(tmp_path: Path, ledger: Path) -> None:
     assert "共计兑现扶贫车间补贴1000元,补贴1人" in text and "按规则测算" not in text
     doc = json.loads(cli("stats", data, "--month", "2018-12", "--json", "--ledger", ledger)[1])
     assert doc["paid_source"] == "ledger" and doc["total"]["paid_people"] == 1
+
+
+# --- payments made before fupin: import, and the first-run question ------------------------------
+
+def history_file(path: Path, rows: list[list[object]]) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "历史发放"
+    ws.append(["XX县就业扶贫车间奖补历史发放名单"])
+    ws.append(["序号", "身份证号", "姓名", "车间编号", "发放月份", "发放金额", "凭证号"])
+    for i, row in enumerate(rows, 1):
+        ws.append([i, *row])
+    ws.append(["合计", None, None, None, None, 1000 * len(rows), None])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def test_imported_history_is_never_paid_again(tmp_path: Path, ledger: Path) -> None:
+    data = build(tmp_path / "数据")
+    hist = history_file(tmp_path / "历史" / "历史发放名单.xlsx",
+                        [[A, "黄秀英", "W1", "2018年7月", "1,000元", "田人社〔2018〕5号"]])
+    code, out, err = cli("ledger", "import", hist, "--ledger", ledger)
+    assert code == 0 and "历史导入" in out, err
+    shown = json.loads(cli("ledger", "show", "1", "--ledger", ledger, "--json", "--show-id")[1])
+    assert shown["batch"]["kind"] == "imported"
+    assert [(p["id_number"], p["payable_month"], p["amount"], p["reference"]) for p in shown["payouts"]] == [
+        (A, "2018-07", 1000.0, "田人社〔2018〕5号")]
+    # the first commit is not asked about history now, and A is not paid again
+    code, out, err = cli("payout", data, "--month", "2018-12", "--commit", "--ledger", ledger, "--json",
+                         "--show-id")
+    assert code == 0, err
+    assert sorted(r["id_number"] for r in json.loads(out)["rows"]) == sorted([B, C])
+    doc = json.loads(cli("eligibility", data, "--month", "2018-12", "--ledger", ledger, "--json", "--show-id")[1])
+    assert {r["id_number"]: r["status"] for r in doc["rows"]}[A] == "paid"
+    before = batch_rows(ledger)
+    code, _, err = cli("ledger", "import", hist, "--ledger", ledger)  # the same list again
+    assert code == 2 and "已有发放记录" in err and batch_rows(ledger) == before
+    assert "历史导入" in cli("ledger", "list", "--ledger", ledger)[1]
+
+
+def test_history_with_bad_rows_imports_nothing(tmp_path: Path, ledger: Path) -> None:
+    hist = history_file(tmp_path / "历史发放名单.xlsx", [
+        [A, "黄秀英", "W1", "2018-07", 1000, None],
+        [B[:-1] + ("0" if B[-1] != "0" else "1"), "韦海燕", "W2", "2018-13", -5, None],  # bad ID, month, amount
+        [A, "黄秀英", "W2", "2018-08", 1000, None],  # the same person twice
+    ])
+    code, out, err = cli("ledger", "import", hist, "--ledger", ledger, "--json")
+    assert code == 1, err
+    doc = json.loads(out)
+    assert not doc["imported"] and doc["errors"] >= 4
+    where = {(i["sheet"], i["row"], i["column"], i["code"]) for i in doc["issues"]}
+    assert ("历史发放", 4, "身份证号", "id.checksum") in where and ("历史发放", 4, "发放金额", "money.negative") in where
+    assert ("历史发放", 4, "发放月份", "month.invalid") in where
+    assert {("历史发放", r, "身份证号", "key.duplicate") for r in (3, 5)} <= where
+    assert batch_rows(ledger) == []
+    code, out, _ = cli("ledger", "import", hist, "--ledger", ledger)
+    assert code == 1 and "未导入任何记录" in out
+
+
+def test_first_commit_asks_whether_people_were_paid_by_hand(tmp_path: Path, ledger: Path) -> None:
+    data = build(tmp_path / "数据")
+    code, _, err = cli("payout", data, "--month", "2018-12", "--commit", "--ledger", ledger)
+    flat = err.replace("\n", "")
+    assert code == 2 and "账本中没有历史发放记录" in flat and "如以前已人工发放,请先导入" in flat
+    assert "确认首次发放请加 --first-run" in flat and batch_rows(ledger) == []
+    conf = tmp_path / "fupin.toml"
+    conf.write_text('input = "数据"\noutput = "输出"\nledger = "l.sqlite3"\n', encoding="utf-8")
+    code, _, err = cli("batch", "--config", conf, "--month", "2018-12")
+    assert code == 2 and "--first-run" in err and batch_rows(ledger) == []
+    code, _, err = cli("batch", "--config", conf, "--month", "2018-12", "--first-run")
+    assert code == 0, err
+    assert [r[1:] for r in batch_rows(ledger)] == [("2018-12", 3)]
+
+
+def test_first_commit_of_people_payable_lately_needs_no_confirmation(tmp_path: Path, ledger: Path) -> None:
+    data = build(tmp_path / "数据")
+    # A payable from 2018-06: two months before 2018-08 is still "lately"
+    code, _, err = cli("payout", data, "--month", "2018-08", "--commit", "--ledger", ledger)
+    assert code == 0, err
+    assert [r[1:] for r in batch_rows(ledger)] == [("2018-08", 2)]

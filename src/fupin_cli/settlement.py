@@ -81,6 +81,22 @@ def check_commit_month(ds: Dataset, month: int, today: date | None = None) -> No
                          "或用 --month 指定已有工资数据的月份,本次未登记。", code="ledger.month_beyond_data")
 
 
+def check_first_run(ledger: Ledger, roster: Roster, month: int) -> None:
+    """A first commit on a ledger without any batch, whose roster holds people payable more than two
+    months before M, stops with a question (SPEC §5.1): were they paid by hand before fupin? Then
+    importing them (`fupin ledger import`) keeps them from being paid twice."""
+    if ledger.has_batches():
+        return
+    early = roster.rows.loc[pd.to_numeric(roster.rows["payable_month"]) < month - 2]
+    if early.empty:
+        return
+    first = int(pd.to_numeric(early["payable_month"]).min())
+    raise FupinError(f"账本中没有历史发放记录,而本次{format_month_cn(month)}的名单中有 {len(early)} 人早在"
+                     f"{format_month_cn(first)}起就已可发放(早于本月两个月以上)。如以前已人工发放,请先导入"
+                     "(fupin ledger import 历史发放名单.xlsx);确认首次发放请加 --first-run。本次未登记。",
+                     code="ledger.first_run")
+
+
 def audit_frame(decisions: pd.DataFrame, paid: pd.DataFrame) -> pd.DataFrame:
     """Paid pairs whose current data no longer supports the payment (SPEC §5). Never unpays."""
     if paid.empty:
@@ -117,6 +133,7 @@ def settle(
     commit: bool = False,
     today: date | None = None,
     through_month: bool = False,
+    first_run: bool = False,
 ) -> Settlement:
     """Evaluate month M (default: last complete month in the data) and optionally record its roster.
 
@@ -124,6 +141,7 @@ def settle(
     month that can be right (`check_commit_month`, as of `today`). `through_month` (read-only
     views: eligibility, stats) evaluates against every batch up to and including M, so a person
     that M's own batch paid reads `paid`, whatever today's data says (SPEC §4.2 step 4).
+    `first_run` confirms a first commit that pays people payable long before M (`check_first_run`).
     """
     if through_month and commit:
         raise ValueError("through_month is for read-only views")
@@ -159,6 +177,8 @@ def settle(
         return s
     if commit:
         check_commit_month(ds, m, today)
+        if not first_run:
+            check_first_run(ledger, roster, m)
         rows = roster.rows.assign(qualified_month=roster.rows["qualified_month"].astype("int64"),
                                   payable_month=roster.rows["payable_month"].astype("int64"))
         res = ledger.record_batch(m, rows, policy=policy.name, policy_version=policy.version, files=ds.files,

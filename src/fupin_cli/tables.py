@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 ColumnType = Literal["text", "id", "date", "month", "money", "bool", "enum", "county", "credit_code", "digits", "int"]
-TableKey = Literal["workshops", "laborers", "wages"]
+TableKey = Literal["workshops", "laborers", "wages", "history"]
 TABLE_KEYS: tuple[TableKey, ...] = ("workshops", "laborers", "wages")
 
 
@@ -64,6 +64,8 @@ class Tables(BaseModel):
     workshops: TableSpec
     laborers: TableSpec
     wages: TableSpec
+    # Not an input table of the monthly run (TABLE_KEYS): read only by `fupin ledger import`.
+    history: TableSpec
 
     def get(self, key: TableKey) -> TableSpec:
         return getattr(self, key)

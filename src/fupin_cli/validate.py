@@ -401,3 +401,25 @@ def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.Da
         parts.append(pd.DataFrame({"k": k[hit], "c": code.to_numpy(dtype=object)}))
     table = pd.concat(parts).dropna(subset=["c"]).drop_duplicates("k").set_index("k")["c"]
     return pd.Series(pkey).map(table).astype(object).where(lambda x: x.notna(), None).to_numpy()
+
+
+def validate_table(raw: pd.DataFrame, spec: TableSpec, sheets: list[SheetInfo], region: Region, *,
+                   unique: list[tuple[list[str], str]] = ()) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """One table checked on its own, like the input tables (`fupin ledger import`): the clean frame,
+    the per-row 'has error' mask and the located problem records. `unique` lists (key columns,
+    label) whose repeats are errors."""
+    out = _Collector(sheets)
+    clean, has_error = _normalise_table(raw, spec, region, out)
+    for keys, label in unique:
+        _duplicates(clean, keys, out, raw, label, has_error)
+    problems = concat_problems(out.frames)
+    problems = problems.drop_duplicates(["file", "sheet", "row", "column", "code"]).reset_index(drop=True)
+    return clean, has_error, problems
+
+
+def flag_rows(raw: pd.DataFrame, sheets: list[SheetInfo], mask: pd.Series, *, key: str, code: str,
+              message: str) -> pd.DataFrame:
+    """Problem records (errors) for the rows in `mask`, located like every other problem."""
+    out = _Collector(sheets)
+    out.add(raw, raw.index[mask.to_numpy()], key=key, code=code, severity="error", message=message)
+    return concat_problems(out.frames)

@@ -27,6 +27,8 @@ def batch(
     month: MonthOpt = None,
     new_ledger: Annotated[bool, typer.Option(
         "--new-ledger", help="首次运行时新建配置文件中的账本(也可先运行 fupin ledger init --config …)")] = False,
+    first_run: Annotated[bool, typer.Option(
+        "--first-run", help="确认这是首次发放(账本中没有历史记录时才需要;以前人工发放过的请先 fupin ledger import)")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """每月无人值守运行:检查、核算、登记账本,并把花名册、统计表、数据问题和 summary.json 写入“输出文件夹/年-月/”。
@@ -39,7 +41,7 @@ def batch(
     from fupin_cli.config import find_config, load_config
 
     cfg = load_config(find_config(config))
-    result = run_batch(cfg, month_option(month), new_ledger=new_ledger)
+    result = run_batch(cfg, month_option(month), new_ledger=new_ledger, first_run=first_run)
     if json_out:
         print_json(result.summary)
     else:

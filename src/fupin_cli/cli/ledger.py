@@ -10,7 +10,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from fupin_cli.cli.common import JsonOpt, LedgerOpt, ShowId, console, handle_errors, print_json
+from fupin_cli.cli.common import JsonOpt, LedgerOpt, PolicyOpt, ShowId, console, handle_errors, print_json
 from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.months import format_month
@@ -83,6 +83,55 @@ def void_cmd(
                        "如已打印该批次花名册,请勿据此发放。"), soft_wrap=True)
 
 
+@ledger_app.command("import")
+@handle_errors
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="历史发放名单(.xlsx/.xls/.csv)或所在文件夹", show_default=False)],
+    ledger: LedgerOpt = None,
+    config: ConfigOpt = None,
+    policy: PolicyOpt = None,
+    json_out: JsonOpt = False,
+    show_id: ShowId = False,
+) -> None:
+    """把使用 fupin 之前已人工发放的奖补登记到账本(一个“历史导入”批次),这些人以后不会再次发放。
+
+    名单须有列:身份证号、车间编号、发放月份、发放金额;可有 姓名、凭证号。名单和输入表格一样逐行检查,
+    有任何错误都不导入(列出文件、工作表、行、列),改正后重新导入即可。
+
+    示例:fupin ledger import 历史发放名单.xlsx --ledger 账本.sqlite3
+    """
+    from fupin_cli.commands.ledger import import_history, ledger_path_for
+    from fupin_cli.privacy import mask_text
+    from fupin_cli.problems import problems_to_records
+
+    path = ledger_path_for(ledger, config)
+    res = import_history(path, files, policy=policy)
+    h = res.history
+    issues = problems_to_records(h.problems)
+    if not show_id:
+        for r in issues:
+            r["value"], r["message"] = mask_text(r["value"]), mask_text(r["message"])
+    if json_out:
+        b = res.batch
+        print_json({"ledger": str(path), "imported": b is not None, "batch_id": b.batch_id if b else None,
+                    "people": b.people if b else 0, "amount": b.amount if b else 0.0, "errors": h.errors,
+                    "issues": issues})
+    else:
+        for note in h.notes:
+            console.print(Text(note), style="dim", soft_wrap=True)
+        for r in issues:
+            console.print(Text(f"{Path(str(r['file'])).name} / {r['sheet']} 第{r['row']}行 {r['column']}"
+                               f"“{r['value']}”:{r['message']}"), soft_wrap=True)
+        if res.batch is None:
+            console.print(Text(f"历史发放名单有 {h.errors} 个错误,未导入任何记录(账本未改动)。请改正后重新导入。",
+                               style="bold red"), soft_wrap=True)
+        else:
+            b = res.batch
+            console.print(Text(f"已导入为第 {b.batch_id} 批(历史导入):{b.people} 人,{money(b.amount)} 元。"
+                               f"这些人今后不会再次发放。账本:{path}"), soft_wrap=True)
+    raise typer.Exit(1 if res.batch is None else 0)
+
+
 @ledger_app.command("list")
 @handle_errors
 def list_cmd(ledger: LedgerOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
@@ -145,8 +194,11 @@ def show_cmd(
     for k in ("county", "workshop", "name", "id_number", "qualified_month", "payable_month", "amount_sum"):
         t.add_column(label(k), overflow="fold", min_width=4,
                      no_wrap=k in ("name", "id_number", "qualified_month", "payable_month", "amount_sum"))
+    def text(v: object) -> Text:  # data printed literally; an imported payment has no county
+        return Text(v if isinstance(v, str) else "")
+
     for r in masked_payouts(view, mask=not show_id).itertuples(index=False):
-        t.add_row(r.county, r.workshop_id, r.name, r.id_number,
+        t.add_row(text(r.county), text(r.workshop_id), text(r.name), r.id_number,
                   format_month(r.qualified_month), format_month(r.payable_month), money(r.amount))
     console.print(t)
     console.print("输入文件:")

@@ -47,6 +47,9 @@ def payout(
     ledger: LedgerOpt = None,
     new_ledger: Annotated[bool, typer.Option(
         "--new-ledger", help="首次登记时新建账本(账本文件不存在时才需要;也可先运行 fupin ledger init)")] = False,
+    first_run: Annotated[bool, typer.Option(
+        "--first-run", help="确认这是首次发放:账本中没有历史记录时,名单中早已可发放的人员也一并登记"
+        "(以前人工发放过的,请先用 fupin ledger import 导入)")] = False,
     lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
     policy: PolicyOpt = None,
     region: RegionOpt = None,
@@ -61,7 +64,7 @@ def payout(
 
     with LazyProgress(enabled=not json_out) as prog:
         s = run_payout(paths, month=month_option(month), county_arg=county, policy=policy, region=region,
-                       ledger_path=ledger, commit=commit, new_ledger=new_ledger, output=output,
+                       ledger_path=ledger, commit=commit, new_ledger=new_ledger, first_run=first_run, output=output,
                        lock_timeout=lock_timeout, progress=prog)
     if json_out:
         print_json(settlement_json(s, mask=not show_id))

@@ -140,7 +140,7 @@ class _Steps:
 
 
 def run_batch(config: BatchConfig, month: int | None = None, today: date | None = None, *,
-              new_ledger: bool = False) -> BatchResult:
+              new_ledger: bool = False, first_run: bool = False) -> BatchResult:
     """The monthly run for `month` (default: the month before `today`); see the module docstring.
 
     The ledger must exist unless `new_ledger` (SPEC §5.1); that is checked first, so a mistyped
@@ -156,7 +156,7 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
         log.info("start month=%s config=%s input=%s output=%s ledger=%s version=%s", format_month(m),
                  config.source, config.input, config.output, config.ledger, __version__)
         try:
-            result = _run(config, m, defaulted, _Steps(log), new_ledger, today)
+            result = _run(config, m, defaulted, _Steps(log), new_ledger, today, first_run)
         except FupinError as exc:
             log.error("end exit=%d code=%s message=%s", exc.exit_code, exc.code, exc.message)
             raise
@@ -170,7 +170,7 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
 
 
 def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, new_ledger: bool,
-         today: date | None) -> BatchResult:
+         today: date | None, first_run: bool) -> BatchResult:
     with step("config") as info:
         region = load_region(config.region)
         policy = load_policy(config.policy)
@@ -190,7 +190,8 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, new_ledger:
         with step("settle") as info:
             # A month already recorded is only reproduced (also when later months exist).
             commit = led.batch_for_month(m) is None
-            s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=commit, today=today)
+            s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=commit, today=today,
+                       first_run=first_run)
             info.update(batch=s.batch.batch_id if s.batch else None, created=s.batch_created,
                         recorded=s.recorded, people=s.roster.people, audit=len(s.audit))
         if s.mismatch is not None and len(s.mismatch):

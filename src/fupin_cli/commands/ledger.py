@@ -7,6 +7,7 @@ a new empty ledger.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pandas as pd
 from fupin_cli.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config, load_config
 from fupin_cli.destinations import check_outputs
 from fupin_cli.errors import LOCK_TIMEOUT
+from fupin_cli.history import History
 from fupin_cli.ledger import EXPORT_HEADERS, Ledger, default_ledger_path
 from fupin_cli.ledger.models import BatchInfo
 from fupin_cli.ledger.opening import missing_ledger
@@ -142,11 +144,14 @@ def batch_json(view: BatchView, *, mask: bool = True) -> dict:
     info["county"] = view.county
     info["void"] = view.info.void
     p = masked_payouts(view, mask=mask)
+    def text(v: object) -> str | None:  # an imported payment has no workshop name or county: null, never NaN
+        return v if isinstance(v, str) else None
+
     payouts = [
-        {"id_number": r.id_number, "name": r.name, "workshop_id": r.workshop_id, "workshop_name": r.workshop_name,
-         "county_code": r.county_code, "county": r.county, "qualified_month": format_month(int(r.qualified_month)),
-         "payable_month": format_month(int(r.payable_month)), "amount": float(r.amount),
-         "reference": r.reference if isinstance(r.reference, str) else None}
+        {"id_number": r.id_number, "name": text(r.name), "workshop_id": r.workshop_id,
+         "workshop_name": text(r.workshop_name), "county_code": text(r.county_code), "county": text(r.county),
+         "qualified_month": format_month(int(r.qualified_month)), "payable_month": format_month(int(r.payable_month)),
+         "amount": float(r.amount), "reference": text(r.reference)}
         for r in p.itertuples(index=False)
     ]
     files = [{"path": f.path, "sha256": f.sha256, "size": int(f.size)} for f in view.files.itertuples(index=False)]
@@ -159,3 +164,36 @@ def export_ledger(path: Path, dest: Path) -> Path:
     with _open(path) as led:
         batches, payouts, files = led.export_rows()
     return write_ledger_export(Path(dest), batches, payouts, files, EXPORT_HEADERS)
+
+
+@dataclass
+class ImportResult:
+    history: History
+    batch: BatchInfo | None  # None: errors in the list, nothing recorded
+
+
+def import_history(path: Path, files: Sequence[Path], *, policy: str | None = None, region: str | None = None,
+                   lock_timeout: float = LOCK_TIMEOUT) -> ImportResult:
+    """`fupin ledger import`: record payments made before fupin as one imported batch (SPEC §5.1).
+
+    The ledger must exist; the list is checked first and one bad row records nothing."""
+    from fupin_cli import __version__
+    from fupin_cli.history import read_history
+    from fupin_cli.policy import load_policy
+    from fupin_cli.region import load_region
+
+    if not Path(path).is_file():
+        raise missing_ledger(Path(path))
+    pol = load_policy(policy)
+    history = read_history(files, load_region(region))
+    if history.errors:
+        return ImportResult(history=history, batch=None)
+    rows = history.rows.assign(workshop_name=None, county_code=None, county=None,
+                               qualified_month=history.rows["month"], payable_month=history.rows["month"])
+    last = int(rows["month"].max())
+    with Ledger.open(path) as led, led.lock(lock_timeout):
+        res = led.record_import(rows, policy=pol.name, policy_version=pol.version, files=history.files,
+                                tool_version=__version__,
+                                once_per_person=bool(pol.at("once_per_person", last).value),
+                                note="fupin ledger import:" + "、".join(str(f.path.name) for f in history.files))
+    return ImportResult(history=history, batch=res.batch)

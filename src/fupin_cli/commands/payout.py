@@ -28,6 +28,7 @@ def run_payout(
     ledger_path: Path | None = None,
     commit: bool = False,
     new_ledger: bool = False,
+    first_run: bool = False,
     output: Path | None = None,
     lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
@@ -61,7 +62,8 @@ def run_payout(
         s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg)
     elif commit:
         with Ledger.open(ledger_path, create=new_ledger) as led, led.lock(lock_timeout):
-            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True)
+            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True,
+                       first_run=first_run)
     else:
         with Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本;新账本请用 fupin ledger init 创建。") as led:
             s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)

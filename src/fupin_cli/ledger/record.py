@@ -214,3 +214,51 @@ def void_batch(conn: sqlite3.Connection, path: Path, batch_id: int, *, reason: s
     except BaseException:
         _rollback(conn)
         raise
+
+
+def record_import(conn: sqlite3.Connection, path: Path, rows: pd.DataFrame, *, policy: str, policy_version: str,
+                  files: Iterable[Any], tool_version: str, once_per_person: bool, note: str | None) -> RecordResult:
+    """Record payments made before fupin (`fupin ledger import`) as one batch of kind 'imported',
+    all or nothing. `rows` are ROSTER_COLUMNS plus `reference`; qualified and payable month are the
+    month paid. A row whose laborer the ledger already holds is refused (nothing recorded): the
+    same payment imported twice, or a person fupin already paid."""
+    data = _prepare(rows, once_per_person)
+    references = rows["reference"].astype(object).where(rows["reference"].notna(), None).tolist()
+    file_rows = _files(files)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise sqlite_failure(path, exc, "写入") from exc
+    try:
+        conflicts = _conflicts(conn, data, once_per_person)
+        if len(conflicts):
+            shown = "、".join(f"{mask_id(r.id_number)}(第{r.batch_id}批,{r.month})"
+                             for r in conflicts.drop_duplicates("id_number").head(5).itertuples())
+            raise LedgerError(f"名单中有 {conflicts['id_number'].nunique()} 人在账本中已有发放记录:{shown}。"
+                              "可能是同一份名单导入了两次;本次未导入任何记录,账本未改动。", code="ledger.double_pay")
+        created_at = datetime.now().astimezone().isoformat(timespec="seconds")
+        cur = conn.execute(
+            "INSERT INTO batches (month, county, created_at, policy, policy_version, tool_version, people, workshops, "
+            "amount_cents, once_per_person, status, note, kind) VALUES (?,NULL,?,?,?,?,?,?,?,?,'committed',?,'imported')",
+            (max(data["payable_month"]), created_at, policy, policy_version, tool_version, len(data),
+             int(data["workshop_id"].nunique()), int(data["amount_cents"].sum()), int(once_per_person), note))
+        batch_id = int(cur.lastrowid or 0)
+        conn.executemany("INSERT INTO batch_files (batch_id, path, sha256, size) VALUES (?,?,?,?)",
+                         ((batch_id, *f) for f in file_rows))
+        _insert_payouts(conn, batch_id, data, int(once_per_person), None)
+        conn.executemany("UPDATE payouts SET reference = ? WHERE batch_id = ? AND id_number = ? AND workshop_id = ?",
+                         zip(references, repeat(batch_id), data["id_number"].tolist(), data["workshop_id"].tolist(),
+                             strict=False))
+        info = batch_info(conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (batch_id,)).fetchone())
+        conn.execute("COMMIT")
+        return RecordResult(batch=info, created=True, recorded=len(data))
+    except sqlite3.IntegrityError as exc:
+        _rollback(conn)
+        raise LedgerError(f"导入被账本的防重复发放约束拒绝({exc}),未导入任何记录,账本未改动。",
+                          code="ledger.double_pay") from exc
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        raise sqlite_failure(path, exc, "写入") from exc
+    except BaseException:
+        _rollback(conn)
+        raise

@@ -18,7 +18,7 @@ from fupin_cli.errors import LOCK_TIMEOUT, LedgerError
 from fupin_cli.ledger.lock import ledger_lock
 from fupin_cli.ledger.models import BatchInfo, RecordResult
 from fupin_cli.ledger.opening import open_connection, sqlite_failure
-from fupin_cli.ledger.record import record_batch, void_batch
+from fupin_cli.ledger.record import record_batch, record_import, void_batch
 from fupin_cli.ledger.sql import BATCH_SELECT, COMPUTED, VALID, batch_info, month_index_sql
 from fupin_cli.months import format_month, format_months
 
@@ -155,6 +155,10 @@ class Ledger(AbstractContextManager["Ledger"]):
                           "ORDER BY county IS NULL", (format_month(month), county_code))
         return batch_info(rows[0]) if rows else None
 
+    def has_batches(self) -> bool:
+        """Whether any batch (computed or imported) is recorded and not void."""
+        return bool(self._rows(f"SELECT count(*) FROM batches WHERE {VALID}")[0][0])
+
     def latest_month(self) -> int | None:
         row = self._rows(f"SELECT max({month_index_sql('month')}) FROM batches WHERE {COMPUTED}")[0]
         return None if row[0] is None else int(row[0])
@@ -258,6 +262,15 @@ class Ledger(AbstractContextManager["Ledger"]):
         return record_batch(self._conn, self.path, month, rows, after_chunk=self._after_chunk, policy=policy,
                             policy_version=policy_version, files=files, tool_version=tool_version, county_code=county_code,
                             once_per_person=once_per_person, note=note)
+
+    def record_import(self, rows: pd.DataFrame, *, policy: str, policy_version: str, files: list[Any],
+                      tool_version: str = __version__, once_per_person: bool = True,
+                      note: str | None = None) -> RecordResult:
+        """Record payments made before fupin as one imported batch (see `fupin_cli.ledger.record.record_import`)."""
+        if self.readonly:
+            raise LedgerError(f"账本“{self.path}”以只读方式打开,不能导入。", code="ledger.readonly")
+        return record_import(self._conn, self.path, rows, policy=policy, policy_version=policy_version, files=files,
+                             tool_version=tool_version, once_per_person=once_per_person, note=note)
 
     def void_batch(self, batch_id: int, *, reason: str, by: str) -> BatchInfo:
         """Void the latest valid batch (see `fupin_cli.ledger.record.void_batch`); returns it as now stored.
