@@ -78,8 +78,10 @@ def write_input(path: Path, poor: dict[str, str] | None = None, bad_row: bool = 
 
 
 def setup(root: Path, **cfg: object) -> Path:
-    """Input workbook plus a config file with relative paths; returns the config path."""
+    """Input workbook, an empty ledger (`fupin ledger init`) and a config file with relative paths;
+    returns the config path."""
     write_input(root / "数据" / "台账.xlsx")
+    Ledger.init(root / "账本" / "ledger.sqlite3")
     lines = ['input = "数据"', 'output = "输出"', 'ledger = "账本/ledger.sqlite3"']
     lines += [f"{k} = {json.dumps(v)}" for k, v in cfg.items()]
     path = root / "fupin.toml"
@@ -182,7 +184,8 @@ def test_monthly_batches_add_up_rerun_is_a_no_op(conf: Path, tmp_path: Path) -> 
 
     # One run at the last month over a fresh ledger pays exactly the same people and amount.
     single = run_batch(BatchConfig.build(input=cfg.input, output=tmp_path / "single",
-                                         ledger=tmp_path / "single.sqlite3"), LAST)
+                                         ledger=tmp_path / "single.sqlite3"), LAST, new_ledger=True,
+                       first_run=True)
     assert sorted(single.settlement.roster.rows["id_number"]) == sorted(paid)
     assert single.summary["amount"] == len(paid) * 1000
 
@@ -200,7 +203,7 @@ def test_monthly_batches_add_up_rerun_is_a_no_op(conf: Path, tmp_path: Path) -> 
 @pytest.mark.parametrize("how", ["under_a_file", "read_only"])
 def test_unwritable_output_does_nothing(tmp_path: Path, how: str) -> None:
     ledger = tmp_path / "ledger.sqlite3"
-    Ledger.open(ledger).close()
+    Ledger.open(ledger, create=True).close()
     before = ledger.read_bytes()
     if how == "under_a_file":
         (tmp_path / "plain").write_text("x")
@@ -220,7 +223,6 @@ def test_unwritable_output_does_nothing(tmp_path: Path, how: str) -> None:
 
 def test_corrupt_ledger_is_left_alone(conf: Path) -> None:
     cfg = load_config(conf)
-    cfg.ledger.parent.mkdir(parents=True)
     junk = b"SQLite format 3\x00" + bytes(range(256)) * 20
     cfg.ledger.write_bytes(junk)
     with pytest.raises(LedgerError) as err:
@@ -241,7 +243,7 @@ def hold_lock(path: Path) -> subprocess.Popen:
 
 def test_lock_held_elsewhere_exits_75(conf: Path) -> None:
     cfg = load_config(conf)
-    cfg.ledger.parent.mkdir(parents=True)
+    before = dump(cfg.ledger)
     proc = hold_lock(cfg.ledger)
     try:
         with pytest.raises(LockBusy) as err:
@@ -252,7 +254,7 @@ def test_lock_held_elsewhere_exits_75(conf: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
-    assert not cfg.ledger.exists()  # nothing was recorded
+    assert dump(cfg.ledger) == before  # nothing was recorded
     assert run_batch(cfg, FIRST).exit_code == EXIT_OK  # the lock is free again
 
 
@@ -275,9 +277,10 @@ def test_config_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         run_batch(BatchConfig.build(input=tmp_path, output=tmp_path / "输出", ledger=tmp_path / "l.sqlite3"), FIRST)
     nothing = setup(tmp_path / "n")
     shutil.rmtree(tmp_path / "n" / "数据")
+    before = dump(tmp_path / "n" / "账本" / "ledger.sqlite3")
     res = runner.invoke(app, ["batch", "--config", str(nothing), "--month", "2018-05"])
     assert res.exit_code == EXIT_USAGE and "找不到文件或文件夹" in res.stderr
-    assert not (tmp_path / "n" / "账本").exists()
+    assert dump(tmp_path / "n" / "账本" / "ledger.sqlite3") == before
 
 
 def test_audit_lists_paid_laborer_whose_data_changed(conf: Path, tmp_path: Path) -> None:

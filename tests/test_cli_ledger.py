@@ -38,7 +38,7 @@ def ledger(tmp_path: Path) -> Path:
     src.write_bytes(b"input workbook bytes")
     files = [InputFile(path=src, sha256=sha256_file(src), size=src.stat().st_size)]
     path = tmp_path / "账本.sqlite3"
-    with Ledger.open(path) as led:
+    with Ledger.open(path, create=True) as led:
         led.record_batch(month_index(2018, 6), roster([(ID1, "黄秀英", "W1", "451003", "田阳区", 1000.0)],
                                                       month_index(2018, 6)),
                          policy="gx-2018", policy_version="2018.1", files=files)

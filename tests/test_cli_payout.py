@@ -122,13 +122,13 @@ def test_commit_is_idempotent_and_monthly_adds_up(data: Path, tmp_path: Path) ->
     led = tmp_path / "l.sqlite3"
     paid = []
     for m in range(1, 13):
-        s = run_payout([data], month=month_index(2018, m), ledger_path=led, commit=True)
+        s = run_payout([data], month=month_index(2018, m), ledger_path=led, commit=True, new_ledger=m == 1)
         paid += list(s.roster.rows["id_number"])
     assert sorted(paid) == sorted([A, B, E])  # each exactly once, same set as one run at 2018-12
     again = run_payout([data], month=month_index(2018, 12), ledger_path=led, commit=True)
     assert again.batch is not None and not again.batch_created and again.recorded == 0
     assert len(again.differences) == 0
-    later = run_payout([data], month=month_index(2019, 1), ledger_path=led, commit=True)
+    later = run_payout([data], month=month_index(2019, 1), ledger_path=led)  # no pay data for 2019-01: preview only
     assert later.roster.people == 0
     st = dict(zip(later.decisions["id_number"] + later.decisions["workshop_id"], later.decisions["status"], strict=True))
     assert st[A + "W1"] == "paid" and st[B + "W2"] == "paid" and st[B + "W1"] == "duplicate"
@@ -136,7 +136,7 @@ def test_commit_is_idempotent_and_monthly_adds_up(data: Path, tmp_path: Path) ->
 
 def test_commit_earlier_month_after_later_is_refused(data: Path, tmp_path: Path) -> None:
     led = tmp_path / "l.sqlite3"
-    run_payout([data], month=month_index(2018, 12), ledger_path=led, commit=True)
+    run_payout([data], month=month_index(2018, 12), ledger_path=led, commit=True, new_ledger=True, first_run=True)
     res = runner.invoke(app, ["payout", str(data), "--month", "2018-06", "--commit", "--ledger", str(led)])
     assert res.exit_code == 2
     assert "不能再登记更早" in res.output and "Traceback" not in res.output
@@ -184,8 +184,9 @@ def test_two_concurrent_commits_never_double_pay(data: Path, tmp_path: Path) -> 
     import sys
 
     led = tmp_path / "l.sqlite3"
+    assert runner.invoke(app, ["ledger", "init", str(led)]).exit_code == 0
     cmd = [sys.executable, "-m", "fupin_cli", "payout", str(data), "--month", "2018-12", "--commit",
-           "--ledger", str(led), "--json"]
+           "--ledger", str(led), "--json", "--first-run"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs

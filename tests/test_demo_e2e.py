@@ -35,7 +35,7 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     first = int(ds.wages["month"].min())
     ledger_path = root / "账本.sqlite3"
     tianyang = {}
-    with Ledger.open(ledger_path) as led:
+    with Ledger.open(ledger_path, create=True) as led:
         for m in range(first, month_index(2019, 2) + 1):
             with led.lock():
                 settle(ds, region=region, policy=policy, month=m, ledger=led, commit=True)

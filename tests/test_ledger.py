@@ -94,11 +94,11 @@ def ledger_path(tmp_path: Path) -> Path:
 # --- schema and migrations -----------------------------------------------------------------------
 
 def test_new_ledger_in_missing_folder_gets_latest_schema(ledger_path: Path) -> None:
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         assert ledger.batches().empty
         assert ledger.latest_month() is None
     assert ledger_path.is_file()
-    assert scalar(ledger_path, "PRAGMA user_version") == LATEST_VERSION == 4
+    assert scalar(ledger_path, "PRAGMA user_version") == LATEST_VERSION == 5
     assert scalar(ledger_path, "PRAGMA application_id") == APPLICATION_ID
     assert scalar(ledger_path, "PRAGMA journal_mode") == "delete"
     tables = {r for r in dump(ledger_path) if r.startswith("CREATE")}
@@ -121,12 +121,13 @@ def test_migration_from_v1_keeps_data_and_adds_v2(ledger_path: Path) -> None:
     conn.close()
     assert "note" not in cols_v1
 
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         paid = ledger.paid()
         batches = ledger.batches()
     assert scalar(ledger_path, "PRAGMA user_version") == LATEST_VERSION
-    assert scalar(ledger_path, "SELECT count(*) FROM sqlite_master WHERE name = 'payouts_batch'") == 1
-    # v3 (SPEC §4.3): a payout recorded before reads as period null, policy gx-2018.
+    for index in ("payouts_batch", "payouts_pair", "payouts_once_per_person"):  # indexes survive the rebuilds
+        assert scalar(ledger_path, f"SELECT count(*) FROM sqlite_master WHERE name = '{index}'") == 1
+    # v4 (SPEC §4.3): a payout recorded before reads as period null, policy gx-2018.
     assert pd.isna(paid["period"].iloc[0]) and paid["policy"].iloc[0] == "gx-2018"
     assert paid["id_number"].tolist() == ["452122199001011234"]
     assert paid[["qualified_month", "payable_month", "batch_month"]].iloc[0].tolist() == [
@@ -185,7 +186,7 @@ def test_record_batch_and_read_back(ledger_path: Path, tmp_path: Path) -> None:
     rows = make_roster(4, workshops=2)
     rows.loc[1, "amount"] = 2000.0
     files = input_files(tmp_path)
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         result = record(ledger, M, rows, files=files + files[:1], county_code="451003", note="payout --commit")
         info = result.batch
         assert result.created and result.recorded == 4 and result.skipped == []
@@ -221,7 +222,7 @@ def test_record_batch_and_read_back(ledger_path: Path, tmp_path: Path) -> None:
 
 
 def test_export_rows_have_text_months_and_chinese_headers(ledger_path: Path, tmp_path: Path) -> None:
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         record(ledger, M, make_roster(2), files=input_files(tmp_path))
         record(ledger, M + 1, make_roster(1, start=10, month=M + 1))
         batches, payouts, files = ledger.export_rows()
@@ -233,10 +234,10 @@ def test_export_rows_have_text_months_and_chinese_headers(ledger_path: Path, tmp
 
 
 def test_committing_same_month_again_records_nothing(ledger_path: Path) -> None:
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         first = record(ledger, M, make_roster(5))
     before = dump(ledger_path)
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         again = record(ledger, M, make_roster(5))
         changed = record(ledger, M, make_roster(7, start=3))
     assert not again.created and not changed.created
@@ -246,13 +247,13 @@ def test_committing_same_month_again_records_nothing(ledger_path: Path) -> None:
 
 
 def test_already_paid_laborer_is_rejected_and_nothing_recorded(ledger_path: Path) -> None:
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         record(ledger, M, make_roster(3))
     before = digest(ledger_path)
     # Same person (start=2 → ID of row 2) at another workshop, next month, plus two new people.
     second = make_roster(3, start=2, workshops=1, month=M + 1)
     second["workshop_id"] = "451003-OTHER"
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         with pytest.raises(LedgerError) as err:
             record(ledger, M + 1, second)
         assert err.value.code == "ledger.double_pay"
@@ -266,10 +267,10 @@ def test_already_paid_laborer_is_rejected_and_nothing_recorded(ledger_path: Path
 
 
 def test_rejected_batch_leaves_file_bytes_unchanged(ledger_path: Path) -> None:
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         record(ledger, M, make_roster(3))
     before = digest(ledger_path)
-    with Ledger.open(ledger_path) as ledger, pytest.raises(LedgerError):
+    with Ledger.open(ledger_path, create=True) as ledger, pytest.raises(LedgerError):
         record(ledger, M + 1, make_roster(2000, start=1, month=M + 1))
     assert digest(ledger_path) == before
     assert not Path(f"{ledger_path}-journal").exists()
@@ -277,7 +278,7 @@ def test_rejected_batch_leaves_file_bytes_unchanged(ledger_path: Path) -> None:
 
 def test_duplicate_person_within_one_roster_is_rejected(ledger_path: Path) -> None:
     rows = pd.concat([make_roster(2), make_roster(1, start=1, workshops=1)], ignore_index=True)
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         with pytest.raises(LedgerError) as err:
             record(ledger, M, rows)
         assert err.value.code == "ledger.double_pay"
@@ -285,7 +286,7 @@ def test_duplicate_person_within_one_roster_is_rejected(ledger_path: Path) -> No
 
 
 def test_unique_index_is_the_last_line_of_defence(ledger_path: Path) -> None:
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         record(ledger, M, make_roster(1))
     conn = sqlite3.connect(ledger_path)
     with pytest.raises(sqlite3.IntegrityError):
@@ -299,7 +300,7 @@ def test_policy_without_once_per_person_pays_each_pair_once(ledger_path: Path) -
     first = make_roster(2)
     other = first.copy()
     other["workshop_id"] = "451003-OTHER"
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         record(ledger, M, first, once_per_person=False)
         ok = record(ledger, M + 1, other.assign(payable_month=M + 1), once_per_person=False)
         assert ok.created and ok.recorded == 2
@@ -313,7 +314,7 @@ def test_policy_without_once_per_person_pays_each_pair_once(ledger_path: Path) -
 
 
 def test_earlier_month_after_later_month_is_refused(ledger_path: Path) -> None:
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         record(ledger, M, make_roster(1))
         before = dump(ledger_path)
         with pytest.raises(FupinError) as err:
@@ -327,7 +328,7 @@ def test_county_batches_then_region_wide_batch(ledger_path: Path) -> None:
     a = make_roster(2, county_code="451003", county="田阳区")
     b = make_roster(3, county_code="451022", county="田东县")
     c = make_roster(1, county_code="451024", county="德保县")
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         ra = record(ledger, M, a, county_code="451003")
         rb = record(ledger, M, b, county_code="451022")
         assert ra.created and rb.created and ra.batch.batch_id != rb.batch.batch_id
@@ -354,7 +355,7 @@ def test_county_batches_then_region_wide_batch(ledger_path: Path) -> None:
 # --- files that are not sound ledgers ------------------------------------------------------------
 
 def _real_ledger(path: Path, rows: int = 3000) -> None:
-    with Ledger.open(path) as ledger:
+    with Ledger.open(path, create=True) as ledger:
         record(ledger, M, make_roster(rows))
 
 
@@ -371,7 +372,7 @@ def test_corrupt_file_is_refused_and_not_modified(tmp_path: Path, kind: str) -> 
     before, listing = digest(path), sorted(os.listdir(tmp_path))
     for readonly in (False, True):
         with pytest.raises(LedgerError) as err:
-            Ledger.open(path, readonly=readonly)
+            Ledger.open(path, create=True, readonly=readonly)
         assert err.value.code == "ledger.corrupt"
         assert str(path) in err.value.message and "备份" in err.value.message and "未被修改" in err.value.message
     assert digest(path) == before
@@ -386,7 +387,7 @@ def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
     conn.close()
     before = digest(path)
     with pytest.raises(LedgerError) as err:
-        Ledger.open(path)
+        Ledger.open(path, create=True)
     assert err.value.code == "ledger.foreign"
     assert digest(path) == before
 
@@ -398,7 +399,7 @@ def test_ledger_from_newer_version_is_refused(ledger_path: Path) -> None:
     conn.close()
     before = digest(ledger_path)
     with pytest.raises(LedgerError) as err:
-        Ledger.open(ledger_path)
+        Ledger.open(ledger_path, create=True)
     assert err.value.code == "ledger.newer" and "升级" in err.value.message
     assert digest(ledger_path) == before
 
@@ -407,7 +408,7 @@ def test_missing_ledger(ledger_path: Path) -> None:
     with pytest.raises(LedgerError) as err:
         Ledger.open(ledger_path, create=False)
     assert err.value.code == "ledger.missing"
-    with Ledger.open(ledger_path, readonly=True) as ledger:
+    with Ledger.open(ledger_path, create=True, readonly=True) as ledger:
         assert ledger.paid().empty and list(ledger.paid().columns) == PAID_COLUMNS
         with pytest.raises(LedgerError):
             record(ledger, M, make_roster(1))
@@ -420,7 +421,7 @@ def test_readonly_open_of_old_schema_reads_without_writing(ledger_path: Path) ->
     migrate(conn, target=1)
     conn.close()
     before = digest(ledger_path)
-    with Ledger.open(ledger_path, readonly=True) as ledger:
+    with Ledger.open(ledger_path, create=True, readonly=True) as ledger:
         assert ledger.batches().empty and "note" in ledger.batches().columns
     assert digest(ledger_path) == before
     assert scalar(ledger_path, "PRAGMA user_version") == 1
@@ -430,10 +431,10 @@ def test_unwritable_location(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     with pytest.raises(LedgerError) as err:
-        Ledger.open(blocker / "ledger.sqlite3")
+        Ledger.open(blocker / "ledger.sqlite3", create=True)
     assert err.value.code == "ledger.unwritable" and str(blocker) in err.value.message
     with pytest.raises(LedgerError) as err:
-        Ledger.open(tmp_path)
+        Ledger.open(tmp_path, create=True)
     assert err.value.code == "ledger.path"
 
 
@@ -444,7 +445,7 @@ def test_read_only_folder(tmp_path: Path) -> None:
     folder.chmod(0o555)
     try:
         with pytest.raises(LedgerError) as err:
-            Ledger.open(folder / "ledger.sqlite3")
+            Ledger.open(folder / "ledger.sqlite3", create=True)
         assert err.value.code == "ledger.unwritable"
     finally:
         folder.chmod(0o755)
@@ -455,7 +456,7 @@ def test_busy_database_gives_lock_busy(ledger_path: Path) -> None:
     other = sqlite3.connect(ledger_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        with Ledger.open(ledger_path, busy_timeout=0.2) as ledger, pytest.raises(LockBusy) as err:
+        with Ledger.open(ledger_path, create=True, busy_timeout=0.2) as ledger, pytest.raises(LockBusy) as err:
             record(ledger, M + 1, make_roster(1, start=9, month=M + 1))
         assert err.value.exit_code == EXIT_LOCKED
     finally:
@@ -466,7 +467,7 @@ def test_busy_database_gives_lock_busy(ledger_path: Path) -> None:
 def test_fifty_thousand_rows_commit_in_chunks(ledger_path: Path) -> None:
     # Speed is measured by benchmarks/, not asserted here; this checks a multi-chunk commit is whole.
     rows = make_roster(50_000, workshops=300)
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         result = record(ledger, M, rows)
         assert result.recorded == 50_000 and len(ledger.paid()) == 50_000
         assert set(ledger.paid()["id_number"]) == set(rows["id_number"])
@@ -490,7 +491,7 @@ def test_lock_held_by_another_process(ledger_path: Path) -> None:
     """, str(ledger_path))
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        with Ledger.open(ledger_path) as ledger:
+        with Ledger.open(ledger_path, create=True) as ledger:
             t0 = time.perf_counter()
             with pytest.raises(LockBusy) as err, ledger.lock(timeout=0.5):
                 pass
@@ -515,7 +516,7 @@ _RACE = """
     rows = make_roster(20_000)
     start = float(sys.argv[2])
     time.sleep(max(0.0, start - time.time()))
-    with Ledger.open(Path(sys.argv[1])) as ledger, ledger.lock(timeout=60):
+    with Ledger.open(Path(sys.argv[1]), create=True) as ledger, ledger.lock(timeout=60):
         if ledger.batch_for_month(M) is None:
             paid = ledger.paid(before_month=M)
             r = ledger.record_batch(M, rows, policy="gx-2018", policy_version="1", files=[])
@@ -532,7 +533,7 @@ def test_two_processes_creating_and_committing_the_same_month_record_one_batch(l
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
     assert sorted(o[0].strip() for o in outs) == ["created", "existing"]
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         assert len(ledger.batches()) == 1 and len(ledger.paid()) == 20_000
 
 
@@ -542,7 +543,7 @@ _KILLED = """
     from fupin_cli.ledger import Ledger
     from test_ledger import M, make_roster
     rows = make_roster(200_000, start=100, month=M + 1, workshops=500)
-    ledger = Ledger.open(Path(sys.argv[1]))
+    ledger = Ledger.open(Path(sys.argv[1]), create=True)
     ledger._conn.execute("PRAGMA cache_size = 50")  # spill pages into the file before the commit
     if sys.argv[2] == "hook":
         def pause(done):
@@ -572,7 +573,7 @@ def _kill_and_check(ledger_path: Path, before: list[str], mode: str, delay: floa
     finally:
         proc.kill()
         proc.communicate()
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         batches = ledger.batches()
         count = len(ledger.paid())
     assert scalar(ledger_path, "PRAGMA integrity_check") == "ok"
@@ -584,7 +585,7 @@ def _kill_and_check(ledger_path: Path, before: list[str], mode: str, delay: floa
         assert batches["people"].tolist() == [5, 200_000]
         outcome = "complete"
     # Still usable; a killed run may leave an empty (cold) journal, which the next write replaces.
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         assert record(ledger, M + 2, make_roster(3, start=500_000, month=M + 2)).created
     assert not Path(f"{ledger_path}-journal").exists()
     return outcome

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fupin_cli.errors import LOCK_TIMEOUT, ConfigError
 from fupin_cli.ledger import default_ledger_path
+from fupin_cli.ledger.lock import MAX_LOCK_TIMEOUT
 from fupin_cli.policy import builtin_policies
 
 CONFIG_ENV = "FUPIN_CONFIG"
@@ -34,6 +35,12 @@ KEY_LABELS = {
     "county_rosters": "是否生成各县花名册",
 }
 
+# What a valid value looks like, said in Chinese (pydantic's own messages are English).
+KEY_HINTS = {
+    "lock_timeout": f"须是 0 到 {MAX_LOCK_TIMEOUT:g} 之间的秒数(不能是 inf、nan 或负数),例如 lock_timeout = 30",
+    "county_rosters": "须是 true 或 false",
+}
+
 
 class ConfigFile(BaseModel):
     """The keys of fupin.toml exactly as written (paths not yet resolved)."""
@@ -46,7 +53,7 @@ class ConfigFile(BaseModel):
     policy: str | None = None
     region: str | None = None
     log: str | None = None
-    lock_timeout: float = Field(default=LOCK_TIMEOUT, ge=0)
+    lock_timeout: float = Field(default=LOCK_TIMEOUT, ge=0, le=MAX_LOCK_TIMEOUT, allow_inf_nan=False)
     county_rosters: bool = True
 
 
@@ -61,7 +68,7 @@ class BatchConfig(BaseModel):
     policy: str | None = None
     region: str | None = None
     log: Path
-    lock_timeout: float = LOCK_TIMEOUT
+    lock_timeout: float = Field(default=LOCK_TIMEOUT, ge=0, le=MAX_LOCK_TIMEOUT, allow_inf_nan=False)
     county_rosters: bool = True
     source: Path | None = None  # the config file it came from
 
@@ -101,7 +108,8 @@ def _explain(exc: ValidationError, path: Path) -> str:
         elif err["type"] == "missing":
             parts.append(f"缺少必填的设置项“{key}”({KEY_LABELS.get(key, key)})")
         else:
-            parts.append(f"设置项“{key}”({KEY_LABELS.get(key, key)})的值不正确:{err['msg']}")
+            hint = KEY_HINTS.get(key, err["msg"])
+            parts.append(f"设置项“{key}”({KEY_LABELS.get(key, key)})的值不正确:{hint}")
     return f"配置文件“{path}”有误:" + ";".join(parts) + "。"
 
 

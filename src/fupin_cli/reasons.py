@@ -81,6 +81,7 @@ class _Facts:
 
     M: int
     status: list
+    data_status: list  # what today's data alone says; differs from `status` only for pairs the ledger paid
     ids: list
     wss: list
     cts: list
@@ -133,12 +134,13 @@ class _Facts:
 def _facts(ev: Evaluation) -> _Facts:
     d, w, prm = ev.decisions, ev.windows, ev.params
     status = d["status"].tolist()
+    data_status = d["data_status"].tolist() if "data_status" in d else status
     paid_info: dict = {}
     if "paid" in status:
         for r in ev.once.paid.itertuples(index=False):
             paid_info.setdefault((r.id_number, r.workshop_id), r)
     return _Facts(
-        M=ev.month, status=status, ids=d["id_number"].tolist(), wss=d["workshop_id"].tolist(),
+        M=ev.month, status=status, data_status=data_status, ids=d["id_number"].tolist(), wss=d["workshop_id"].tolist(),
         cts=d["contract_type"].tolist(), starts=d["start"], months=d["months"].tolist(),
         wages=d["wages"].tolist(), amount=d["amount"].tolist(), full=ev.full_amount.tolist(),
         capped=ev.capped.tolist(), cap=prm.cap_per_workshop.tolist(), Q=w.qualified.tolist(),
@@ -150,7 +152,7 @@ def _facts(ev: Evaluation) -> _Facts:
         min_age=prm.min_age.tolist(), max_age=prm.max_age.tolist(), vf=prm.valid_from.tolist(),
         vt=prm.valid_to.tolist(), ct_pos=prm.contract_pos.tolist(),
         types=["、".join(v.value) for v in prm.contract_values],
-        dup=_dup_sources(ev) if "duplicate" in status else {}, paid_info=paid_info,
+        dup=_dup_sources(ev) if "duplicate" in data_status else {}, paid_info=paid_info,
         persons=_persons(ev), terms=ev.policy.terms, categories=_category_names(ev),
         floor=ev.policy.lookup("min_monthly_wage", prm.read_at).tolist(),
         gate_count=[] if ev.gate is None else ev.gate.count_at_m.tolist(),
@@ -216,16 +218,16 @@ def _shortfall(f: _Facts, i: int) -> str:
     missing = f",还差{gap}" if gap else ",尚未达标"
     if not _isnan(f.period[i]):
         year = f"{int(f.period[i])}年度"
-        if f.status[i] == "pending":
+        if f.data_status[i] == "pending":
             return f"{year}内(自{mcn(f.first[i])}起){got}{missing}(年度至{mcn(f.wlast[i])})"
         return f"{year}({mcn(f.first[i])}至{mcn(f.wlast[i])})已结束,{got},未达到{want}的标准{missing}"
     if f.calendar[i]:
-        if f.status[i] == "pending":
+        if f.data_status[i] == "pending":
             end = f"协议至{mcn(E)}" if f.has_end[i] else "协议未约定终止日期"
             return f"{int(f.win_lo[i]) // 12}年内(自{mcn(f.win_lo[i])}起){got}{missing}(按自然年计算,{end})"
         return (f"协议已于{mcn(E)}终止,各自然年均未达到{want}的标准"
                 f"(最后一年自{mcn(f.win_lo[i])}起{got}{missing})")
-    if f.status[i] == "pending":
+    if f.data_status[i] == "pending":
         if f.rolling[i]:
             end = f"协议至{mcn(E)}" if f.has_end[i] else "协议未约定终止日期"
             return f"最近连续{wm}个月内(自{mcn(f.win_lo[i])}起){got}{missing}(滚动计算,{end})"
@@ -298,4 +300,7 @@ _BUILDERS: dict[str, Callable[[_Facts, int], str]] = {
 def build_reasons(ev: Evaluation) -> list[str]:
     """The reason of every pair of `ev`, in the order of its decisions frame."""
     f = _facts(ev)
-    return [_BUILDERS[s](f, i) for i, s in enumerate(f.status)]
+    out = [_BUILDERS[s](f, i) for i, s in enumerate(f.data_status)]
+    # SPEC §4.2 item 5: `paid` by the ledger comes first; what the data alone says follows (audit list).
+    return [f"{_paid(f, i)};按现有数据:{text}" if s == "paid" and ds != "paid" else text
+            for i, (s, ds, text) in enumerate(zip(f.status, f.data_status, out, strict=True))]

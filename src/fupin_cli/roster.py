@@ -17,6 +17,7 @@ from fupin_cli.status import HELD_LABEL, HELD_REASON, NOT_RECORDED_LABEL, STATUS
 ROW_COLUMNS = [
     "county_code", "county", "workshop_id", "workshop_name", "operator", "operator_type", "bank", "bank_account",
     "name", "id_number", "contract_type", "start", "qualified_month", "payable_month", "months", "wages", "amount",
+    "check_note",
 ]
 NOT_PAID_COLUMNS = [
     "county", "workshop_id", "workshop_name", "name", "id_number", "status", "status_label", "reason",
@@ -51,6 +52,13 @@ class Roster:
         return float(self.rows["amount"].sum()) if len(self.rows) else 0.0
 
 
+def workshop_notes(decisions: pd.DataFrame) -> pd.Series:
+    """Per workshop id: the workshop-row part of `check_note` (it comes first, see rules)."""
+    if "workshop_check_note" not in decisions:
+        return pd.Series(dtype="object")
+    return decisions.drop_duplicates("workshop_id").set_index("workshop_id")["workshop_check_note"]
+
+
 def build_roster(
     decisions: pd.DataFrame,
     problems: pd.DataFrame,
@@ -80,8 +88,8 @@ def build_roster(
         pay, deferred = _split_by_account(pay, accounts)
     # Under yearly recurrence (SPEC §4.3) a row is one entitlement: it carries its period ("2023").
     extra = [c for c in ("period", *ACCOUNT_COLUMNS) if c in pay]
-    r = assemble_roster(pay[ROW_COLUMNS + extra].reset_index(drop=True), d, problems, month, policy=policy,
-                        region=region, county_code=county_code, held=held)
+    r = assemble_roster(pay.reindex(columns=ROW_COLUMNS + extra).reset_index(drop=True), d, problems, month,
+                        policy=policy, region=region, county_code=county_code, held=held)
     r.terms, r.deferred = terms or Terms(), deferred
     return r
 
@@ -134,7 +142,9 @@ def assemble_roster(
     cname = names.get(county_code) if county_code else None
     return Roster(
         month=month, county=cname, county_code=county_code, policy=policy, region_name=region.name,
-        rows=rows, workshops=_per_workshop(rows), counties=_per_county(rows, codes, names),
+        # 车间汇总 flags the workshop's own unchecked details (银行账号…), not its laborers'.
+        rows=rows, workshops=_per_workshop(rows.assign(workshop_note=rows["workshop_id"].map(workshop_notes(decisions)))),
+        counties=_per_county(rows, codes, names),
         not_paid=_not_paid(decisions.loc[~non_target], rows, held), problems=problems, notes=list(notes or []),
         non_target=int(non_target.sum()),
     )
@@ -150,13 +160,14 @@ def _per_workshop(pay: pd.DataFrame) -> pd.DataFrame:
             operator_type=("operator_type", "first"),
             bank=("bank", "first"),
             bank_account=("bank_account", "first"),
+            check_note=("workshop_note", "first"),
             people=("id_number", "size"),
             amount=("amount", "sum"),
         )
         .reset_index()
     )
     return ws[["county", "workshop_id", "workshop_name", "operator", "operator_type", "bank", "bank_account",
-               "people", "amount"]]
+               "people", "amount", "check_note"]]
 
 
 def _per_county(pay: pd.DataFrame, codes: list[str], names: dict[str, str]) -> pd.DataFrame:

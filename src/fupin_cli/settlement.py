@@ -7,9 +7,10 @@ twice (SPEC §5).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -17,11 +18,12 @@ import pandas as pd
 from fupin_cli import __version__
 from fupin_cli.clock import local_text
 from fupin_cli.dataset import Dataset
+from fupin_cli.destinations import check_outputs
 from fupin_cli.errors import FupinError
 from fupin_cli.ledger import Ledger
 from fupin_cli.ledger.models import BatchInfo, OutputRecord
 from fupin_cli.loading import Progress, default_month, load_dataset
-from fupin_cli.months import format_month, format_month_cn
+from fupin_cli.months import format_month, format_month_cn, month_of
 from fupin_cli.policy import Policy, load_policy
 from fupin_cli.region import Region, load_region
 from fupin_cli.roster import ROW_COLUMNS, Roster, assemble_roster, build_roster, scope
@@ -78,12 +80,43 @@ def resolve_county(region: Region, county_arg: str | None) -> str | None:
     return c.code
 
 
+def check_commit_month(ds: Dataset, month: int, today: date | None = None) -> None:
+    """Refuse to record a month that cannot be right (SPEC §5.1): one after the current calendar
+    month, or after the last month with a pay value in the wage data (blank template columns are
+    not pay). A batch for such a month would block every earlier month from then on."""
+    today = today or date.today()
+    if month > month_of(today):
+        raise FupinError(f"不能登记{format_month_cn(month)}:这个月还没到(今天是{today:%Y年%m月%d日})。"
+                         "请检查 --month 是否写错,本次未登记。", code="ledger.month_future")
+    last = int(ds.wages["month"].max()) if len(ds.wages) else None
+    if last is None or month > last:
+        have = "工资表中没有任何工资数据" if last is None else f"工资表中最后一个有工资数据的月份是{format_month_cn(last)}"
+        raise FupinError(f"不能登记{format_month_cn(month)}:{have}。请先补齐该月工资数据,"
+                         "或用 --month 指定已有工资数据的月份,本次未登记。", code="ledger.month_beyond_data")
+
+
+def check_first_run(ledger: Ledger, roster: Roster, month: int) -> None:
+    """A first commit on a ledger without any batch, whose roster holds people payable more than two
+    months before M, stops with a question (SPEC §5.1): were they paid by hand before fupin? Then
+    importing them (`fupin ledger import`) keeps them from being paid twice."""
+    if ledger.has_batches():
+        return
+    early = roster.rows.loc[pd.to_numeric(roster.rows["payable_month"]) < month - 2]
+    if early.empty:
+        return
+    first = int(pd.to_numeric(early["payable_month"]).min())
+    raise FupinError(f"账本中没有历史发放记录,而本次{format_month_cn(month)}的名单中有 {len(early)} 人早在"
+                     f"{format_month_cn(first)}起就已可发放(早于本月两个月以上)。如以前已人工发放,请先导入"
+                     "(fupin ledger import 历史发放名单.xlsx);确认首次发放请加 --first-run。本次未登记。",
+                     code="ledger.first_run")
+
+
 def audit_frame(decisions: pd.DataFrame, paid: pd.DataFrame) -> pd.DataFrame:
     """Paid pairs whose current data no longer supports the payment (SPEC §5). Never unpays."""
     if paid.empty:
         return pd.DataFrame(columns=AUDIT_COLUMNS)
-    cur = decisions[["id_number", "workshop_id", "status", "reason", "county", "workshop_name", "name"]]
-    a = paid.merge(cur, on=["id_number", "workshop_id"], how="left")
+    cur = decisions[["id_number", "workshop_id", "data_status", "reason", "county", "workshop_name", "name"]]
+    a = paid.merge(cur.rename(columns={"data_status": "status"}), on=["id_number", "workshop_id"], how="left")
     a = a.loc[a["status"].ne("paid") | a["status"].isna()].copy()
     a["reason"] = a["reason"].fillna("人员表中已找不到该人员在该车间的记录")
     a["status"] = a["status"].fillna("missing")
@@ -154,18 +187,27 @@ def settle(
     ledger: Ledger | None = None,
     commit: bool = False,
     outputs: list[tuple[str, str]] | None = None,
+    today: date | None = None,
+    through_month: bool = False,
+    first_run: bool = False,
 ) -> Settlement:
     """Evaluate month M (default: last complete month in the data) and optionally record its roster.
 
     A (month, scope) the ledger records is reprinted from the ledger, with today's differences beside
     it, and never recorded again (SPEC §5.1). The caller holds the ledger lock when `commit` is true;
-    `outputs` are the (kind, path) the caller will write for a new batch.
+    `outputs` are the (kind, path) the caller will write for a new batch. A new batch is recorded only for a
+    month that can be right (`check_commit_month`, as of `today`). `through_month` (read-only
+    views: eligibility, stats) evaluates against every batch up to and including M, so a person
+    that M's own batch paid reads `paid`, whatever today's data says (SPEC §4.2 step 4).
+    `first_run` confirms a first commit that pays people payable long before M (`check_first_run`).
     """
+    if through_month and commit:
+        raise ValueError("through_month is for read-only views")
     defaulted = month is None
     m = default_month(ds) if month is None else month
     code = resolve_county(region, county_arg)
     once = bool(policy.at("once_per_person", m).value)
-    paid_before = _paid_before(ledger, m, policy) if ledger is not None else pd.DataFrame()
+    paid_before = _paid_before(ledger, m, policy, through_month) if ledger is not None else pd.DataFrame()
     decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
     wording = {"terms": policy.terms, "accounts": laborer_accounts(ds, policy)}
     if ledger is None:
@@ -178,19 +220,19 @@ def settle(
     recorded = ledger.batch_for_month(m, code, policy.name)  # batches are per (month, scope, policy)
     held = _held(ledger, m, recorded, once)
     d = decisions if once else decisions.assign(id_number=decisions["id_number"] + "\x00" + decisions["workshop_id"])
-    today = build_roster(d, ds.problems, m, policy=policy.label, region=region, county_code=code, held=held,
+    current = build_roster(d, ds.problems, m, policy=policy.label, region=region, county_code=code, held=held,
                          **wording)
     if not once:
-        today = _unkey(today)
+        current = _unkey(current)
         held = held.assign(id_number=held["id_number"].str.split("\x00").str[0])
     s = Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,
-                   decisions=decisions, roster=today, audit=audit_frame(decisions, paid_before), paid_all=paid_before,
+                   decisions=decisions, roster=current, audit=audit_frame(decisions, paid_before), paid_all=paid_before,
                    already_recorded=_in_scope(held, decisions, code))
     if recorded is not None and recorded.policy == policy.name:
         s.roster = _recorded_roster(ledger, recorded, code, decisions, ds, m, policy, region, s.already_recorded)
         s.roster.terms = policy.terms
         s.batch, s.reprinted = recorded, True
-        s.differences = differences_frame(s.roster.rows, today.rows)
+        s.differences = differences_frame(s.roster.rows, current.rows)
         s.notes.append(f"{format_month_cn(m)}已于{local_text(recorded.created_at)}登记为第"
                        f"{recorded.batch_id}批;显示和写出的是账本中登记的名单,本次不再重复登记。")
     elif recorded is not None:
@@ -200,15 +242,18 @@ def settle(
         s.notes.append(f"{format_month_cn(m)}已按另一政策“{recorded.policy}”登记为第{recorded.batch_id}批;"
                        "显示的是按本政策测算的名单,仅供预览。")
     elif commit:
-        _commit(s, ledger, today, code, outputs or [], once)
+        _commit(s, ledger, current, code, outputs or [], once, today=today, first_run=first_run)
     s.paid_all = ledger.paid(before_month=m + 1, exclusive_key=exclusive_key(policy))
     return s
 
 
-def _paid_before(ledger: Ledger, m: int, policy: Policy) -> pd.DataFrame:
+def _paid_before(ledger: Ledger, m: int, policy: Policy, through_month: bool = False) -> pd.DataFrame:
     """The payouts once-per-person reads for month M: the policy's exclusive group (SPEC §4.3) before M,
-    and this month's payouts under the group's other policies (they paid those people already)."""
+    and this month's payouts under the group's other policies (they paid those people already).
+    `through_month` (read-only views): M's own batches too, so a person M paid reads `paid`."""
     paid = ledger.paid(before_month=m + 1, exclusive_key=exclusive_key(policy))
+    if through_month:
+        return paid
     mine = paid["policy"].eq(policy.name) | paid["policy"].isna()
     return paid.loc[(paid["batch_month"] < m) | ~mine].reset_index(drop=True)
 
@@ -240,14 +285,18 @@ def _unkey(r: Roster) -> Roster:
 
 
 def _commit(s: Settlement, ledger: Ledger, roster: Roster, code: str | None, outputs: list[tuple[str, str]],
-            once: bool) -> None:
-    """Record exactly the printed roster as this run's batch."""
+            once: bool, *, today: date | None, first_run: bool) -> None:
+    """Record exactly the printed roster as this run's batch, for a month that can be right and, on a
+    ledger without history, only once the clerk confirmed the first run (SPEC §5.1)."""
     latest = ledger.latest_month(s.policy.name)
     if latest is not None and latest > s.month:
         raise FupinError(
             f"账本中已有{format_month_cn(latest)}的批次,{format_month_cn(s.month)}未登记过,不能再登记更早的月份"
             "(该月应发的人员已计入以后月份的名单)。已登记的月份可以随时重印。",
             code="ledger.month_order")
+    check_commit_month(s.dataset, s.month, today)
+    if not first_run:
+        check_first_run(ledger, roster, s.month)
     rows = roster.rows.assign(qualified_month=roster.rows["qualified_month"].astype("int64"),
                               payable_month=roster.rows["payable_month"].astype("int64"))
     res = ledger.record_batch(s.month, rows, policy=s.policy.name, policy_version=s.policy.version,
@@ -300,10 +349,19 @@ def existing_ledger(path: Path | None) -> AbstractContextManager[Ledger | None]:
 
 
 def settle_inputs(paths: Sequence[str | Path], *, month: int | None, county_arg: str | None, policy: str | None,
-                  region: str | None, ledger_path: Path | None, progress: Progress | None) -> Settlement:
-    """Load the inputs and settle month M against an existing ledger, read-only (eligibility, stats)."""
+                  region: str | None, ledger_path: Path | None, progress: Progress | None,
+                  outputs: Mapping[str, Path | None] | None = None) -> Settlement:
+    """Load the inputs and settle month M against an existing ledger, read-only (eligibility, stats).
+
+    `outputs` (label → path) are checked never to be an input file or the ledger (SPEC §5.1)
+    before anything is read, and again against the files found in input folders.
+    """
+    outputs = outputs or {}
+    check_outputs(outputs, inputs=[Path(p) for p in paths], ledger=ledger_path)
     reg = load_region(region)
     pol = load_policy(policy)
     ds = load_dataset(paths, region=reg, progress=progress)
+    check_outputs(outputs, inputs=[f.path for f in ds.files])
     with existing_ledger(ledger_path) as led:
-        return settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)
+        return settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led,
+                      through_month=True)

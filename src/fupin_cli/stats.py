@@ -70,6 +70,9 @@ class StatsResult(BaseModel):
     paid_withdrawn_workshops: int = 0
     # Laborers counted in two or more counties (once in the total): the total is then below the sum.
     multi_county_people: int = 0
+    # Where the 兑现 figures come from: "ledger" (money actually recorded) or "rules" (no ledger
+    # given: what the rule makes payable, to be read as 应兑现(按规则测算), SPEC §6.2).
+    paid_source: str = "ledger"
 
 
 def _asmonth_index_of(values: pd.Series) -> pd.Series:
@@ -196,7 +199,7 @@ def compute_stats(ds: Dataset, decisions: pd.DataFrame, month: int, region: Regi
         multi |= set(n.index[n > 1])
     return StatsResult(month=format_month(month), counties=counties, total=total,
                        monthly=_monthly(paid_rows, month), paid_withdrawn_workshops=len(withdrawn),
-                       multi_county_people=len(multi))
+                       multi_county_people=len(multi), paid_source="rules" if paid is None else "ledger")
 
 
 def footnotes(result: StatsResult) -> list[str]:
@@ -224,7 +227,11 @@ def report_paragraph(result: StatsResult, region: Region, terms: Terms | None = 
     if t.relocated > 0:
         text += f"、易地扶贫搬迁劳动力{t.relocated}人"
     text += f";达到{w.subsidy}条件的{target}{t.eligible}人"
-    if t.paid_people > 0:
+    if result.paid_source == "rules":
+        # Nothing is known to be paid without a ledger: never say 兑现 of money not recorded.
+        text += (f",应兑现(按规则测算){short_shop}补贴{format_wan(t.paid_amount)},涉及{t.paid_people}人、"
+                 f"{short_shop}{t.paid_workshops}家(未使用账本,非实际兑现数)。")
+    elif t.paid_people > 0:
         withdrawn = (f"(其中{result.paid_withdrawn_workshops}家已撤销认定,不计入认定车间数)"
                      if result.paid_withdrawn_workshops else "")
         text += (f",共计兑现{short_shop}补贴{format_wan(t.paid_amount)},补贴{t.paid_people}人,"

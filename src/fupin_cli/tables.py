@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 ColumnType = Literal["text", "id", "date", "month", "money", "bool", "enum", "county", "credit_code", "digits", "int",
                      "categories"]
-TableKey = Literal["workshops", "laborers", "wages"]
+TableKey = Literal["workshops", "laborers", "wages", "history"]
 TABLE_KEYS: tuple[TableKey, ...] = ("workshops", "laborers", "wages")
 
 
@@ -32,12 +32,14 @@ class ColumnSpec(BaseModel):
     # A column that only a policy feature needs (SPEC §4.3): the template shows it only when the policy
     # uses the feature; `payee_laborer` columns are then needed to pay (check warns where empty).
     feature: Literal["categories", "payee_laborer"] | None = None
-    # False: the rule does not use the column, so its problems never exclude a row (they are warnings).
-    rule: bool = True
     choices: list[str] = []
     min: int | None = None
     max: int | None = None
     note: str = ""
+    # Does the rule read this column? A problem in a column it does not read (银行账号, 乡镇…) never
+    # removes the row from the computation: it is a warning, and the row keeps its status and is
+    # flagged in the roster's 备注 (SPEC §5.1).
+    rule: bool = True
 
     def names(self) -> list[str]:
         return [self.header, *self.aliases]
@@ -68,6 +70,8 @@ class Tables(BaseModel):
     workshops: TableSpec
     laborers: TableSpec
     wages: TableSpec
+    # Not an input table of the monthly run (TABLE_KEYS): read only by `fupin ledger import`.
+    history: TableSpec
 
     def get(self, key: TableKey) -> TableSpec:
         return getattr(self, key)

@@ -183,10 +183,13 @@ def _normalise_table(
     """Normalise every known column; return the clean frame and a per-row 'has error' mask.
 
     `faults` (_src, _row, column key, shown): cells read as empty that hold an Excel error value or
-    a formula without a result; they are reported as such, not as empty."""
+    a formula without a result; they are reported as such, not as empty. Problems in a column the
+    rule does not read (`rule = false`) are warnings that never set the mask: the clean frame's
+    `check_note` says, per row, which of those columns to verify before paying (SPEC §5.1)."""
     clean = pd.DataFrame(index=raw.index)
     has_error = pd.Series(False, index=raw.index)
     fault_cells = _fault_cells(raw, faults or [])
+    notes = pd.Series(None, index=raw.index, dtype="object")
     for col in spec.columns:
         if col.key not in raw:
             clean[col.key] = pd.NA
@@ -204,6 +207,10 @@ def _normalise_table(
                     message=_as(iss, "message"))
             err_idx = idx[(iss["severity"] == "error").to_numpy()]
             has_error.loc[err_idx] = True
+            if not col.rule:
+                flag = f"{col.header}有误,发放前请核实"
+                prev = notes.loc[idx.unique()]
+                notes.loc[idx.unique()] = prev.where(prev.isna(), prev + ";" + flag).fillna(flag)
         shown = fault_cells.get(col.key)
         if shown is not None and len(shown):
             _report_faults(raw, shown, col, out)
@@ -221,6 +228,7 @@ def _normalise_table(
                 out.add(raw, missing, key=col.key, code="required.missing", severity="error",
                         message=f"必填项“{col.header}”为空,请补填")
             has_error.loc[missing] = True
+    clean["check_note"] = notes
     clean["_src"] = raw["_src"].to_numpy()
     clean["_row"] = raw["_row"].to_numpy()
     return clean, has_error
@@ -508,3 +516,25 @@ def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.Da
         parts.append(pd.DataFrame({"k": k[hit], "c": code.to_numpy(dtype=object)}))
     table = pd.concat(parts).dropna(subset=["c"]).drop_duplicates("k").set_index("k")["c"]
     return pd.Series(pkey).map(table).astype(object).where(lambda x: x.notna(), None).to_numpy()
+
+
+def validate_table(raw: pd.DataFrame, spec: TableSpec, sheets: list[SheetInfo], region: Region, *,
+                   unique: list[tuple[list[str], str]] = ()) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """One table checked on its own, like the input tables (`fupin ledger import`): the clean frame,
+    the per-row 'has error' mask and the located problem records. `unique` lists (key columns,
+    label) whose repeats are errors."""
+    out = _Collector(sheets)
+    clean, has_error = _normalise_table(raw, spec, region, out)
+    for keys, label in unique:
+        _duplicates(clean, keys, out, raw, label, has_error)
+    problems = concat_problems(out.frames)
+    problems = problems.drop_duplicates(["file", "sheet", "row", "column", "code"]).reset_index(drop=True)
+    return clean, has_error, problems
+
+
+def flag_rows(raw: pd.DataFrame, sheets: list[SheetInfo], mask: pd.Series, *, key: str, code: str,
+              message: str) -> pd.DataFrame:
+    """Problem records (errors) for the rows in `mask`, located like every other problem."""
+    out = _Collector(sheets)
+    out.add(raw, raw.index[mask.to_numpy()], key=key, code=code, severity="error", message=message)
+    return concat_problems(out.frames)

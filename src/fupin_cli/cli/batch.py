@@ -34,6 +34,10 @@ def batch(
     config: Annotated[Path | None, typer.Option(
         "--config", "-c", help="配置文件(TOML);不给时依次找环境变量 FUPIN_CONFIG、当前文件夹的 fupin.toml")] = None,
     month: MonthOpt = None,
+    new_ledger: Annotated[bool, typer.Option(
+        "--new-ledger", help="首次运行时新建配置文件中的账本(也可先运行 fupin ledger init --config …)")] = False,
+    first_run: Annotated[bool, typer.Option(
+        "--first-run", help="确认这是首次发放(账本中没有历史记录时才需要;以前人工发放过的请先 fupin ledger import)")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """每月无人值守运行:检查、核算、登记账本,并把花名册、统计表、数据问题和 summary.json 写入“输出文件夹/年-月/”。
@@ -47,7 +51,7 @@ def batch(
 
     cfg = load_config(find_config(config))
     with LazyProgress(enabled=not json_out) as prog:  # shown only on a terminal, never in cron mail
-        result = run_batch(cfg, month_option(month), progress=prog)
+        result = run_batch(cfg, month_option(month), progress=prog, new_ledger=new_ledger, first_run=first_run)
     if json_out:
         print_json(result.summary)
     else:

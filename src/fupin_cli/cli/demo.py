@@ -12,7 +12,7 @@ from fupin_cli.cli.common import JsonOpt, console, handle_errors, print_json
 
 @handle_errors
 def demo(
-    folder: Annotated[Path, typer.Argument(help="演示数据写入的文件夹(不存在会自动创建)")],
+    folder: Annotated[Path, typer.Argument(help="演示数据写入的文件夹(须为空文件夹或不存在,不存在会自动创建)")],
     seed: Annotated[int, typer.Option("--seed", help="随机种子;同一种子每次生成完全相同的文件")] = 2019,
     json_out: JsonOpt = False,
 ) -> None:

@@ -55,6 +55,11 @@ def payout(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="花名册 xlsx 写入路径")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="把本月花名册登记到账本(同一月份重复登记不会重复发放)")] = False,
     ledger: LedgerOpt = None,
+    new_ledger: Annotated[bool, typer.Option(
+        "--new-ledger", help="首次登记时新建账本(账本文件不存在时才需要;也可先运行 fupin ledger init)")] = False,
+    first_run: Annotated[bool, typer.Option(
+        "--first-run", help="确认这是首次发放:账本中没有历史记录时,名单中早已可发放的人员也一并登记"
+        "(以前人工发放过的,请先用 fupin ledger import 导入)")] = False,
     lock_timeout: Annotated[float, typer.Option("--lock-timeout", metavar="秒数", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
     policy: PolicyOpt = None,
     region: RegionOpt = None,
@@ -69,7 +74,8 @@ def payout(
 
     with LazyProgress(enabled=not json_out) as prog:
         s = run_payout(paths, month=month_option(month), county_arg=county, policy=policy, region=region,
-                       ledger_path=ledger, commit=commit, output=output, lock_timeout=lock_timeout, progress=prog)
+                       ledger_path=ledger, commit=commit, new_ledger=new_ledger, first_run=first_run, output=output,
+                       lock_timeout=lock_timeout, progress=prog)
     if json_out:
         print_json(settlement_json(s, mask=not show_id))
     else:
@@ -111,7 +117,13 @@ def render(s: Settlement, *, show_id: bool) -> None:
         parts.append(f"已在本月其他批次登记 {int(held.sum())}")
     console.print(f"{where}全部人员状态:" + "、".join(parts))
     if s.dataset.errors:
-        console.print(f"有 {s.dataset.errors} 个数据错误,相关人员未参与核算(见花名册“数据问题”表或 fupin check)。", style="yellow")
+        excluded = int((d["status"] == "invalid_data").sum())
+        console.print(f"有 {s.dataset.errors} 个数据错误" + (f",{excluded} 条人员记录因此未参与核算" if excluded else "")
+                      + "(见花名册“数据问题”表或 fupin check)。", style="yellow")
+    flagged = int(r.rows["check_note"].notna().sum()) if "check_note" in r.rows else 0
+    if flagged:
+        console.print(f"名单中 {flagged} 人有不影响核算的数据错误(如银行账号),已照常核算,"
+                      "花名册“备注”列已标出,发放前请核实。", style="yellow")
     if len(s.audit):
         console.print(f"审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件(不会追回,请人工核查):", style="bold red")
         for a in s.audit.head(SHOW_ROWS).itertuples(index=False):

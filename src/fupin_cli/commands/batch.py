@@ -34,8 +34,10 @@ from pathlib import Path
 from fupin_cli import __version__
 from fupin_cli.commands.stats import stats_targets
 from fupin_cli.config import BatchConfig
-from fupin_cli.errors import EXIT_DATA, EXIT_OK, ConfigError, FupinError, OutputsMissing, os_reason
+from fupin_cli.destinations import check_batch_layout
+from fupin_cli.errors import EXIT_DATA, EXIT_OK, FupinError, OutputsMissing, os_reason
 from fupin_cli.ledger import Ledger, ledger_lock
+from fupin_cli.ledger.opening import missing_ledger
 from fupin_cli.loading import Progress, load_dataset
 from fupin_cli.month_folder import (
     Pause,
@@ -140,22 +142,25 @@ class _Steps:
 
 
 def run_batch(config: BatchConfig, month: int | None = None, today: date | None = None,
-              progress: Progress | None = None) -> BatchResult:
+              progress: Progress | None = None, *, new_ledger: bool = False, first_run: bool = False) -> BatchResult:
     """The monthly run for `month` (default: the month before `today`); see the module docstring.
-    `progress(stage, done, total)` is told each sheet read and each later stage (a terminal shows it)."""
+    `progress(stage, done, total)` is told each sheet read and each later stage (a terminal shows it).
+
+    The ledger must exist unless `new_ledger` (SPEC §5.1); that is checked first, so a mistyped
+    ledger path creates nothing (no output folder, log or lock file either). `first_run` confirms a
+    first commit on a ledger without history (`settlement.check_first_run`).
+    """
     defaulted = month is None
     m = previous_month(today or date.today()) if month is None else int(month)
-    if config.output.resolve().is_relative_to(config.input.resolve()):
-        # The next run would read last month's rosters as township input.
-        raise ConfigError(f"输出文件夹“{config.output}”不能放在输入文件夹“{config.input}”里面,"
-                          "否则下次运行会把生成的花名册当作输入读取。请修改配置文件中的 output。",
-                          code="config.output_in_input")
+    check_batch_layout(config.input, config.output, config.ledger, config.log)
+    if not new_ledger and not config.ledger.exists():
+        raise missing_ledger(config.ledger)
     check_writable(config.output)
     with batch_log(config.log) as log:
         log.info("start month=%s config=%s input=%s output=%s ledger=%s version=%s", format_month(m),
                  config.source, config.input, config.output, config.ledger, __version__)
         try:
-            result = _run(config, m, defaulted, _Steps(log), progress or _no_progress)
+            result = _run(config, m, defaulted, _Steps(log), progress or _no_progress, new_ledger, today, first_run)
         except FupinError as exc:
             log.error("end exit=%d code=%s message=%s", exc.exit_code, exc.code, exc.message)
             raise
@@ -172,7 +177,8 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, progress: Progress) -> BatchResult:
+def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, progress: Progress, new_ledger: bool,
+         today: date | None, first_run: bool) -> BatchResult:
     with step("config") as info:
         region = load_region(config.region)
         policy = load_policy(config.policy)
@@ -185,17 +191,17 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, progress: P
     with contextlib.ExitStack() as held:
         with step("lock"):
             held.enter_context(ledger_lock(config.ledger, config.lock_timeout))
-            led = held.enter_context(Ledger.open(config.ledger, create=True))
+            led = held.enter_context(Ledger.open(config.ledger, create=new_ledger))
         step.pause("locked")
         notes = recover(config.output, m)
-        for n in notes:
-            step.log.warning("recovered: %s", n)
+        for note in notes:
+            step.log.warning("recovered: %s", note)
         progress("核定奖补、登记账本", n, n)
         with step("settle") as info:
             # A month already recorded is only reproduced (also when later months exist).
             final = month_folder(config.output, m)
             s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=True,
-                       outputs=[("month_folder", str(final.absolute()))])
+                       outputs=[("month_folder", str(final.absolute()))], today=today, first_run=first_run)
             info.update(batch=s.batch.batch_id if s.batch else None, created=s.batch_created,
                         recorded=s.recorded, people=s.roster.people, audit=len(s.audit))
         if s.differences is not None and len(s.differences):

@@ -40,7 +40,7 @@ def run_eligibility(
         raise FupinError(f"不认识的状态:{'、'.join(bad)}。可用的状态:{allowed}", code="usage.status")
     statuses = [c for c in codes if c is not None]
     s = settle_inputs(paths, month=month, county_arg=None, policy=policy, region=region, ledger_path=ledger_path,
-                progress=progress)
+                      progress=progress, outputs={"结果文件(--output)": output})
     d = s.decisions
     code = resolve_county(s.region, county_arg)
     if code is not None:

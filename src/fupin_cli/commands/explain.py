@@ -25,7 +25,8 @@ def run_explain(
     m = default_month(ds) if month is None else month
     # explain evaluates only this laborer's workshops; no need to settle the whole month first
     with existing_ledger(ledger_path) as led:
-        paid = led.paid(before_month=m, exclusive_key=exclusive_key(pol)) if led is not None else None
+        # M's own batch paid them too
+        paid = led.paid(before_month=m + 1, exclusive_key=exclusive_key(pol)) if led is not None else None
     return explain(ds, id_number, m, pol, paid if paid is not None and len(paid) else None)
 
 

@@ -7,14 +7,20 @@ a new empty ledger.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from fupin_cli.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config, load_config
+from fupin_cli.destinations import check_outputs
+from fupin_cli.errors import LOCK_TIMEOUT
+from fupin_cli.history import History
 from fupin_cli.ledger import EXPORT_HEADERS, Ledger, default_ledger_path
 from fupin_cli.ledger.models import BatchInfo
+from fupin_cli.ledger.opening import missing_ledger
+from fupin_cli.ledger.store import KIND_TEXT, STATUS_TEXT
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_ids
 from fupin_cli.region import load_region
@@ -33,6 +39,42 @@ def ledger_path_for(ledger: Path | None = None, config: Path | None = None) -> P
 
 def _open(path: Path) -> Ledger:
     return Ledger.open_existing(path, hint="请用 --ledger 指定账本文件,或检查配置文件中的 ledger 路径。")
+
+
+def init_ledger(path: Path) -> tuple[Path, bool, int]:
+    """`fupin ledger init`: create the ledger at `path`; (path, created, batches already there).
+
+    An existing sound ledger is left as it is (only migrated); anything else at that path is refused.
+    """
+    created = Ledger.init(path)
+    with Ledger.open(path, readonly=True) as led:
+        return Path(path), created, len(led.batches())
+
+
+def who_am_i() -> str:
+    """The operating-system user and machine, recorded as who voided a batch when --by is not given."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = "未知用户"
+    return f"{user}@{socket.gethostname()}"
+
+
+def void_ledger_batch(path: Path, batch_id: int, *, reason: str, by: str | None = None,
+                      lock_timeout: float = LOCK_TIMEOUT) -> BatchInfo:
+    """`fupin ledger void`: mark the latest batch void, under the ledger lock (SPEC §5.1)."""
+    if not Path(path).is_file():
+        raise missing_ledger(Path(path))
+    with Ledger.open(path) as led, led.lock(lock_timeout):
+        return led.void_batch(batch_id, reason=reason, by=(by or "").strip() or who_am_i())
+
+
+def batch_state(status: str, kind: str) -> str:
+    """One word for a batch's state: 已作废 / 历史导入 / 已登记."""
+    return STATUS_TEXT["void"] if status == "void" else KIND_TEXT["imported"] if kind == "imported" else STATUS_TEXT.get(status, status)
 
 
 def list_batches(path: Path) -> pd.DataFrame:
@@ -68,6 +110,8 @@ def _batch_dict(row: dict) -> dict:
         "created_at": row["created_at"], "policy": row["policy"], "policy_version": row["policy_version"],
         "tool_version": row["tool_version"], "people": int(row["people"]), "workshops": int(row["workshops"]),
         "amount": float(row["amount"]), "status": row["status"], "note": row["note"],
+        "kind": row.get("kind", "computed"), "void": row["status"] == "void",
+        "void_at": row.get("void_at"), "void_by": row.get("void_by"), "void_reason": row.get("void_reason"),
     }
 
 
@@ -108,11 +152,16 @@ def batch_json(view: BatchView, *, mask: bool = True) -> dict:
     info = view.info.model_dump()
     info["month"] = format_month(view.info.month)
     info["county"] = view.county
+    info["void"] = view.info.void
     p = masked_payouts(view, mask=mask)
+    def text(v: object) -> str | None:  # an imported payment has no workshop name or county: null, never NaN
+        return v if isinstance(v, str) else None
+
     payouts = [
-        {"id_number": r.id_number, "name": r.name, "workshop_id": r.workshop_id, "workshop_name": r.workshop_name,
-         "county_code": r.county_code, "county": r.county, "qualified_month": format_month(int(r.qualified_month)),
-         "payable_month": format_month(int(r.payable_month)), "amount": float(r.amount)}
+        {"id_number": r.id_number, "name": text(r.name), "workshop_id": r.workshop_id,
+         "workshop_name": text(r.workshop_name), "county_code": text(r.county_code), "county": text(r.county),
+         "qualified_month": format_month(int(r.qualified_month)), "payable_month": format_month(int(r.payable_month)),
+         "amount": float(r.amount), "reference": text(r.reference)}
         for r in p.itertuples(index=False)
     ]
     files = [{"path": f.path, "sha256": f.sha256, "size": int(f.size)} for f in view.files.itertuples(index=False)]
@@ -121,6 +170,40 @@ def batch_json(view: BatchView, *, mask: bool = True) -> dict:
 
 def export_ledger(path: Path, dest: Path) -> Path:
     """The whole ledger (批次 / 发放明细 / 输入文件) as one xlsx, IDs whole (it is the audit record)."""
+    check_outputs({"导出文件": dest}, ledger=path)
     with _open(path) as led:
         batches, payouts, files = led.export_rows()
     return write_ledger_export(Path(dest), batches, payouts, files, EXPORT_HEADERS)
+
+
+@dataclass
+class ImportResult:
+    history: History
+    batch: BatchInfo | None  # None: errors in the list, nothing recorded
+
+
+def import_history(path: Path, files: Sequence[Path], *, policy: str | None = None, region: str | None = None,
+                   lock_timeout: float = LOCK_TIMEOUT) -> ImportResult:
+    """`fupin ledger import`: record payments made before fupin as one imported batch (SPEC §5.1).
+
+    The ledger must exist; the list is checked first and one bad row records nothing."""
+    from fupin_cli import __version__
+    from fupin_cli.history import read_history
+    from fupin_cli.policy import load_policy
+    from fupin_cli.region import load_region
+
+    if not Path(path).is_file():
+        raise missing_ledger(Path(path))
+    pol = load_policy(policy)
+    history = read_history(files, load_region(region))
+    if history.errors:
+        return ImportResult(history=history, batch=None)
+    rows = history.rows.assign(workshop_name=None, county_code=None, county=None,
+                               qualified_month=history.rows["month"], payable_month=history.rows["month"])
+    last = int(rows["month"].max())
+    with Ledger.open(path) as led, led.lock(lock_timeout):
+        res = led.record_import(rows, policy=pol.name, policy_version=pol.version, files=history.files,
+                                tool_version=__version__,
+                                once_per_person=bool(pol.at("once_per_person", last).value),
+                                note="fupin ledger import:" + "、".join(str(f.path.name) for f in history.files))
+    return ImportResult(history=history, batch=res.batch)

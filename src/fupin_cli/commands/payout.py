@@ -28,36 +28,53 @@ def run_payout(
     region: str | None = None,
     ledger_path: Path | None = None,
     commit: bool = False,
+    new_ledger: bool = False,
+    first_run: bool = False,
     output: Path | None = None,
     lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
 ) -> Settlement:
     """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`.
 
-    A commit records the requested `output` with its batch and marks it written once it exists, so
-    a failed or killed write is reported by every later run (SPEC §5.1).
+    A commit needs an existing ledger unless `new_ledger` (SPEC §5.1: created explicitly); the
+    check comes before the inputs are read, so a typo costs nothing and creates nothing. A commit
+    records the requested `output` with its batch and marks it written once it exists, so a failed
+    or killed write is reported by every later run (SPEC §5.1).
     """
+    from fupin_cli.destinations import check_outputs
+    from fupin_cli.ledger.lock import check_lock_timeout
+    from fupin_cli.ledger.opening import missing_ledger
+
+
+    check_lock_timeout(lock_timeout)  # before the (slow) read: a typo costs nothing
+    if new_ledger and not commit:
+        raise FupinError("--new-ledger 只能与 --commit 一起使用(在首次登记时新建账本)。", code="usage.new_ledger")
+    if commit:
+        from fupin_cli.ledger import default_ledger_path
+
+        ledger_path = Path(ledger_path) if ledger_path is not None else default_ledger_path()
+        if not new_ledger and not ledger_path.exists():
+            raise missing_ledger(ledger_path)
+    outputs = {"花名册(--output)": output}
+    check_outputs(outputs, inputs=[Path(p) for p in paths], ledger=ledger_path)
     reg = load_region(region)
     pol = load_policy(policy)
     ds = load_dataset(paths, region=reg, progress=progress)
-    if commit and ledger_path is None:
-        from fupin_cli.ledger import default_ledger_path
-
-        ledger_path = default_ledger_path()
+    check_outputs(outputs, inputs=[f.path for f in ds.files])  # files found in input folders
     if ledger_path is None:
         s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg)
     elif commit:
-        with Ledger.open(ledger_path, create=True) as led, led.lock(lock_timeout):
+        with Ledger.open(ledger_path, create=new_ledger) as led, led.lock(lock_timeout):
             wanted = [("roster", str(Path(output).absolute()))] if output is not None else []
             s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True,
-                       outputs=wanted)
+                       outputs=wanted, first_run=first_run)
             s.ledger_path = Path(ledger_path)
             if output is not None:
                 _write_output(s, output, led)
             s.missing_outputs = led.missing_outputs()
         return s
     else:
-        with Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本,或加 --commit 新建。") as led:
+        with Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本;新账本请用 fupin ledger init 创建。") as led:
             s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)
             s.missing_outputs = led.missing_outputs()
     s.ledger_path = Path(ledger_path) if ledger_path is not None else None

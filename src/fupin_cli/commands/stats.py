@@ -34,7 +34,7 @@ def run_stats(
 ) -> StatsView:
     """SPEC §6.2 figures as of M; paid figures from the ledger when one is given, else from the rule."""
     s = settle_inputs(paths, month=month, county_arg=None, policy=policy, region=region, ledger_path=ledger_path,
-                progress=progress)
+                      progress=progress, outputs={"统计表(--output)": output})
     paid = s.paid_all if ledger_path is not None else None
     result = compute_stats(s.dataset, s.decisions, s.month, s.region, paid, targets=stats_targets(s.policy, s.month))
     view = StatsView(settlement=s, result=result, paragraph=report_paragraph(result, s.region, s.policy.terms),

@@ -46,6 +46,7 @@ from pathlib import Path
 from fupin_cli.demo.generate import DemoData, build_demo
 from fupin_cli.demo.plan import Plan, load_plan
 from fupin_cli.demo.workbook import write_county
+from fupin_cli.errors import FupinError
 
 __all__ = ["DemoData", "Plan", "build_demo", "demo_file_name", "load_plan", "write_demo"]
 
@@ -55,15 +56,19 @@ def demo_file_name(county: str) -> str:
 
 
 def write_demo(folder: Path, *, seed: int = 2019, counties: Iterable[str] | None = None) -> list[Path]:
-    """Write one workbook per county into `folder` (created if needed); return their paths in plan order.
+    """Write one workbook per county into `folder` (created if needed, must be empty); return their paths in plan order.
 
     `counties` (names as in the plan, e.g. "田阳县") limits which workbooks are written; the data are
     the same as in a full run.
     """
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        # Real data may live there: never overwrite a same-named file (SPEC §5.1).
+        raise FupinError(f"“{folder}”不是空文件夹。演示数据只写入新的或空的文件夹,以免覆盖已有的文件;"
+                         "请换一个文件夹名(如 演示数据)。", code="usage.demo_not_empty")
     plan = load_plan()
     data = build_demo(seed, plan)
     wanted = None if counties is None else set(counties)
-    folder = Path(folder)
     paths = []
     for cp in plan.counties:
         if wanted is not None and cp.name not in wanted:

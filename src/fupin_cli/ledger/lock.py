@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from fupin_cli.errors import LOCK_TIMEOUT, LedgerError, LockBusy, os_reason
+from fupin_cli.errors import LOCK_TIMEOUT, FupinError, LedgerError, LockBusy, os_reason
+
+# A day: a cron run waiting longer than that for another run is stuck, not patient.
+MAX_LOCK_TIMEOUT = 86_400.0
+
+
+def check_lock_timeout(value: float) -> float:
+    """The seconds to wait for the lock: finite, ≥ 0 and at most a day (nan/inf/-1 are typos)."""
+    try:
+        ok = math.isfinite(value) and 0 <= value <= MAX_LOCK_TIMEOUT
+    except TypeError:
+        ok = False
+    if not ok:
+        raise FupinError(f"等待账本锁的秒数(--lock-timeout / lock_timeout)须是 0 到 {MAX_LOCK_TIMEOUT:g} 之间的数,"
+                         f"收到的是“{value}”。例如 --lock-timeout 30。", code="usage.lock_timeout")
+    return float(value)
 
 
 def lock_path(ledger_path: Path) -> Path:
@@ -22,6 +38,7 @@ def ledger_lock(ledger_path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[No
     An OS file lock (flock/LockFileEx) is released by the kernel when the holder dies, so a killed
     run never leaves a stale lock behind; the empty .lock file itself may stay and is harmless.
     """
+    timeout = check_lock_timeout(timeout)
     path = lock_path(Path(ledger_path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

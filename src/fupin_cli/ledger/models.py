@@ -21,9 +21,17 @@ class BatchInfo(BaseModel):
     workshops: int
     amount: float  # 元
     once_per_person: bool
-    status: str
+    status: str  # 'committed' or 'void'
     note: str | None = None
     roster_kept: bool = False  # the full roster rows are stored (schema v3+); else only who and how much
+    kind: str = "computed"  # or 'imported': payments made before fupin (`fupin ledger import`)
+    void_at: str | None = None
+    void_by: str | None = None
+    void_reason: str | None = None
+
+    @property
+    def void(self) -> bool:
+        return self.status == "void"
 
 
 class RecordResult(BaseModel):

@@ -58,6 +58,13 @@ def sqlite_failure(path: Path, exc: sqlite3.Error, doing: str) -> LedgerError | 
     return LedgerError(f"无法{doing}账本“{path}”:{exc}", code="ledger.io")
 
 
+def missing_ledger(path: Path) -> LedgerError:
+    """A commit against a path with no ledger: never start an empty one (it would pay everyone again)."""
+    return LedgerError(f"账本文件“{path}”不存在,本次未登记,也未创建任何文件。如果这是第一次使用 fupin,"
+                       f"请先运行 fupin ledger init \"{path}\" 创建账本(或在首次登记的命令中加 --new-ledger);"
+                       "如果账本早已存在,请检查 --ledger 或配置文件中的账本路径是否写错。", code="ledger.missing")
+
+
 def _check_header(path: Path) -> None:
     try:
         with open(path, "rb") as fh:
@@ -148,7 +155,7 @@ def open_connection(path: Path, *, create: bool, readonly: bool, busy_timeout: f
                           code="ledger.path")
     exists = path.exists()
     if not exists and not create:
-        raise LedgerError(f"账本文件“{path}”不存在。请检查 --ledger 或配置文件中的账本路径。", code="ledger.missing")
+        raise missing_ledger(path)
     version = 0
     if exists and path.stat().st_size > 0:
         _check_header(path)

@@ -30,7 +30,7 @@ from fupin_cli.clock import stamp
 from fupin_cli.errors import FupinError, LedgerError
 from fupin_cli.ledger.models import RecordResult
 from fupin_cli.ledger.opening import sqlite_failure
-from fupin_cli.ledger.sql import BATCH_SELECT, batch_info
+from fupin_cli.ledger.sql import BATCH_SELECT, COMPUTED, batch_info
 from fupin_cli.months import format_month, format_month_cn, format_months, parse_month_key
 from fupin_cli.privacy import mask_id
 
@@ -117,12 +117,12 @@ def _conflicts(conn: sqlite3.Connection, data: pd.DataFrame, once_per_person: bo
                          strict=True))
     same = (" AND p.exclusive_key = ?" if once_per_person else " AND p.workshop_id = n.workshop_id AND p.policy = ?")
     found = conn.execute(
-        "SELECT n.id_number, p.workshop_id, b.month, b.batch_id FROM temp.fupin_new n "
+        "SELECT n.id_number, p.workshop_id, b.month, b.batch_id, b.kind FROM temp.fupin_new n "
         f"JOIN payouts p ON p.id_number = n.id_number AND ifnull(p.period, '') = ifnull(n.period, ''){same} "
-        "JOIN batches b ON b.batch_id = p.batch_id", (exclusive_key if once_per_person else policy,)
+        "AND p.void = 0 JOIN batches b ON b.batch_id = p.batch_id", (exclusive_key if once_per_person else policy,)
     ).fetchall()
     conn.execute("DELETE FROM temp.fupin_new")
-    return pd.DataFrame.from_records(found, columns=["id_number", "paid_workshop_id", "month", "batch_id"])
+    return pd.DataFrame.from_records(found, columns=["id_number", "paid_workshop_id", "month", "batch_id", "kind"])
 
 
 def _insert_payouts(conn: sqlite3.Connection, batch_id: int, data: pd.DataFrame, once: int, policy: str,
@@ -190,18 +190,18 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
             roster_rows: bool, outputs: list[tuple[str, str]], exclusive_key: str) -> RecordResult:
     month_text = format_month(month)
     # Batches are per (month, scope, policy): another policy's batch of the month is another batch.
-    existing = conn.execute(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) AND policy = ? "
-                            "ORDER BY county IS NULL LIMIT 1", (month_text, county_code, policy)).fetchone()
+    existing = conn.execute(f"{BATCH_SELECT} WHERE {COMPUTED} AND month = ? AND (county IS NULL OR county = ?) "
+                            "AND policy = ? ORDER BY county IS NULL LIMIT 1", (month_text, county_code, policy)).fetchone()
     if existing is not None:
         return RecordResult(batch=batch_info(existing), created=False, recorded=0)
-    later = conn.execute("SELECT max(month) FROM batches WHERE month > ? AND policy = ?",
+    later = conn.execute(f"SELECT max(month) FROM batches WHERE {COMPUTED} AND month > ? AND policy = ?",
                          (month_text, policy)).fetchone()[0]
     if later is not None:
         raise FupinError(f"账本“{path}”中已登记了{format_month_cn(parse_month_key(later))}的发放批次,"
                          f"不能再登记更早的{format_month_cn(month)}。各月须按时间先后登记;未登记月份中应发的人员"
                          "会自动计入下一次登记的名单。", code="ledger.month_order")
     conflicts = _conflicts(conn, data, once_per_person, policy, exclusive_key)
-    earlier = conflicts.loc[conflicts["month"] < month_text]
+    earlier = conflicts.loc[(conflicts["month"] < month_text) | (conflicts["kind"] == "imported")]
     if len(earlier):
         shown = "、".join(f"{mask_id(r.id_number)}(已于{r.month}批次{r.batch_id}发放)"
                          for r in earlier.drop_duplicates("id_number").head(5).itertuples())
@@ -225,3 +225,88 @@ def _record(conn: sqlite3.Connection, path: Path, month: int, data: pd.DataFrame
     _insert_payouts(conn, batch_id, data, int(once_per_person), policy, exclusive_key, after_chunk)
     info = batch_info(conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (batch_id,)).fetchone())
     return RecordResult(batch=info, created=True, recorded=len(data), skipped=skipped)
+
+
+def void_batch(conn: sqlite3.Connection, path: Path, batch_id: int, *, reason: str, by: str) -> None:
+    """Mark the latest valid batch void (SPEC §5.1): it stays with who/when/why, its payouts stop
+    counting, so its people become payable again. Nothing is deleted. One transaction."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise FupinError("作废批次须用 --reason 写明原因,例如 --reason \"月份填错,应为2019-05\"。", code="usage.void_reason")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise sqlite_failure(path, exc, "写入") from exc
+    try:
+        row = conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (int(batch_id),)).fetchone()
+        if row is None:
+            raise LedgerError(f"账本中没有编号为 {batch_id} 的批次。可用 fupin ledger list 查看全部批次。",
+                              code="ledger.no_batch")
+        info = batch_info(row)
+        if info.void:
+            raise FupinError(f"第{batch_id}批已于{info.void_at}作废,无需再次作废。", code="ledger.already_void")
+        latest = conn.execute("SELECT max(batch_id) FROM batches WHERE status <> 'void'").fetchone()[0]
+        if latest != info.batch_id:
+            raise FupinError(f"只能作废最近登记的一批(第{latest}批)。第{batch_id}批之后还有登记,"
+                             "作废它会让后面批次的名单失去依据;请先作废更晚的批次。", code="ledger.void_not_latest")
+        when = stamp()
+        conn.execute("UPDATE batches SET status = 'void', void_at = ?, void_by = ?, void_reason = ? WHERE batch_id = ?",
+                     (when, by, reason, info.batch_id))
+        conn.execute("UPDATE payouts SET void = 1 WHERE batch_id = ?", (info.batch_id,))
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        raise sqlite_failure(path, exc, "写入") from exc
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
+def record_import(conn: sqlite3.Connection, path: Path, rows: pd.DataFrame, *, policy: str, policy_version: str,
+                  files: Iterable[Any], tool_version: str, once_per_person: bool, note: str | None,
+                  exclusive_key: str | None = None) -> RecordResult:
+    """Record payments made before fupin (`fupin ledger import`) as one batch of kind 'imported',
+    all or nothing. `rows` are ROSTER_COLUMNS plus `reference`; qualified and payable month are the
+    month paid. A row whose laborer the ledger already holds is refused (nothing recorded): the
+    same payment imported twice, or a person fupin already paid."""
+    data = _prepare(rows, once_per_person)
+    references = rows["reference"].astype(object).where(rows["reference"].notna(), None).tolist()
+    file_rows = _files(files)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise sqlite_failure(path, exc, "写入") from exc
+    try:
+        exclusive_key = exclusive_key or policy
+        conflicts = _conflicts(conn, data, once_per_person, policy, exclusive_key)
+        if len(conflicts):
+            shown = "、".join(f"{mask_id(r.id_number)}(第{r.batch_id}批,{r.month})"
+                             for r in conflicts.drop_duplicates("id_number").head(5).itertuples())
+            raise LedgerError(f"名单中有 {conflicts['id_number'].nunique()} 人在账本中已有发放记录:{shown}。"
+                              "可能是同一份名单导入了两次;本次未导入任何记录,账本未改动。", code="ledger.double_pay")
+        created_at = stamp()
+        cur = conn.execute(
+            "INSERT INTO batches (month, county, created_at, policy, policy_version, tool_version, people, workshops, "
+            "amount_cents, once_per_person, status, note, kind) VALUES (?,NULL,?,?,?,?,?,?,?,?,'committed',?,'imported')",
+            (max(data["payable_month"]), created_at, policy, policy_version, tool_version, len(data),
+             int(data["workshop_id"].nunique()), int(data["amount_cents"].sum()), int(once_per_person), note))
+        batch_id = int(cur.lastrowid or 0)
+        conn.executemany("INSERT INTO batch_files (batch_id, path, sha256, size) VALUES (?,?,?,?)",
+                         ((batch_id, *f) for f in file_rows))
+        _insert_payouts(conn, batch_id, data, int(once_per_person), policy, exclusive_key, None)
+        conn.executemany("UPDATE payouts SET reference = ? WHERE batch_id = ? AND id_number = ? AND workshop_id = ?",
+                         zip(references, repeat(batch_id), data["id_number"].tolist(), data["workshop_id"].tolist(),
+                             strict=False))
+        info = batch_info(conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (batch_id,)).fetchone())
+        conn.execute("COMMIT")
+        return RecordResult(batch=info, created=True, recorded=len(data))
+    except sqlite3.IntegrityError as exc:
+        _rollback(conn)
+        raise LedgerError(f"导入被账本的防重复发放约束拒绝({exc}),未导入任何记录,账本未改动。",
+                          code="ledger.double_pay") from exc
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        raise sqlite_failure(path, exc, "写入") from exc
+    except BaseException:
+        _rollback(conn)
+        raise

@@ -9,6 +9,7 @@ Never edit a released migration: append a new one.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 # Marks the file as a fupin ledger (ASCII "FUPI"), so another program's SQLite file is refused.
 APPLICATION_ID = 0x46555049
@@ -138,7 +139,34 @@ _V4_POLICY_PERIODS: tuple[str, ...] = (
     "CREATE UNIQUE INDEX batches_month_county_policy ON batches (month, ifnull(county, ''), policy)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3_ROSTER_ROWS, _V4_POLICY_PERIODS)
+Step = str | Callable[[sqlite3.Connection], None]
+
+# Void (`fupin ledger void`) and history (`fupin ledger import`), SPEC §5.1: a voided batch stays,
+# marked with who/when/why, and its payouts stop counting, so its laborers are payable again; the
+# uniqueness v4 enforces (one payment per ID, period and exclusive group; one row per pair, policy
+# and period) therefore holds over rows not voided. v4 already rebuilt payouts without the
+# table-level UNIQUE, so partial indexes suffice.
+_V5_VOID_IMPORT: tuple[Step, ...] = (
+    "ALTER TABLE batches ADD COLUMN void_at TEXT",
+    "ALTER TABLE batches ADD COLUMN void_by TEXT",
+    "ALTER TABLE batches ADD COLUMN void_reason TEXT",
+    # 'computed' (payout --commit / batch) or 'imported' (`fupin ledger import`: paid before fupin).
+    "ALTER TABLE batches ADD COLUMN kind TEXT NOT NULL DEFAULT 'computed' CHECK (kind IN ('computed', 'imported'))",
+    "DROP INDEX batches_month_county_policy",
+    "CREATE UNIQUE INDEX batches_month_county_policy ON batches (month, ifnull(county, ''), policy) "
+    "WHERE status <> 'void' AND kind = 'computed'",
+    "ALTER TABLE payouts ADD COLUMN void INTEGER NOT NULL DEFAULT 0 CHECK (void IN (0, 1))",
+    # An imported payment's own reference (凭证号 / 文号 of the manual payment).
+    "ALTER TABLE payouts ADD COLUMN reference TEXT",
+    "DROP INDEX payouts_pair",
+    "CREATE UNIQUE INDEX payouts_pair ON payouts (id_number, workshop_id, policy, ifnull(period, '')) WHERE void = 0",
+    "DROP INDEX payouts_once_per_person",
+    # The last line of defence against double pay: per period and exclusive group, voided rows aside.
+    "CREATE UNIQUE INDEX payouts_once_per_person ON payouts (id_number, exclusive_key, ifnull(period, '')) "
+    "WHERE once_per_person = 1 AND void = 0",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3_ROSTER_ROWS, _V4_POLICY_PERIODS, _V5_VOID_IMPORT)
 LATEST_VERSION = len(MIGRATIONS)
 
 
@@ -163,7 +191,10 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
             version = user_version(conn)
             if version < target:
                 for statement in MIGRATIONS[version]:
-                    conn.execute(statement)
+                    if callable(statement):
+                        statement(conn)
+                    else:
+                        conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:

@@ -14,15 +14,22 @@ def month_index_sql(column: str) -> str:
 
 BATCH_SELECT = (
     f"SELECT batch_id, {month_index_sql('month')} AS month, county AS county_code, created_at, policy, policy_version, "
-    "tool_version, people, workshops, amount_cents, once_per_person, status, note, roster_rows FROM batches"
+    "tool_version, people, workshops, amount_cents, once_per_person, status, note, roster_rows, kind, void_at, "
+    "void_by, void_reason FROM batches"
 )
+
+# Batches whose payouts count: not voided. A computed batch also orders the months; an imported one
+# (payments made before fupin) holds history only.
+VALID = "status <> 'void'"
+COMPUTED = f"{VALID} AND kind = 'computed'"
 
 
 def batch_info(row: tuple[Any, ...]) -> BatchInfo:
     """A BatchInfo from one row of BATCH_SELECT."""
     (batch_id, month, county_code, created_at, policy, policy_version, tool_version, people, workshops,
-     cents, once, status, note, roster_rows) = row
+     cents, once, status, note, roster_rows, kind, void_at, void_by, void_reason) = row
     return BatchInfo(batch_id=batch_id, month=month, county_code=county_code, created_at=created_at, policy=policy,
                      policy_version=policy_version, tool_version=tool_version, people=people,
                      workshops=workshops, amount=cents / 100, once_per_person=bool(once), status=status,
-                     note=note, roster_kept=bool(roster_rows))
+                     note=note, roster_kept=bool(roster_rows), kind=kind, void_at=void_at, void_by=void_by,
+                     void_reason=void_reason)

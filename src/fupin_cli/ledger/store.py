@@ -20,20 +20,25 @@ from fupin_cli.errors import LOCK_TIMEOUT, LedgerError
 from fupin_cli.ledger.lock import ledger_lock
 from fupin_cli.ledger.models import BatchInfo, OutputRecord, RecordResult
 from fupin_cli.ledger.opening import open_connection, sqlite_failure
-from fupin_cli.ledger.record import record_batch
-from fupin_cli.ledger.sql import BATCH_SELECT, batch_info, month_index_sql
+from fupin_cli.ledger.record import record_batch, record_import, void_batch
+from fupin_cli.ledger.sql import BATCH_SELECT, COMPUTED, VALID, batch_info, month_index_sql
 from fupin_cli.months import format_month, format_months
 
 BATCH_COLUMNS = ["batch_id", "month", "county_code", "created_at", "policy", "policy_version", "tool_version",
-                 "people", "workshops", "amount", "once_per_person", "status", "note", "files"]
+                 "people", "workshops", "amount", "once_per_person", "status", "note", "files", "kind", "void_at",
+                 "void_by", "void_reason"]
 PAID_COLUMNS = ["id_number", "workshop_id", "county_code", "qualified_month", "payable_month", "amount",
                 "batch_id", "batch_month", "period", "policy"]
 PAYOUT_COLUMNS = ["batch_id", "id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
-                  "qualified_month", "payable_month", "amount", "period"]
+                  "qualified_month", "payable_month", "amount", "period", "void", "reference"]
 FILE_COLUMNS = ["batch_id", "path", "sha256", "size"]
 ROSTER_FRAME_COLUMNS = ["county_code", "county", "workshop_id", "workshop_name", "operator", "operator_type", "bank",
                         "bank_account", "name", "id_number", "contract_type", "start", "qualified_month",
                         "payable_month", "months", "wages", "amount", "check_note", "period"]
+
+# What a clerk reads for a batch's status and origin (list, show, export).
+STATUS_TEXT = {"committed": "已登记", "void": "已作废"}
+KIND_TEXT = {"computed": "按规则核算", "imported": "历史导入"}
 
 _INT = "int64"
 _TEXT = "str"
@@ -83,13 +88,14 @@ class Ledger(AbstractContextManager["Ledger"]):
         self._after_chunk: Callable[[int], None] | None = None
 
     @classmethod
-    def open(cls, path: Path | None = None, *, create: bool = True, readonly: bool = False,
+    def open(cls, path: Path | None = None, *, create: bool = False, readonly: bool = False,
              busy_timeout: float = 15.0) -> Ledger:
         """Open (and if needed create and migrate) the ledger at `path` (default: `default_ledger_path()`).
 
         A file that is not a sound fupin ledger (garbage, truncated, corrupt, another program's
         database, a newer schema) raises LedgerError and is left untouched. `create=False` refuses
-        a missing file. `readonly=True` records nothing: a missing file reads as an empty ledger and
+        a missing file (the default: a ledger is created explicitly, with `Ledger.init` — a mistyped
+        path must never start an empty ledger that pays everyone again, SPEC §5.1). `readonly=True` records nothing: a missing file reads as an empty ledger and
         an older schema is read through a migrated copy in memory (the only write ever made while
         opening is SQLite rolling back the journal of a killed run, which restores the file). `busy_timeout` bounds how long a
         statement waits for another process's transaction (then LockBusy).
@@ -106,6 +112,16 @@ class Ledger(AbstractContextManager["Ledger"]):
         if not path.exists():
             raise LedgerError(f"账本文件“{path}”不存在。{hint}", code="ledger.missing")
         return cls.open(path, create=False, readonly=True)
+
+    @classmethod
+    def init(cls, path: Path) -> bool:
+        """Create an empty ledger at `path` (`fupin ledger init`); True if created, False if a sound
+        fupin ledger was already there (it is only checked and migrated, never emptied)."""
+        path = Path(path)
+        existed = path.exists() and path.stat().st_size > 0
+        with cls.open(path, create=True):
+            pass
+        return not existed
 
     def close(self) -> None:
         self._conn.close()
@@ -143,14 +159,18 @@ class Ledger(AbstractContextManager["Ledger"]):
         With `policy` (its name), only that policy's batches: policies are recorded side by side.
         """
         by_policy, params = ("AND policy = ? ", (policy,)) if policy is not None else ("", ())
-        rows = self._rows(f"{BATCH_SELECT} WHERE month = ? AND (county IS NULL OR county = ?) {by_policy}"
-                          "ORDER BY county IS NULL", (format_month(month), county_code, *params))
+        rows = self._rows(f"{BATCH_SELECT} WHERE {COMPUTED} AND month = ? AND (county IS NULL OR county = ?) "
+                          f"{by_policy}ORDER BY county IS NULL", (format_month(month), county_code, *params))
         return batch_info(rows[0]) if rows else None
 
+    def has_batches(self) -> bool:
+        """Whether any batch (computed or imported) is recorded and not void."""
+        return bool(self._rows(f"SELECT count(*) FROM batches WHERE {VALID}")[0][0])
+
     def latest_month(self, policy: str | None = None) -> int | None:
-        """The latest month recorded (by `policy` only, when given)."""
-        where, params = ("WHERE policy = ?", (policy,)) if policy is not None else ("", ())
-        row = self._rows(f"SELECT max({month_index_sql('month')}) FROM batches {where}", params)[0]
+        """The latest month a computed batch not voided was recorded for (by `policy` only, when given)."""
+        where, params = (" AND policy = ?", (policy,)) if policy is not None else ("", ())
+        row = self._rows(f"SELECT max({month_index_sql('month')}) FROM batches WHERE {COMPUTED}{where}", params)[0]
         return None if row[0] is None else int(row[0])
 
     def batches(self) -> pd.DataFrame:
@@ -159,12 +179,13 @@ class Ledger(AbstractContextManager["Ledger"]):
         rows = self._rows(
             f"SELECT b.batch_id, {month_index_sql('b.month')}, b.county, b.created_at, b.policy, b.policy_version, "
             "b.tool_version, b.people, b.workshops, b.amount_cents / 100.0, b.once_per_person = 1, b.status, "
-            "b.note, (SELECT count(*) FROM batch_files f WHERE f.batch_id = b.batch_id) "
-            "FROM batches b ORDER BY b.month, b.batch_id")
+            "b.note, (SELECT count(*) FROM batch_files f WHERE f.batch_id = b.batch_id), b.kind, b.void_at, "
+            "b.void_by, b.void_reason FROM batches b ORDER BY b.month, b.batch_id")
         return _frame(rows, BATCH_COLUMNS, {
             "batch_id": _INT, "month": _INT, "county_code": _TEXT, "created_at": _TEXT, "policy": _TEXT,
             "policy_version": _TEXT, "tool_version": _TEXT, "people": _INT, "workshops": _INT,
-            "amount": "float64", "once_per_person": "bool", "status": _TEXT, "note": _TEXT, "files": _INT})
+            "amount": "float64", "once_per_person": "bool", "status": _TEXT, "note": _TEXT, "files": _INT,
+            "kind": _TEXT, "void_at": _TEXT, "void_by": _TEXT, "void_reason": _TEXT})
 
     def county_names(self) -> dict[int, str]:
         """Batch id → the county name its payouts recorded, for batches restricted to one county."""
@@ -175,12 +196,13 @@ class Ledger(AbstractContextManager["Ledger"]):
     def _payouts(self, where: str, params: tuple[Any, ...]) -> pd.DataFrame:
         rows = self._rows(
             f"SELECT batch_id, id_number, name, workshop_id, workshop_name, county_code, county, "
-            f"{month_index_sql('qualified_month')}, {month_index_sql('payable_month')}, amount_cents / 100.0, period "
-            f"FROM payouts {where} ORDER BY batch_id, county_code, workshop_id, id_number, period", params)
+            f"{month_index_sql('qualified_month')}, {month_index_sql('payable_month')}, amount_cents / 100.0, period, "
+            f"void = 1, reference FROM payouts {where} ORDER BY batch_id, county_code, workshop_id, id_number, period",
+            params)
         return _frame(rows, PAYOUT_COLUMNS, {
             "batch_id": _INT, "id_number": _TEXT, "name": _TEXT, "workshop_id": _TEXT, "workshop_name": _TEXT,
             "county_code": _TEXT, "county": _TEXT, "qualified_month": _INT, "payable_month": _INT,
-            "amount": "float64", "period": _TEXT})
+            "amount": "float64", "period": _TEXT, "void": "bool", "reference": _TEXT})
 
     def _require_batch(self, batch_id: int) -> None:
         # SQLite integers are 64-bit: a larger number cannot name a batch (and must not crash the query)
@@ -247,14 +269,15 @@ class Ledger(AbstractContextManager["Ledger"]):
         computed with `paid(before_month=M)`, so committing M again reproduces the same roster.
         With `exclusive_key` (a policy's exclusive_group or name, SPEC §4.3), only that group's payouts.
         """
-        conds, params = [], []
+        # Voided batches pay nobody; payments imported from before fupin count for every month.
+        conds, params = [f"b.{VALID}"], []
         if before_month is not None:
-            conds.append("b.month < ?")
+            conds.append("(b.kind = 'imported' OR b.month < ?)")
             params.append(format_month(before_month))
         if exclusive_key is not None:
             conds.append("p.exclusive_key = ?")
             params.append(exclusive_key)
-        where = ("WHERE " + " AND ".join(conds)) if conds else ""
+        where = "WHERE " + " AND ".join(conds)
         rows = self._rows(
             f"SELECT p.id_number, p.workshop_id, p.county_code, {month_index_sql('p.qualified_month')}, "
             f"{month_index_sql('p.payable_month')}, p.amount_cents / 100.0, p.batch_id, {month_index_sql('b.month')}, "
@@ -272,10 +295,12 @@ class Ledger(AbstractContextManager["Ledger"]):
         gives their Chinese headers.
         """
         batches = _months_text(self.batches(), ["month"])
-        # For people: status in Chinese, times local (the database keeps the code and the offset).
-        batches["status"] = batches["status"].map(lambda v: BATCH_STATUS_LABELS.get(v, v))
+        # For people: status and kind in Chinese, times local (the database keeps the code and the offset).
+        batches["status"] = batches["status"].map(STATUS_TEXT).fillna(batches["status"])
+        batches["kind"] = batches["kind"].map(KIND_TEXT).fillna(batches["kind"])
         batches["created_at"] = batches["created_at"].map(lambda v: local_text(v, seconds=True))
         payouts = _months_text(self._payouts("", ()), ["qualified_month", "payable_month"])
+        payouts["void"] = payouts["void"].map({True: "是", False: ""}).astype(_TEXT)
         rows = self._rows("SELECT batch_id, path, sha256, size FROM batch_files ORDER BY batch_id, path")
         files = _frame(rows, FILE_COLUMNS, {"batch_id": _INT, "path": _TEXT, "sha256": _TEXT, "size": _INT})
         return batches, payouts, files
@@ -301,8 +326,26 @@ class Ledger(AbstractContextManager["Ledger"]):
                             once_per_person=once_per_person, note=note, outputs=outputs or [],
                             exclusive_key=exclusive_key)
 
+    def record_import(self, rows: pd.DataFrame, *, policy: str, policy_version: str, files: list[Any],
+                      tool_version: str = __version__, once_per_person: bool = True,
+                      note: str | None = None) -> RecordResult:
+        """Record payments made before fupin as one imported batch (see `fupin_cli.ledger.record.record_import`)."""
+        if self.readonly:
+            raise LedgerError(f"账本“{self.path}”以只读方式打开,不能导入。", code="ledger.readonly")
+        return record_import(self._conn, self.path, rows, policy=policy, policy_version=policy_version, files=files,
+                             tool_version=tool_version, once_per_person=once_per_person, note=note)
 
-BATCH_STATUS_LABELS = {"committed": "已登记"}
+    def void_batch(self, batch_id: int, *, reason: str, by: str) -> BatchInfo:
+        """Void the latest valid batch (see `fupin_cli.ledger.record.void_batch`); returns it as now stored.
+        Hold `lock()` around it, so no run computes against the batch meanwhile."""
+        if self.readonly:
+            raise LedgerError(f"账本“{self.path}”以只读方式打开,不能作废批次。", code="ledger.readonly")
+        void_batch(self._conn, self.path, batch_id, reason=reason, by=by)
+        info = self.batch(batch_id)
+        assert info is not None
+        return info
+
+
 _COMMON_HEADERS = {"batch_id": "批次号", "amount": "金额(元)"}
 
 # Chinese headers for the ledger export (fupin_cli.workbooks.ledger_export), per frame of export_rows().
@@ -310,9 +353,11 @@ EXPORT_HEADERS: dict[str, dict[str, str]] = {
     "batches": {**_COMMON_HEADERS, "month": "发放月份", "county_code": "县(市、区)代码(空=全市)",
                 "created_at": "登记时间", "policy": "政策", "policy_version": "政策版本", "tool_version": "程序版本",
                 "people": "人数", "workshops": "车间数", "once_per_person": "每人限享一次", "status": "状态",
-                "note": "备注", "files": "输入文件数"},
+                "note": "备注", "files": "输入文件数", "kind": "来源", "void_at": "作废时间", "void_by": "作废人",
+                "void_reason": "作废原因"},
     "payouts": {**_COMMON_HEADERS, "id_number": "身份证号", "name": "姓名", "workshop_id": "车间编号",
                 "workshop_name": "车间名称", "county_code": "县(市、区)代码", "county": "县(市、区)",
-                "qualified_month": "达标月份", "payable_month": "可发放月份", "period": "年度"},
+                "qualified_month": "达标月份", "payable_month": "可发放月份", "period": "年度", "void": "已作废",
+                "reference": "凭证号/备注"},
     "files": {"batch_id": "批次号", "path": "输入文件", "sha256": "SHA-256", "size": "大小(字节)"},
 }

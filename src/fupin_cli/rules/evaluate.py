@@ -24,8 +24,8 @@ from fupin_cli.values import age_on
 DECISION_COLUMNS = [
     "id_number", "name", "workshop_id", "workshop_name", "operator", "operator_type", "bank",
     "bank_account", "county_code", "county", "poor", "relocated", "contract_type", "start", "end",
-    "start_month", "period", "status", "reason", "qualified_month", "payable_month", "months", "wages", "amount",
-    "short_months", "short_wages",
+    "start_month", "period", "status", "data_status", "reason", "qualified_month", "payable_month", "months",
+    "wages", "amount", "short_months", "short_wages", "check_note", "workshop_check_note",
 ]
 WORKSHOP_COLUMNS = ["workshop_name", "operator", "operator_type", "bank", "bank_account", "county_code", "county"]
 
@@ -41,7 +41,7 @@ def _attach_workshops(lab: pd.DataFrame, workshops: pd.DataFrame) -> tuple[pd.Da
     idx = ws.index.get_indexer(lab["workshop_id"])
     found = idx >= 0
     out = {}
-    for c in [*WORKSHOP_COLUMNS, "certified", "withdrawn"]:
+    for c in [*WORKSHOP_COLUMNS, "certified", "withdrawn", "check_note"]:
         col = ws[c] if c in ws.columns else pd.Series(pd.NA, index=ws.index, dtype="object")
         out[c] = col.iloc[np.where(found, idx, 0)].where(found).reset_index(drop=True) if len(ws) else \
             pd.Series([None] * len(lab), dtype="object")
@@ -49,6 +49,16 @@ def _attach_workshops(lab: pd.DataFrame, workshops: pd.DataFrame) -> tuple[pd.Da
     if "valid" in ws.columns and len(ws):
         ws_ok &= ws["valid"].fillna(False).astype(bool).to_numpy()[np.where(found, idx, 0)]
     return pd.DataFrame(out), ws_ok
+
+
+def _check_notes(lab: pd.DataFrame, wsd: pd.DataFrame) -> np.ndarray:
+    """Per pair: the columns to verify before paying (errors the rule does not read), workshop first."""
+    parts = [pd.Series(f.get("check_note", pd.Series(None, index=f.index)).to_numpy(dtype=object))
+             for f in (wsd, lab)]
+    both = parts[0].notna() & parts[1].notna()
+    out = parts[0].where(parts[0].notna(), parts[1])
+    out[both] = parts[0][both] + ";" + parts[1][both]
+    return out.to_numpy(dtype=object)
 
 
 def _paid_frame(paid: pd.DataFrame | None) -> pd.DataFrame:
@@ -125,9 +135,13 @@ def person_keys(ids: pd.Series, period: pd.Series | None) -> pd.Series:
 
 def _once_per_person(lab: pd.DataFrame, status: np.ndarray, P: np.ndarray, Q: np.ndarray,
                      prm: ParamsUsed, pf: pd.DataFrame, yearly: bool, policy_name: str
-                     ) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+                     ) -> tuple[pd.Series, pd.Series, pd.DataFrame, np.ndarray]:
     """Mark paid/duplicate/eligible in place (SPEC §4.2 item 4), across all workshops and counties;
-    under yearly recurrence (SPEC §4.3) once per person and period."""
+    under yearly recurrence (SPEC §4.3) once per person and period.
+
+    `paid` by the ledger comes before every other reason (SPEC §4.2 item 5): a pair an earlier batch
+    paid is `paid` whatever today's data says. What the data alone says is returned as the data
+    status, for the audit list and the reason (never an unpayment)."""
     n = len(lab)
     payable = status == "payable"
     person = person_keys(lab["id_number"], lab["period"] if yearly else None)
@@ -149,9 +163,11 @@ def _once_per_person(lab: pd.DataFrame, status: np.ndarray, P: np.ndarray, Q: np
     winner_rows = order.drop_duplicates("id", keep="first")["i"].to_numpy()
     status[np.setdiff1d(order["i"].to_numpy(), winner_rows)] = "duplicate"
     status[status == "payable"] = "eligible"
+    data_status = status.copy()
+    status[is_paid_pair] = "paid"
     winners = lab.iloc[winner_rows][["id_number", "workshop_id"]].assign(
         P=P[winner_rows], person=person.to_numpy()[winner_rows])
-    return pair_key, paid_keys, winners
+    return pair_key, paid_keys, winners, data_status
 
 
 def _amounts(lab: pd.DataFrame, status: np.ndarray, prm: ParamsUsed, pf: pd.DataFrame, pair_key: pd.Series,
@@ -280,10 +296,13 @@ def evaluate(ds: Dataset, month: int, policy: Policy, paid: pd.DataFrame | None 
     status = first_applying(checks)
     P = np.where(status == "workshop_gate", P0, P)  # shown as the month the gate was missed from
     pf = _paid_frame(paid)
-    pair_key, paid_keys, winners = _once_per_person(lab, status, P, Q, prm, pf, yearly, policy.name)
+    pair_key, paid_keys, winners, data_status = _once_per_person(lab, status, P, Q, prm, pf, yearly, policy.name)
     amount, full_amount, capped = _amounts(lab, status, prm, pf, pair_key, paid_keys, P, Q,
                                            policy.cap_scope == "year")
     d = _frame(lab, wsd, w, prm, status, P, amount)
+    d["data_status"] = data_status
+    d["check_note"] = _check_notes(lab, wsd)
+    d["workshop_check_note"] = wsd["check_note"].to_numpy(dtype=object)
     ev = Evaluation(
         month=M, policy=policy, decisions=d, windows=w, counted=counted, params=prm, workshop=ws, payable=P,
         age=age, valid=valid,

@@ -35,6 +35,7 @@ ROW_COLS = [
     Col("months", "int"),
     Col("wages", "money"),  # a sum of wages means nothing on a signed sheet: 合计 totals people and 奖补金额
     Col("amount", "money", total=True),
+    Col("check_note", max_width=30),
 ]
 
 WORKSHOP_COLS = [
@@ -47,6 +48,7 @@ WORKSHOP_COLS = [
     Col("bank_account", "id"),
     Col("people", "int", total=True),
     Col("amount", "money", total=True, label="amount_sum"),
+    Col("check_note", max_width=30),
     Col("stamp", min_width=18),
 ]
 
@@ -90,6 +92,12 @@ def _non_target_note(n: int) -> list[str]:
     return [f"说明:另有非建档立卡贫困劳动力{n}人次不属奖补对象,未列入本名单。"] if n else []
 
 
+def _with_notes(cols: list[Col], frame: pd.DataFrame) -> list[Col]:
+    """The 备注 column only when a row carries a note (a data error the rule does not read)."""
+    noted = "check_note" in frame.columns and bool(frame["check_note"].notna().any())
+    return cols if noted else [c for c in cols if c.key != "check_note"]
+
+
 def _frame(df: pd.DataFrame | None) -> pd.DataFrame:
     return df if df is not None else pd.DataFrame()
 
@@ -113,15 +121,16 @@ def write_roster(path: Path, roster: Roster) -> Path:
         wb = new_workbook(tmp, constant_memory=True)
         fmts = Formats(wb)
         row_cols = ROW_COLS + (ACCOUNT_COLS if "laborer_account" in rows.columns else [])
-        write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month, terms), cols=row_cols,
-                    frame=rows, count_text=("name", "共{n}人"), signature=True, in_words="amount",
-                    notes=[f"说明:{x}" for x in getattr(roster, "notes", None) or []], footer_note=note)
+        write_table(wb.add_worksheet(SHEETS[0]), fmts, title=roster_title(place, roster.month, terms),
+                    cols=_with_notes(row_cols, rows), frame=rows, count_text=("name", "共{n}人"), signature=True,
+                    in_words="amount", notes=[f"说明:{x}" for x in getattr(roster, "notes", None) or []],
+                    footer_note=note)
         summary = wb.add_worksheet(SHEETS[1])
         summary.set_default_row(SEAL_ROW_HEIGHT)
         write_table(summary, fmts,
                     title=f"{place}{shop}{subsidy}资金车间汇总表（{cn_month}）",
-                    cols=WORKSHOP_COLS, frame=_frame(roster.workshops), count_text=("workshop_name", "共{n}个车间"),
-                    signature=True, footer_note=note, in_words="amount")
+                    cols=_with_notes(WORKSHOP_COLS, _frame(roster.workshops)), frame=_frame(roster.workshops),
+                    count_text=("workshop_name", "共{n}个车间"), signature=True, footer_note=note, in_words="amount")
         write_table(wb.add_worksheet(SHEETS[2]), fmts,
                     title=f"{place}{shop}{subsidy}资金县区汇总表（{cn_month}）",
                     cols=COUNTY_COLS, frame=_frame(roster.counties), signature=True, footer_note=note,

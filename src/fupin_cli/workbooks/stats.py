@@ -104,4 +104,6 @@ def write_stats_workbook(path: Path, result: StatsResult, region_name: str) -> P
     table.loc[table.index[-1], "county"] = "合计"
     monthly = pd.DataFrame([m.model_dump() for m in result.monthly], columns=["month", "people", "amount"])
     title = f"{region_name}就业扶贫车间建设情况统计表(截至{format_month_cn(parse_month_arg(result.month))}底)"
+    if result.paid_source == "rules":
+        title += "——兑现数为按规则测算的应兑现数(未使用账本)"
     return write_stats(path, table, monthly, title, notes=footnotes(result))
