@@ -203,7 +203,7 @@ def test_damaged_entry_is_a_miss_and_ledger_keeps_hashes(tmp_path: Path, caplog:
     assert _cache_log(caplog) == ["缓存命中:"]  # repaired
     ledger = tmp_path / "账本.sqlite3"
     _run(*c, "payout", str(folder), "--month", MONTH, "--output", str(tmp_path / "r.xlsx"), "--commit",
-         "--ledger", str(ledger), "--json")  # from the (rebuilt) cache
+         "--ledger", str(ledger), "--new-ledger", "--first-run", "--json")  # from the (rebuilt) cache
     with sqlite3.connect(ledger) as conn:
         rows = conn.execute("SELECT path, sha256 FROM batch_files ORDER BY path").fetchall()
     assert sorted((Path(p).name, h) for p, h in rows) == sorted(

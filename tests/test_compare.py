@@ -79,7 +79,7 @@ def test_people_already_paid_are_listed_never_unpaid(tmp_path: Path) -> None:
     ledger = tmp_path / "账本.sqlite3"
     region = load_region()
     ds = load_dataset([data], region=region)
-    with Ledger.open(ledger) as led, led.lock():
+    with Ledger.open(ledger, create=True) as led, led.lock():
         settle(ds, region=region, policy=load_policy(None), month=month("2018-08"), ledger=led, commit=True)
     before = ledger.read_bytes()
     res = runner.invoke(app, ["compare", str(data), "--month", "2018-12", "--policy", "gx-2018", "--policy",
@@ -107,10 +107,10 @@ def test_two_policies_of_one_group_in_the_same_month(tmp_path: Path) -> None:
     park.write_text(policy_text({"amount": 1500}, name="park", exclusive_group="同组"), encoding="utf-8")
     region = load_region()
     ds = load_dataset([data], region=region)
-    with Ledger.open(tmp_path / "账本.sqlite3") as led:
+    with Ledger.open(tmp_path / "账本.sqlite3", create=True) as led:
         with led.lock():
             first = settle(ds, region=region, policy=load_policy(str(shop)), month=month("2018-12"), ledger=led,
-                           commit=True)
+                           commit=True, first_run=True)
         with led.lock():
             second = settle(ds, region=region, policy=load_policy(str(park)), month=month("2018-12"), ledger=led,
                             commit=True)

@@ -117,7 +117,8 @@ def test_no_footnote_when_figures_add_up(tmp_path: Path) -> None:
 
 
 def _commit(data: Path, ledger: Path, month: str) -> None:
-    res = runner.invoke(app, ["payout", str(data), "--month", month, "--commit", "--ledger", str(ledger)])
+    res = runner.invoke(app, ["payout", str(data), "--month", month, "--commit", "--ledger", str(ledger),
+                               "--new-ledger", "--first-run"])
     assert res.exit_code == 0, res.output
 
 
@@ -143,7 +144,7 @@ def test_ledger_list_names_and_export_in_chinese_paths_absolute(tmp_path: Path,
     ledger = tmp_path / "账本.sqlite3"
     monkeypatch.chdir(tmp_path / "数据")
     res = runner.invoke(app, ["payout", "data.xlsx", "--month", "2018-12", "--county", "田东县", "--commit",
-                              "--ledger", str(ledger)])
+                              "--ledger", str(ledger), "--new-ledger", "--first-run"])
     assert res.exit_code == 0, res.output
     listing = _invoke("ledger", "list", "--ledger", ledger)
     assert "田东县" in listing and "451022" not in listing

@@ -105,7 +105,7 @@ def test_hostile_workbook_in_batch_exits_2(hostile: dict[str, Path], tmp_path: P
     (data / "x.xlsx").write_bytes(hostile["XFD1048576.xlsx"].read_bytes())
     conf = tmp_path / "fupin.toml"
     conf.write_text('input = "数据"\noutput = "输出"\nledger = "ledger.sqlite3"\n', encoding="utf-8")
-    res = run_cli(["batch", "--config", conf, "--month", "2018-12"])
+    res = run_cli(["batch", "--config", conf, "--month", "2018-12", "--new-ledger"])
     assert res.returncode == 2, res.stderr[-2000:]
     assert "XFD1048576" in one_chinese_line(res.stderr)
 
@@ -190,7 +190,7 @@ def test_markup_in_a_path_does_not_crash_batch(tmp_path: Path) -> None:
     _csv_inputs(root / "数据", MARKUP_NAMES)
     conf = root / "fupin.toml"
     conf.write_text('input = "数据"\noutput = "输出[/]"\nledger = "l[/].sqlite3"\n', encoding="utf-8")
-    res = run_cli(["batch", "--config", conf, "--month", "2018-12"])
+    res = run_cli(["batch", "--config", conf, "--month", "2018-09", "--new-ledger", "--first-run"])
     assert res.returncode in (0, 1), res.stderr[-3000:]
     assert "输出[/]" in res.stdout and "Traceback" not in res.stderr
 

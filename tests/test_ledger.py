@@ -611,7 +611,7 @@ def test_batch_keeps_its_roster_rows(ledger_path: Path) -> None:
         contract_type="劳务协议", start=pd.to_datetime(["2018-01-05", "2018-02-01", None]),
         months=pd.array([6, 7, 6], dtype="int64"), wages=[6600.5, 7000.0, 6000.25],
         check_note=[None, "银行账号有误,发放前请核实", None])
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open(ledger_path, create=True) as ledger:
         kept = record(ledger, M, full)
         bare = record(ledger, M + 1, make_roster(1, start=10))
         back = ledger.batch_roster(kept.batch.batch_id)

@@ -50,7 +50,7 @@ def test_held_without_account_then_paid(tmp_path: Path) -> None:
     policy = tmp_path / "本人.toml"
     policy.write_text(policy_text(payee="laborer"), encoding="utf-8")
     ledger = tmp_path / "账本.sqlite3"
-    Ledger.open(ledger).close()  # a new, empty ledger
+    Ledger.init(ledger)  # a new, empty ledger
     data = _data(tmp_path / "数据.xlsx", None)
     doc = _payout(data, "2018-08", ledger, policy, "--commit")
     assert [r["id_number"] for r in doc["rows"]] == [A] and doc["batch"]["recorded"] == 1

@@ -68,7 +68,8 @@ def test_stats_short_labels_at_80_full_at_120(monkeypatch: pytest.MonkeyPatch, d
     narrow, _ = _run(monkeypatch, 80, "stats", data, "--month", "2018-12")
     wide, _ = _run(monkeypatch, 120, "stats", data, "--month", "2018-12")
     header = next(ln for ln in wide.splitlines() if ln.startswith("县(市、区)"))
-    assert "其中贫困劳动力" in header and "已兑现金额" in header
+    # No ledger: the paid columns are what the rules make payable (#9 item 18), as wide as 已兑现.
+    assert "其中贫困劳动力" in header and "应兑现金额" in header
     table = narrow[:narrow.index("\n截至")]
     assert "其中贫困劳动力" not in table and "其中" in table and "已兑现\n" not in table
 

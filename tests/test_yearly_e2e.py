@@ -68,10 +68,11 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     assert ds.errors == 0
     path = root / "账本.sqlite3"
     recorded = {}
-    with Ledger.open(path) as led:
+    with Ledger.open(path, create=True) as led:
         for m in range(month_index(2023, 1), month_index(2024, 12) + 1):
             with led.lock():
-                s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=True)
+                s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=True, first_run=True,
+                           today=date(2025, 1, 1))
             recorded[m] = s.recorded
         with led.lock():  # committing the last month again records nothing new
             again = settle(ds, region=region, policy=policy, month=month_index(2024, 12), ledger=led, commit=True)

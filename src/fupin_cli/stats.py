@@ -227,13 +227,13 @@ def report_paragraph(result: StatsResult, region: Region, terms: Terms | None = 
     if t.relocated > 0:
         text += f"、易地扶贫搬迁劳动力{t.relocated}人"
     text += f";达到{w.subsidy}条件的{target}{t.eligible}人"
+    withdrawn = (f"(其中{result.paid_withdrawn_workshops}家已撤销认定,不计入认定车间数)"
+                 if result.paid_withdrawn_workshops else "")
     if result.paid_source == "rules":
         # Nothing is known to be paid without a ledger: never say 兑现 of money not recorded.
-        text += (f",应兑现(按规则测算){short_shop}补贴{format_wan(t.paid_amount)},涉及{t.paid_people}人、"
-                 f"{short_shop}{t.paid_workshops}家(未使用账本,非实际兑现数)。")
+        text += (f",应兑现(按规则测算){short_shop}补贴{format_wan(t.paid_amount)},补贴{t.paid_people}人,"
+                 f"涉及{short_shop}{t.paid_workshops}家{withdrawn}(未使用账本,非实际兑现数)。")
     elif t.paid_people > 0:
-        withdrawn = (f"(其中{result.paid_withdrawn_workshops}家已撤销认定,不计入认定车间数)"
-                     if result.paid_withdrawn_workshops else "")
         text += (f",共计兑现{short_shop}补贴{format_wan(t.paid_amount)},补贴{t.paid_people}人,"
                  f"涉及{short_shop}{t.paid_workshops}家{withdrawn}。")
     else:

@@ -197,20 +197,22 @@ def _normalise_table(
         res = _normaliser(col, region, raw)(raw[col.key])
         clean[col.key] = res.values
         iss = res.issues
-        if len(iss) and not col.rule:
-            # A column the rule does not use never excludes the row (SPEC §5.1): its problems are
-            # warnings, under their own codes (the laborer's account: account.*).
+        # An error in a column the rule does not read (`rule = false`) is still reported, but never
+        # excludes the row (SPEC §5.1): the row is flagged in the roster's 备注 instead.
+        flagged = pd.Index(iss.loc[iss["severity"] == "error", "idx"].to_numpy()) if len(iss) else pd.Index([])
+        if len(iss) and col.feature == "payee_laborer":
+            # The laborer's own account (SPEC §4.3): its problems are warnings under their own codes.
             iss = iss.assign(severity="warning", code=iss["code"].replace(_ACCOUNT_CODES))
         if len(iss):
             idx = pd.Index(iss["idx"].to_numpy())
             out.add(raw, idx, key=col.key, code=_as(iss, "code"), severity=_as(iss, "severity"),
                     message=_as(iss, "message"))
-            err_idx = idx[(iss["severity"] == "error").to_numpy()]
-            has_error.loc[err_idx] = True
-            if not col.rule:
+            if col.rule:
+                has_error.loc[idx[(iss["severity"] == "error").to_numpy()]] = True
+            elif len(flagged):
                 flag = f"{col.header}有误,发放前请核实"
-                prev = notes.loc[idx.unique()]
-                notes.loc[idx.unique()] = prev.where(prev.isna(), prev + ";" + flag).fillna(flag)
+                prev = notes.loc[flagged.unique()]
+                notes.loc[flagged.unique()] = prev.where(prev.isna(), prev + ";" + flag).fillna(flag)
         shown = fault_cells.get(col.key)
         if shown is not None and len(shown):
             _report_faults(raw, shown, col, out)

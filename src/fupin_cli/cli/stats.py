@@ -30,7 +30,8 @@ HEADERS = ("county", "stats_workshops", "employed", "poor", "relocated", "eligib
            "paid_workshops")
 COLUMNS = (Col(label(HEADERS[0])), *(Col(label(k), label(f"{k}_short"), right=True) for k in HEADERS[1:]))
 # Without a ledger the paid columns are what the rules say is due, not what was paid (#9 item 18).
-RULE_COLUMNS = tuple(Col(c.label.replace("已兑现", "应兑现(测算)"), c.short and c.short.replace("已兑现", "应兑现"),
+# Same widths as COLUMNS: the title says 按规则测算.
+RULE_COLUMNS = tuple(Col(c.label.replace("已兑现", "应兑现"), c.short and c.short.replace("已兑现", "应兑现"),
                          right=c.right) for c in COLUMNS)
 
 
@@ -70,8 +71,9 @@ def stats(
     lines = [*view.result.counties, view.result.total]
     rows = [[r.county, str(r.workshops), str(r.employed), str(r.poor), str(r.relocated), str(r.eligible),
              str(r.paid_people), money(r.paid_amount), str(r.paid_workshops)] for r in lines]
-    columns = RULE_COLUMNS if view.result.paid_source == "rules" else COLUMNS
-    print_table(console, columns, rows, title=f"就业扶贫车间统计(截至 {view.result.month})",
+    rules = view.result.paid_source == "rules"
+    print_table(console, RULE_COLUMNS if rules else COLUMNS, rows,
+                title=f"就业扶贫车间统计(截至 {view.result.month})" + (",兑现数为按规则测算的应兑现数" if rules else ""),
                 styles=[None] * len(view.result.counties) + ["bold"])
     for note in footnotes(view.result):
         print_wrapped(console, note)
