@@ -285,7 +285,8 @@ def test_a_year_of_batches_each_person_on_one_signed_roster(conf: Path, tmp_path
     batch, one month the city commits by `payout`, the townships correct their data twice, one batch is
     killed after its commit. Then: each person is on exactly one signed roster (one per batch), the
     rosters add up to the ledger, and every roster reprinted later is the same 奖补名单, cell by cell.
-    (Voiding a batch is not exercised: `fupin ledger void` is not on main yet.)"""
+    Last, the latest batch is voided and its month committed again: the voided roster no longer
+    counts, and the rest still hold (issue 9 item 8)."""
     from fupin_cli.commands.payout import run_payout
 
     cfg = load_config(conf)
@@ -365,6 +366,34 @@ def test_a_year_of_batches_each_person_on_one_signed_roster(conf: Path, tmp_path
             out = tmp_path / "重印.xlsx"
             run_payout([cfg.input], month=month, county_arg="田东县", ledger_path=cfg.ledger, output=out)
         assert sheet_values(out) == first_print[batch_id], batch_id
+
+    # Void the latest batches (only the latest valid one can be voided) back to one that paid someone,
+    # then commit their months again: their people are paid once more, each on one new roster.
+    void_ids: list[int] = []
+    while not void_ids or not roster_rows(signed[void_ids[-1]]):
+        void_ids.append(max(b for b in signed if b not in void_ids))
+        res = runner.invoke(app, ["ledger", "void", str(void_ids[-1]), "--reason", "工资表有误,重新登记",
+                                  "--ledger", str(cfg.ledger)])
+        assert res.exit_code == EXIT_OK, res.output
+    voided = sorted(r for b in void_ids for r in roster_rows(signed[b]))
+    redone: list[int] = []
+    for m in sorted(set(batches.loc[batches["batch_id"].isin(void_ids), "month"])):
+        redo = run_batch(cfg, int(m))
+        assert redo.summary["batch"]["created"]
+        redone.append(redo.summary["batch"]["batch_id"])
+        keep(redone[-1], redo.folder / f"花名册_全市_{format_month(int(m))}.xlsx")
+    assert voided and sorted(r for b in redone for r in roster_rows(signed[b])) == voided
+    with Ledger.open(cfg.ledger, create=False, readonly=True) as led:
+        batches = led.batches()
+        payouts = led.export_rows()[1]
+    assert set(batches.loc[batches["status"] == "void", "batch_id"]) == set(void_ids)
+    live = payouts.loc[payouts["void"] != "是"]
+    valid = [b for b in signed if b not in void_ids]
+    assert set(valid) == set(batches.loc[batches["status"] != "void", "batch_id"])
+    everyone = [i for b in valid for i, _ in roster_rows(signed[b])]
+    assert len(everyone) == len(set(everyone)) == len(live)
+    assert set(everyone) == ids("A", "B", "C", "D", "E", "F", "G")
+    assert sum(a for b in valid for _, a in roster_rows(signed[b])) == live["amount"].sum() == 7000
 
 
 def test_pair_policy_county_then_city_never_overlap(conf: Path, tmp_path: Path) -> None:
