@@ -143,3 +143,29 @@ def test_outputs_use_the_policys_terms(committed: tuple[Path, Path, dict], tmp_p
     doc = json.loads(res.stdout)
     assert [p["period"] for p in doc["pairs"]] == ["2023", "2024"]
     assert "可获吸纳就业奖补1,200元" in doc["pairs"][1]["decision"]
+
+
+def test_history_imported_under_a_yearly_policy_counts_for_its_year_only(tmp_path: Path) -> None:
+    """A payment made before fupin in 2023 (`fupin ledger import`) is that year's entitlement: A is not
+    paid again in 2023, and is paid for 2024 (SPEC §4.3, issue 9)."""
+    data = _workbook(tmp_path)
+    ledger = tmp_path / "账本.sqlite3"
+    Ledger.init(ledger)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "身份证号", "姓名", "车间编号", "发放月份", "发放金额", "凭证号"])
+    ws.append([1, A, "韦一", "W1", "2023年6月", "1,000元", "奉人社〔2023〕1号"])
+    hist = tmp_path / "历史发放名单.xlsx"
+    wb.save(hist)
+    res = runner.invoke(app, ["ledger", "import", str(hist), "--ledger", str(ledger), "--policy", str(POLICY)])
+    assert res.exit_code == 0, res.output
+    region, policy = load_region(), load_policy(str(POLICY))
+    ds = load_dataset([data], region=region)
+    with Ledger.open(ledger) as led:
+        for m in range(month_index(2023, 1), month_index(2024, 12) + 1):
+            with led.lock():
+                settle(ds, region=region, policy=policy, month=m, ledger=led, commit=True)
+        paid = led.paid()
+    mine = paid.loc[paid["id_number"] == A]
+    assert sorted(mine["period"]) == ["2023", "2024"]
+    assert mine.loc[mine["period"] == "2023", "batch_id"].tolist() == [1]  # the imported batch, not a new one

@@ -191,6 +191,7 @@ def import_history(path: Path, files: Sequence[Path], *, policy: str | None = No
     from fupin_cli.history import read_history
     from fupin_cli.policy import load_policy
     from fupin_cli.region import load_region
+    from fupin_cli.settlement import exclusive_key
 
     if not Path(path).is_file():
         raise missing_ledger(Path(path))
@@ -200,10 +201,13 @@ def import_history(path: Path, files: Sequence[Path], *, policy: str | None = No
         return ImportResult(history=history, batch=None)
     rows = history.rows.assign(workshop_name=None, county_code=None, county=None,
                                qualified_month=history.rows["month"], payable_month=history.rows["month"])
+    if pol.recurrence == "yearly":  # a yearly entitlement is paid once per calendar year (SPEC §4.3)
+        rows = rows.assign(period=(rows["month"] // 12).astype(str))
     last = int(rows["month"].max())
     with Ledger.open(path) as led, led.lock(lock_timeout):
         res = led.record_import(rows, policy=pol.name, policy_version=pol.version, files=history.files,
                                 tool_version=__version__,
                                 once_per_person=bool(pol.at("once_per_person", last).value),
+                                exclusive_key=exclusive_key(pol),
                                 note="fupin ledger import:" + "、".join(str(f.path.name) for f in history.files))
     return ImportResult(history=history, batch=res.batch)

@@ -328,12 +328,13 @@ class Ledger(AbstractContextManager["Ledger"]):
 
     def record_import(self, rows: pd.DataFrame, *, policy: str, policy_version: str, files: list[Any],
                       tool_version: str = __version__, once_per_person: bool = True,
-                      note: str | None = None) -> RecordResult:
+                      note: str | None = None, exclusive_key: str | None = None) -> RecordResult:
         """Record payments made before fupin as one imported batch (see `fupin_cli.ledger.record.record_import`)."""
         if self.readonly:
             raise LedgerError(f"账本“{self.path}”以只读方式打开,不能导入。", code="ledger.readonly")
         return record_import(self._conn, self.path, rows, policy=policy, policy_version=policy_version, files=files,
-                             tool_version=tool_version, once_per_person=once_per_person, note=note)
+                             tool_version=tool_version, once_per_person=once_per_person, note=note,
+                             exclusive_key=exclusive_key)
 
     def void_batch(self, batch_id: int, *, reason: str, by: str) -> BatchInfo:
         """Void the latest valid batch (see `fupin_cli.ledger.record.void_batch`); returns it as now stored.
