@@ -54,3 +54,34 @@ def test_xls_workbook_reads_and_validates(tmp_path: Path) -> None:
         ("人员", 3, "身份证号", "id.lost_digits")]
     assert sorted(ds.wages["month"].unique()) == [month_index(2018, m) for m in range(1, 7)]
     assert ds.wages["pay"].sum() == 6600
+
+
+def _dated_book(path: Path, *, dates_1904: bool, start: float) -> Path:
+    """One workshop and one laborer whose start date is typed as a plain number (no date format)."""
+    wb = xlwt.Workbook(encoding="utf-8")
+    wb.dates_1904 = dates_1904
+    ws = wb.add_sheet("车间名册")
+    for j, h in enumerate(["车间编号", "车间名称", "经营主体", "主体类型", "县(市、区)", "认定日期"]):
+        ws.write(0, j, h)
+    for j, v in enumerate(["W1", "那满镇电子车间", "民胜公司", "企业", "田阳县", "2018-01-05"]):
+        ws.write(1, j, v)
+    lab = wb.add_sheet("人员")
+    for j, h in enumerate(["身份证号", "姓名", "车间编号", "贫困户", "协议类型", "协议起始日期"]):
+        lab.write(0, j, h)
+    for j, v in enumerate([_id("45102119800101011"), "黄秀英", "W1", "是", "劳务协议", start]):
+        lab.write(1, j, v)
+    pay = wb.add_sheet("工资")
+    for j, v in enumerate(["身份证号", "车间编号", "月份", "实发工资(元)"]):
+        pay.write(0, j, v)
+    for j, v in enumerate([_id("45102119800101011"), "W1", "2018年3月", 1100]):
+        pay.write(1, j, v)
+    wb.save(str(path))
+    return path
+
+
+def test_xls_in_the_1904_date_system_reads_a_date_typed_as_a_number(tmp_path: Path) -> None:
+    """calamine reads the .xls; its DATEMODE record says the serial 41698 is 2018-03-01, not 2014-02-28."""
+    mac = load_dataset([_dated_book(tmp_path / "mac.xls", dates_1904=True, start=41698)], region=load_region())
+    assert mac.laborers.loc[0, "start"] == dt.datetime(2018, 3, 1)
+    pc = load_dataset([_dated_book(tmp_path / "pc.xls", dates_1904=False, start=43160)], region=load_region())
+    assert pc.laborers.loc[0, "start"] == dt.datetime(2018, 3, 1)
