@@ -400,12 +400,17 @@ def test_hidden_sheets_are_not_data(tmp_path: Path, state: str) -> None:
 
 @pytest.mark.parametrize("autofilter", [False, True])
 def test_hidden_rows_are_data_with_a_warning(tmp_path: Path, autofilter: bool) -> None:
-    path = _write_book(tmp_path / "r.xlsx", hidden_rows=(3, 4), autofilter=autofilter)
+    """Hidden (or filtered-out) rows are counted, and the problem list warns once per run of rows."""
+    path = _write_book(tmp_path / "r.xlsx", hidden_rows=(3, 4, 6), autofilter=autofilter)
     assert _explain(path)["pairs"][0]["wages"] == 6600
-    res = CliRunner().invoke(app, ["check", str(path)], env={"COLUMNS": "300"})
-    out = res.stdout.replace("\n", "")
-    assert "工作表“工资”第3、4行是" in out, res.stdout
-    assert ("筛选" in out) == autofilter
+    doc = _check_json([path])
+    hidden = [i for i in doc["issues"] if i["code"] == "sheet.hidden_rows"]
+    assert [(i["file"], i["sheet"], i["row"], i["value"], i["severity"]) for i in hidden] == [
+        (str(path), "工资", 3, "3-4", "warning"), (str(path), "工资", 6, "6", "warning")], doc["issues"]
+    assert "第3至4行" in hidden[0]["message"] and "计入" in hidden[0]["message"] and "删除" in hidden[0]["message"]
+    assert "第6行" in hidden[1]["message"]
+    assert ("筛选" in hidden[0]["message"]) == autofilter
+    assert doc["valid"] and doc["errors"] == 0, doc  # a warning: the rows are used
 
 
 # --- refused for the wrong reason: .xls that are something else ---------------------------------

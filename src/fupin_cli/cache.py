@@ -221,7 +221,8 @@ class FileParts:
             frames = [table_to_frame(feather.read_table(entry / f"sheet{i}.arrow", memory_map=False), objects, dtypes)
                       for i, (objects, dtypes) in enumerate(meta["frames"])]
             part = FilePart([SheetInfo(**s) for s in meta["sheets"]], frames, list(meta["notes"]), list(meta["names"]),
-                            [tuple(f) for f in meta["faults"]], list(meta["open_notes"]))
+                            [tuple(f) for f in meta["faults"]], list(meta["open_notes"]),
+                            [tuple(h) for h in meta["hidden"]])
         except FileNotFoundError:
             log.debug("文件缓存未命中:%s", shown)
             return None
@@ -252,7 +253,8 @@ class FileParts:
             _write_meta(tmp, {"format": FORMAT, "frames": [[objects, dtypes] for (_, objects), dtypes in tables],
                               "sheets": [asdict(s) for s in part.sheets],
                               "notes": list(part.notes), "names": list(part.names),
-                              "faults": [list(f) for f in part.faults], "open_notes": list(part.open_notes)})
+                              "faults": [list(f) for f in part.faults], "open_notes": list(part.open_notes),
+                              "hidden": [list(h) for h in part.hidden]})
 
         if _publish(_entry(self._key(file, shown), kind="files"), write) is not None:
             log.debug("文件已写入缓存:%s", shown)
