@@ -613,3 +613,25 @@ def test_error_value_in_a_wide_month_cell_is_not_read_as_no_pay(tmp_path: Path) 
     doc = _check_json([path])
     bad = [(i["row"], i["column"], i["value"]) for i in doc["issues"] if i["severity"] == "error"]
     assert bad == [(2, "2018年5月", "#DIV/0!")], doc["issues"]
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_formula_without_result_below_the_head_of_a_large_sheet(clean: Path, tmp_path: Path, large: bool,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the large-sheet path (head by calamine, body by fastexcel) a formula saved without its result
+    is said as such too, not as an empty required cell."""
+    import openpyxl
+
+    from fupin_cli.sources import workbook as workbook_mod
+
+    monkeypatch.setattr(workbook_mod, "FAST_MIN_BYTES", 0 if large else 1 << 62)
+    wb = openpyxl.load_workbook(clean)
+    ws = wb["工资"]
+    for col in range(1, ws.max_column + 1):  # row 3's laborer again, far below the head rows
+        ws.cell(row=40, column=col, value=ws.cell(row=3, column=col).value)
+    ws["D40"] = "=C40*2"  # openpyxl saves a formula without its result
+    path = tmp_path / "大表.xlsx"
+    wb.save(path)
+    doc = _check_json([path])
+    found = [(i["row"], i["code"], i["value"]) for i in doc["issues"] if i["row"] == 40]
+    assert found == [(40, "cell.formula_no_value", "=C40*2")], doc["issues"]

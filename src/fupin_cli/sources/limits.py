@@ -69,6 +69,19 @@ def column_number(letters: bytes | str) -> int:
     return n
 
 
+_NS_SELF_CLOSED = re.compile(rb"/></[A-Za-z_][\w.-]*:c>")
+
+
+def _maybe_no_result(buf: bytes) -> bool:
+    """Whether the chunk may hold a formula saved without its result (`<f>…</f></c>`, a shared
+    formula's `<f …/></c>`, an empty `<v>`), the cheap way for large sheets: `b"f" in` is a memchr
+    that rules out formula-free data at ~0.01 ms per MB (a search for `<f` costs ~2 ms per MB)."""
+    if b"f" not in buf:
+        return False
+    return (b"f></" in buf or b"/></c>" in buf or b"<v></v>" in buf or b"<v/>" in buf
+            or (b":c>" in buf and _NS_SELF_CLOSED.search(buf) is not None))
+
+
 @dataclass
 class PartScan:
     """What one sheet's XML holds, counted while streaming it."""
@@ -79,7 +92,7 @@ class PartScan:
     filtered: bool = False  # the sheet has an autofilter: hidden rows may be filtered out
     count_shared: bool = False  # count the shared-string cells (only when long strings make it matter)
     shared: int = 0
-    look_formulas: bool = True  # also look for formulas saved without a result (small sheets only)
+    look_formulas: bool = True  # look at every chunk with a formula (small sheets); else only at likely ones
     # (row, column), 0-based → what the cell shows: an error value (#DIV/0!) or "=formula" without a result
     faults: dict[tuple[int, int], str] = field(default_factory=dict)
     _cells_prev: bytes = b""
@@ -105,7 +118,7 @@ class PartScan:
                 self.wide_col = max(self.wide_col, column_number(m.group(1)))
         errors = eq[before == 116]  # t="e": an error cell
         if (((a[errors + 1] == 34) & (a[errors + 2] == 101) & (a[errors + 3] == 34)).any()
-                or (self.look_formulas and b"<f" in buf)):
+                or (b"<f" in buf if self.look_formulas else _maybe_no_result(buf))):
             self._faults(buf[start:])
         else:
             self._cells_prev = buf[-_CELL_CARRY:]
