@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 import xlwt
 
 from fupin_cli.loading import load_dataset
@@ -56,7 +57,7 @@ def test_xls_workbook_reads_and_validates(tmp_path: Path) -> None:
     assert ds.wages["pay"].sum() == 6600
 
 
-def _dated_book(path: Path, *, dates_1904: bool, start: float) -> Path:
+def _dated_book(path: Path, *, dates_1904: bool, start: float, stray: bool = False) -> Path:
     """One workshop and one laborer whose start date is typed as a plain number (no date format)."""
     wb = xlwt.Workbook(encoding="utf-8")
     wb.dates_1904 = dates_1904
@@ -70,6 +71,10 @@ def _dated_book(path: Path, *, dates_1904: bool, start: float) -> Path:
         lab.write(0, j, h)
     for j, v in enumerate([_id("45102119800101011"), "黄秀英", "W1", "是", "劳务协议", start]):
         lab.write(1, j, v)
+    if stray:  # a remark far below the data, a long text pasted a few times: honest, under every limit
+        lab.write(3000, 10, "备注")
+        for i in range(5):
+            lab.write(5 + i, 12, "说明" * 16000)
     pay = wb.add_sheet("工资")
     for j, v in enumerate(["身份证号", "车间编号", "月份", "实发工资(元)"]):
         pay.write(0, j, v)
@@ -85,3 +90,37 @@ def test_xls_in_the_1904_date_system_reads_a_date_typed_as_a_number(tmp_path: Pa
     assert mac.laborers.loc[0, "start"] == dt.datetime(2018, 3, 1)
     pc = load_dataset([_dated_book(tmp_path / "pc.xls", dates_1904=False, start=43160)], region=load_region())
     assert pc.laborers.loc[0, "start"] == dt.datetime(2018, 3, 1)
+
+
+def _hostile_xls(path: Path, *, far_cell: bool = False, long_text_cells: int = 0) -> Path:
+    """A tiny .xls that would make the reader allocate far more than its size (see sources/biff.py)."""
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("工资")
+    for j, h in enumerate(["身份证号", "车间编号", "月份", "实发工资(元)"]):
+        ws.write(0, j, h)
+    if far_cell:
+        ws.write(65535, 255, 1)  # IV65536: a 65,536 × 256 used range in a few kilobytes
+    text = "x" * 32767  # one shared string, 32 KB, referenced by every cell
+    for i in range(long_text_cells):
+        ws.write(1 + i // 100, 4 + i % 100, text)
+    wb.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize(("kind", "words"), [("far", "IV65536"), ("text", "文字内容展开后超过")])
+def test_xls_over_a_limit_is_refused_before_reading(tmp_path: Path, kind: str, words: str) -> None:
+    from hostile import one_chinese_line, run_cli
+
+    path = _hostile_xls(tmp_path / f"{kind}.xls", far_cell=kind == "far",
+                        long_text_cells=30_000 if kind == "text" else 0)
+    assert path.stat().st_size < 2_000_000
+    res = run_cli(["check", path], timeout=60)
+    assert res.returncode == 2, (res.returncode, res.stderr[-2000:])
+    line = one_chinese_line(res.stderr)
+    assert words in line and "工资" in line and f"{kind}.xls" in line, line
+
+
+def test_xls_of_honest_size_passes_the_limits(tmp_path: Path) -> None:
+    """A sheet with a stray cell a few thousand rows down and a long text used a few times is read."""
+    path = _dated_book(tmp_path / "ok.xls", dates_1904=False, start=43160, stray=True)
+    assert load_dataset([path], region=load_region()).laborers.loc[0, "start"] == dt.datetime(2018, 3, 1)

@@ -330,7 +330,6 @@ def check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: PartScan, stri
     cell per byte of the sheet's XML (an honest cell takes 10–40 bytes), at most MAX_AREA.
     Cells without a reference (rare) are placed after the previous one: up to one column each.
     """
-    where = f"文件“{display}”工作表“{sheet}”"
     if scan.hidden_rows:
         scan.filtered = _has_autofilter(zf, info)
     allowed = min(MAX_AREA, max(FREE_AREA, scan.size * AREA_PER_BYTE))
@@ -338,13 +337,22 @@ def check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: PartScan, stri
     if col_bound * EXCEL_ROWS > allowed:
         top_row = _top_row(zf, info, allowed // col_bound)
         if top_row * col_bound > allowed:
-            ref = f"{column_letters(col_bound)}{top_row}"
-            raise InputError(f"{where}的数据区域异常大({ref}),请删除多余的行列后另存。", code="input.too_large")
+            raise area_error(display, sheet, top_row, col_bound)
     cells = scan.shared if scan.count_shared else scan.size // 8  # a cell takes ≥ 8 bytes of XML
     if len(strings) and int(strings.max()) * cells > MAX_TEXT_BYTES:
         if _shared_text(zf, info, strings) > MAX_TEXT_BYTES:
-            raise InputError(f"{where}的文字内容展开后超过{MAX_TEXT_BYTES >> 20} MB"
-                             f"(很长的文字被大量单元格重复使用),请删除多余内容后另存。", code="input.too_large")
+            raise text_error(display, sheet)
+
+
+def area_error(display: str, sheet: str, rows: int, cols: int) -> InputError:
+    """The used range (up to row `rows`, column `cols`) is out of proportion to the sheet's content."""
+    return InputError(f"文件“{display}”工作表“{sheet}”的数据区域异常大({column_letters(cols)}{rows}),"
+                      f"请删除多余的行列后另存。", code="input.too_large")
+
+
+def text_error(display: str, sheet: str) -> InputError:
+    return InputError(f"文件“{display}”工作表“{sheet}”的文字内容展开后超过{MAX_TEXT_BYTES >> 20} MB"
+                      f"(很长的文字被大量单元格重复使用),请删除多余内容后另存。", code="input.too_large")
 
 
 def shared_matters(size: int, strings: np.ndarray) -> bool:

@@ -22,6 +22,7 @@ import python_calamine as pc
 
 from fupin_cli.errors import InputError, os_reason, reader_failure
 from fupin_cli.sources.arrow_body import FAST_MIN_BYTES, LazyBody, head_workbook, sheet_members
+from fupin_cli.sources.biff import check_biff
 from fupin_cli.sources.limits import Budget, check_workbook
 
 if TYPE_CHECKING:
@@ -172,21 +173,6 @@ def _is_1904(zf: zipfile.ZipFile) -> bool:
         return _WORKBOOK_PR.search(fh.read(1 << 20)) is not None
 
 
-def _biff_is_1904(path: Path) -> bool:
-    """The legacy .xls counts date serials from 1904: its DATEMODE record, read by xlrd (calamine
-    does not expose it). on_demand parses the workbook globals only, no sheet."""
-    import xlrd
-
-    try:
-        book = xlrd.open_workbook(str(path), on_demand=True)
-    except Exception:  # xlrd cannot parse it where calamine can: the 1900 system, Excel's default
-        return False
-    try:
-        return book.datemode == 1
-    finally:
-        book.release_resources()
-
-
 def _is_fupin_result(zf: zipfile.ZipFile) -> bool:
     """The workbook carries the custom property fupin sets on the results it writes."""
     from fupin_cli.workbooks.cells import RESULT_PROPERTY
@@ -277,14 +263,14 @@ class Workbook:
         if self.fupin_result:
             self.names = []
             return
+        if not zipped:  # limits and date system of a legacy .xls, before any sheet is read
+            self.date1904 = check_biff(path, display)
         try:
             if zipped and path.suffix.lower() == ".xls":  # an .xlsx saved with the old name: calamine goes by the name
                 with open(path, "rb") as fh:
                     self._cal = pc.CalamineWorkbook.from_filelike(fh)
             else:
                 self._cal = pc.CalamineWorkbook.from_path(str(path))
-            if not zipped:
-                self.date1904 = _biff_is_1904(path)
             sheets = [m for m in self._cal.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
             self.names = [m.name for m in sheets if m.visible == pc.SheetVisibleEnum.Visible]
             self.hidden = [m.name for m in sheets if m.visible != pc.SheetVisibleEnum.Visible]
