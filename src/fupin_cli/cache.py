@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from fupin_cli import __version__
+from fupin_cli import __version__, jsontext
 from fupin_cli.dataset import Dataset, InputFile, SheetInfo
 from fupin_cli.fsutil import sha256_file
 
@@ -183,7 +183,7 @@ def _private_mkdir(path: Path) -> None:
 
 
 def _write_meta(tmp: Path, meta: dict) -> None:
-    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    (tmp / "meta.json").write_text(jsontext.dumps(meta, refuse=True), encoding="utf-8")
     os.chmod(tmp / "meta.json", 0o600)
 
 

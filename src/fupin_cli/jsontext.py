@@ -21,11 +21,14 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
-def dumps(doc: Any, *, indent: int | None = None) -> str:
-    """Strict JSON text (Chinese kept as is); Infinity/NaN anywhere become null."""
+def dumps(doc: Any, *, indent: int | None = None, refuse: bool = False) -> str:
+    """Strict JSON text (Chinese kept as is); Infinity/NaN anywhere become null, or with `refuse`
+    raise ValueError (a cache entry must read back exactly what was written, or not be written)."""
     compact = (",", ":") if indent is None else None
     try:
         return json.dumps(doc, ensure_ascii=False, indent=indent, separators=compact, default=str, allow_nan=False)
     except ValueError:  # a non-finite number somewhere: only then walk the document
+        if refuse:
+            raise
         return json.dumps(_finite(doc), ensure_ascii=False, indent=indent, separators=compact, default=str,
                           allow_nan=False)
