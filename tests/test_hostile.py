@@ -413,6 +413,25 @@ def test_hidden_rows_are_data_with_a_warning(tmp_path: Path, autofilter: bool) -
     assert doc["valid"] and doc["errors"] == 0, doc  # a warning: the rows are used
 
 
+def test_hidden_row_warnings_come_back_from_the_file_cache(tmp_path: Path) -> None:
+    """A file read from the per-file cache warns about its hidden rows like a file read afresh."""
+    import shutil
+
+    from fupin_cli import cache
+    from fupin_cli.loading import load_dataset
+    from fupin_cli.problems import problems_to_records
+    from fupin_cli.region import load_region
+
+    path = _write_book(tmp_path / "r.xlsx", hidden_rows=(3, 4))
+    plain = problems_to_records(load_dataset([path], region=load_region()).problems)
+    assert [i["value"] for i in plain if i["code"] == "sheet.hidden_rows"] == ["3-4"]
+    cache.configure(enabled=True, folder=tmp_path / "cache")
+    load_dataset([path], region=load_region())
+    for entry in (tmp_path / "cache").glob("v*/datasets/*"):
+        shutil.rmtree(entry)  # only the per-file entry remains
+    assert problems_to_records(load_dataset([path], region=load_region()).problems) == plain
+
+
 # --- refused for the wrong reason: .xls that are something else ---------------------------------
 
 def test_real_xlsx_named_xls_is_read(clean: Path, tmp_path: Path) -> None:
