@@ -124,3 +124,33 @@ def test_xls_of_honest_size_passes_the_limits(tmp_path: Path) -> None:
     """A sheet with a stray cell a few thousand rows down and a long text used a few times is read."""
     path = _dated_book(tmp_path / "ok.xls", dates_1904=False, start=43160, stray=True)
     assert load_dataset([path], region=load_region()).laborers.loc[0, "start"] == dt.datetime(2018, 3, 1)
+
+
+def test_hidden_rows_of_an_xls_are_data_with_a_warning(tmp_path: Path) -> None:
+    from fupin_cli.problems import problems_to_records
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("车间名册")
+    for j, h in enumerate(["车间编号", "车间名称", "经营主体", "主体类型", "县(市、区)", "认定日期"]):
+        ws.write(0, j, h)
+    for j, v in enumerate(["W1", "那满镇电子车间", "民胜公司", "企业", "田阳县", "2018-01-05"]):
+        ws.write(1, j, v)
+    lab = wb.add_sheet("人员")
+    for j, h in enumerate(["身份证号", "姓名", "车间编号", "贫困户", "协议类型", "协议起始日期"]):
+        lab.write(0, j, h)
+    for j, v in enumerate([_id("45102119800101011"), "黄秀英", "W1", "是", "劳务协议", "2018-01-01"]):
+        lab.write(1, j, v)
+    pay = wb.add_sheet("工资")
+    for j, v in enumerate(["身份证号", "车间编号", "月份", "实发工资(元)"]):
+        pay.write(0, j, v)
+    for i in range(4):
+        for j, v in enumerate([_id("45102119800101011"), "W1", f"2018年{i + 1}月", 1100]):
+            pay.write(1 + i, j, v)
+    pay.row(2).hidden = True  # Excel rows 3 and 4
+    pay.row(3).hidden = True
+    path = tmp_path / "隐藏.xls"
+    wb.save(str(path))
+    ds = load_dataset([path], region=load_region())
+    assert ds.wages["pay"].sum() == 4400  # hidden rows are data
+    found = [(i["sheet"], i["row"], i["value"]) for i in problems_to_records(ds.problems) if i["code"] == "sheet.hidden_rows"]
+    assert found == [("工资", 3, "3-4")], problems_to_records(ds.problems)

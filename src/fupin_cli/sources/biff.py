@@ -11,6 +11,7 @@ from the cells actually present (a DIMENSIONS record may lie), and the text it w
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,27 +27,41 @@ from fupin_cli.sources.limits import (
 
 _BOF, _EOF = 0x0809, 0x000A
 _LABELSST = 0x00FD
+_ROW, _ROW_HIDDEN = 0x0208, 0x0020  # ROW record; its option flags (offset 12) mark a hidden row
+_AUTOFILTERINFO = 0x009D
 _MULTI = (0x00BD, 0x00BE)  # MULRK, MULBLANK: row, first column, …, last column
 # cell records: FORMULA, RSTRING, LABELSST, BLANK, NUMBER, LABEL, BOOLERR, RK (row, column first)
 _CELLS = frozenset((0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, *_MULTI))
 _HEAD = struct.Struct("<HH")
 
 
-def check_biff(path: Path, display: str) -> bool:
-    """Raise InputError when a sheet of the .xls is over a limit; return whether it counts dates from
-    1904. A file xlrd cannot parse is left to calamine's own errors (1900 system, no check)."""
+@dataclass
+class BiffBook:
+    """What the records say beyond the cells: the date system, and per sheet name its hidden rows
+    (Excel row numbers) and whether it has an autofilter."""
+
+    date1904: bool = False
+    hidden_rows: dict[str, list[int]] = field(default_factory=dict)
+    filtered: dict[str, bool] = field(default_factory=dict)
+
+
+def check_biff(path: Path, display: str) -> BiffBook:
+    """Raise InputError when a sheet of the .xls is over a limit; return its date system and hidden
+    rows. A file xlrd cannot parse is left to calamine's own errors (1900 system, no check)."""
     import xlrd
 
     try:
         book = xlrd.open_workbook(str(path), on_demand=True)
     except Exception:
-        return False
+        return BiffBook()
+    out = BiffBook()
     try:
         mem, names, starts = book.mem, book._sheet_names, book._sh_abs_posn
         strings = np.fromiter((len(s.encode("utf-8", "replace")) for s in book._sharedstrings), dtype=np.int64)
         for name, start in zip(names, starts, strict=False):
-            _check_sheet(mem, start, strings, display, name)
-        return book.datemode == 1
+            out.hidden_rows[name], out.filtered[name] = _check_sheet(mem, start, strings, display, name)
+        out.date1904 = book.datemode == 1
+        return out
     finally:
         book.release_resources()
 
@@ -74,7 +89,7 @@ def _u16(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
     return buf[at].astype(np.int64) | (buf[at + 1].astype(np.int64) << 8)
 
 
-def _check_sheet(mem: bytes, pos: int, strings: np.ndarray, display: str, sheet: str) -> None:
+def _check_sheet(mem: bytes, pos: int, strings: np.ndarray, display: str, sheet: str) -> tuple[list[int], bool]:
     at, stop = _records(mem, pos)
     buf = np.frombuffer(mem, dtype=np.uint8)
     buf = np.concatenate([buf, np.zeros(16, dtype=np.uint8)])  # reads past a truncated last record stay in bounds
@@ -92,3 +107,6 @@ def _check_sheet(mem: bytes, pos: int, strings: np.ndarray, display: str, sheet:
     idx = idx[idx < len(strings)]
     if len(idx) and int(strings[idx].sum()) > MAX_TEXT_BYTES:
         raise text_error(display, sheet)
+    rows = at[(rc == _ROW) & (size >= 16)] + 4
+    hidden = _u16(buf, rows)[(_u16(buf, rows + 12) & _ROW_HIDDEN) != 0] + 1
+    return sorted(int(r) for r in hidden), bool((rc == _AUTOFILTERINFO).any())
