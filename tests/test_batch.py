@@ -402,3 +402,23 @@ def test_ledger_rows_equal_roster_frames(conf: Path) -> None:
         rows = roster_rows(res.folder / f"花名册_{county}_2018-08.xlsx")
         assert sum(a for _, a in rows) == amount
     assert pd.Series([c["people"] for c in res.summary["counties"]]).sum() == len(p) == 5
+
+
+def test_summary_json_never_holds_a_non_finite_number(tmp_path: Path) -> None:
+    """summary.json is strict JSON: a NaN or Infinity that reached the summary is written as null."""
+    from fupin_cli.month_folder import write_summary
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} in summary.json")
+
+    write_summary(tmp_path / "summary.json", {"合计": float("inf"), "人数": [1, float("nan")], "月份": "2018-12"})
+    doc = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"), parse_constant=refuse)
+    assert doc == {"合计": None, "人数": [1, None], "月份": "2018-12"}
+
+
+def test_json_writer_refuses_non_finite_numbers_where_asked() -> None:
+    from fupin_cli import jsontext
+
+    assert jsontext.dumps({"a": [1.5, float("-inf")]}) == '{"a":[1.5,null]}'
+    with pytest.raises(ValueError):
+        jsontext.dumps({"a": float("nan")}, refuse=True)

@@ -400,12 +400,36 @@ def test_hidden_sheets_are_not_data(tmp_path: Path, state: str) -> None:
 
 @pytest.mark.parametrize("autofilter", [False, True])
 def test_hidden_rows_are_data_with_a_warning(tmp_path: Path, autofilter: bool) -> None:
-    path = _write_book(tmp_path / "r.xlsx", hidden_rows=(3, 4), autofilter=autofilter)
+    """Hidden (or filtered-out) rows are counted, and the problem list warns once per run of rows."""
+    path = _write_book(tmp_path / "r.xlsx", hidden_rows=(3, 4, 6), autofilter=autofilter)
     assert _explain(path)["pairs"][0]["wages"] == 6600
-    res = CliRunner().invoke(app, ["check", str(path)], env={"COLUMNS": "300"})
-    out = res.stdout.replace("\n", "")
-    assert "工作表“工资”第3、4行是" in out, res.stdout
-    assert ("筛选" in out) == autofilter
+    doc = _check_json([path])
+    hidden = [i for i in doc["issues"] if i["code"] == "sheet.hidden_rows"]
+    assert [(i["file"], i["sheet"], i["row"], i["value"], i["severity"]) for i in hidden] == [
+        (str(path), "工资", 3, "3-4", "warning"), (str(path), "工资", 6, "6", "warning")], doc["issues"]
+    assert "第3至4行" in hidden[0]["message"] and "计入" in hidden[0]["message"] and "删除" in hidden[0]["message"]
+    assert "第6行" in hidden[1]["message"]
+    assert ("筛选" in hidden[0]["message"]) == autofilter
+    assert doc["valid"] and doc["errors"] == 0, doc  # a warning: the rows are used
+
+
+def test_hidden_row_warnings_come_back_from_the_file_cache(tmp_path: Path) -> None:
+    """A file read from the per-file cache warns about its hidden rows like a file read afresh."""
+    import shutil
+
+    from fupin_cli import cache
+    from fupin_cli.loading import load_dataset
+    from fupin_cli.problems import problems_to_records
+    from fupin_cli.region import load_region
+
+    path = _write_book(tmp_path / "r.xlsx", hidden_rows=(3, 4))
+    plain = problems_to_records(load_dataset([path], region=load_region()).problems)
+    assert [i["value"] for i in plain if i["code"] == "sheet.hidden_rows"] == ["3-4"]
+    cache.configure(enabled=True, folder=tmp_path / "cache")
+    load_dataset([path], region=load_region())
+    for entry in (tmp_path / "cache").glob("v*/datasets/*"):
+        shutil.rmtree(entry)  # only the per-file entry remains
+    assert problems_to_records(load_dataset([path], region=load_region()).problems) == plain
 
 
 # --- refused for the wrong reason: .xls that are something else ---------------------------------
@@ -608,3 +632,25 @@ def test_error_value_in_a_wide_month_cell_is_not_read_as_no_pay(tmp_path: Path) 
     doc = _check_json([path])
     bad = [(i["row"], i["column"], i["value"]) for i in doc["issues"] if i["severity"] == "error"]
     assert bad == [(2, "2018年5月", "#DIV/0!")], doc["issues"]
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_formula_without_result_below_the_head_of_a_large_sheet(clean: Path, tmp_path: Path, large: bool,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the large-sheet path (head by calamine, body by fastexcel) a formula saved without its result
+    is said as such too, not as an empty required cell."""
+    import openpyxl
+
+    from fupin_cli.sources import workbook as workbook_mod
+
+    monkeypatch.setattr(workbook_mod, "FAST_MIN_BYTES", 0 if large else 1 << 62)
+    wb = openpyxl.load_workbook(clean)
+    ws = wb["工资"]
+    for col in range(1, ws.max_column + 1):  # row 3's laborer again, far below the head rows
+        ws.cell(row=40, column=col, value=ws.cell(row=3, column=col).value)
+    ws["D40"] = "=C40*2"  # openpyxl saves a formula without its result
+    path = tmp_path / "大表.xlsx"
+    wb.save(path)
+    doc = _check_json([path])
+    found = [(i["row"], i["code"], i["value"]) for i in doc["issues"] if i["row"] == 40]
+    assert found == [(40, "cell.formula_no_value", "=C40*2")], doc["issues"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -623,3 +624,23 @@ def test_batch_keeps_its_roster_rows(ledger_path: Path) -> None:
     assert back["check_note"].iloc[1] == "银行账号有误,发放前请核实" and pd.isna(back["check_note"].iloc[0])
     assert set(back["bank_account"]) == {"6228480000000000017"}
     assert old["amount"].tolist() == [1000.0] and old["months"].isna().all()
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("SQLITE_NOTADB", "file is not a database"),
+    ("SQLITE_CORRUPT", "database disk image is malformed"),
+    ("SQLITE_READONLY", "attempt to write a readonly database"),
+    ("SQLITE_CANTOPEN", "unable to open database file"),
+    ("SQLITE_IOERR", "disk I/O error"),
+    ("SQLITE_FULL", "database or disk is full"),
+])
+def test_sqlite_errors_are_said_in_chinese(tmp_path: Path, name: str, text: str) -> None:
+    """SQLite's English text never reaches the clerk: it stays in the error's detail (logs, --debug)."""
+    from fupin_cli.ledger.opening import sqlite_failure
+
+    exc = sqlite3.OperationalError(text)
+    exc.sqlite_errorname = name  # type: ignore[attr-defined]
+    err = sqlite_failure(tmp_path / "l.sqlite3", exc, "写入")
+    assert text not in err.message and not re.search(r"[A-Za-z]{4,}", re.sub(r"--(ledger|debug)", "", err.message)
+                                                      .replace("fupin", "").replace(str(tmp_path / "l.sqlite3"), "")), err.message
+    assert text in err.detail

@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from fupin_cli import __version__
+from fupin_cli import __version__, jsontext
 from fupin_cli.dataset import Dataset, InputFile, SheetInfo
 from fupin_cli.fsutil import sha256_file
 
@@ -183,7 +183,7 @@ def _private_mkdir(path: Path) -> None:
 
 
 def _write_meta(tmp: Path, meta: dict) -> None:
-    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    (tmp / "meta.json").write_text(jsontext.dumps(meta, refuse=True), encoding="utf-8")
     os.chmod(tmp / "meta.json", 0o600)
 
 
@@ -221,7 +221,8 @@ class FileParts:
             frames = [table_to_frame(feather.read_table(entry / f"sheet{i}.arrow", memory_map=False), objects, dtypes)
                       for i, (objects, dtypes) in enumerate(meta["frames"])]
             part = FilePart([SheetInfo(**s) for s in meta["sheets"]], frames, list(meta["notes"]), list(meta["names"]),
-                            [tuple(f) for f in meta["faults"]], list(meta["open_notes"]))
+                            [tuple(f) for f in meta["faults"]], list(meta["open_notes"]),
+                            [tuple(h) for h in meta["hidden"]])
         except FileNotFoundError:
             log.debug("文件缓存未命中:%s", shown)
             return None
@@ -252,7 +253,8 @@ class FileParts:
             _write_meta(tmp, {"format": FORMAT, "frames": [[objects, dtypes] for (_, objects), dtypes in tables],
                               "sheets": [asdict(s) for s in part.sheets],
                               "notes": list(part.notes), "names": list(part.names),
-                              "faults": [list(f) for f in part.faults], "open_notes": list(part.open_notes)})
+                              "faults": [list(f) for f in part.faults], "open_notes": list(part.open_notes),
+                              "hidden": [list(h) for h in part.hidden]})
 
         if _publish(_entry(self._key(file, shown), kind="files"), write) is not None:
             log.debug("文件已写入缓存:%s", shown)

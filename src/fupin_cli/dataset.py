@@ -56,6 +56,8 @@ class RawTables:
     # cells whose value the file does not hold: (table, _src, _row, column key, what the cell shows),
     # an Excel error value (#DIV/0!) or a formula saved without its result (read as empty cells)
     faults: list[tuple[str, int, int, str, str]] = field(default_factory=list)
+    # runs of hidden (or filtered-out) data rows, used as data: (_src, first row, last row, filtered)
+    hidden: list[tuple[int, int, int, bool]] = field(default_factory=list)
 
 
 @dataclass

@@ -22,10 +22,11 @@ class FupinError(Exception):
 
     exit_code = EXIT_USAGE
 
-    def __init__(self, message: str, *, code: str = "usage") -> None:
+    def __init__(self, message: str, *, code: str = "usage", detail: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.detail = detail  # the library's own (English) words: for logs and --debug, never the message
 
 
 class InputError(FupinError):

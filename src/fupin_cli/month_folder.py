@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import json
 import os
 import re
 import shutil
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import psutil
 
+from fupin_cli import jsontext
 from fupin_cli.errors import FupinError, os_reason
 from fupin_cli.fsutil import atomic_path
 from fupin_cli.months import format_month
@@ -145,4 +145,4 @@ def publish(tmp: Path, final: Path, pause: Pause) -> None:
 
 def write_summary(path: Path, doc: dict) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        tmp.write_text(jsontext.dumps(doc, indent=1) + "\n", encoding="utf-8")

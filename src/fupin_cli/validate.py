@@ -86,6 +86,29 @@ class _Collector:
         )
 
 
+    def add_located(self, src: list[int], rows: list[int], values: list[str], *, code: str, severity: str,
+                    messages: list[str]) -> None:
+        """Problems placed by sheet (`_src`) and Excel row, not by a data row of a table."""
+        if not src:
+            return
+        self.frames.append(pd.DataFrame({
+            "file": [self._file[i] for i in src], "sheet": [self._sheet[i] for i in src], "row": rows,
+            "column": "", "value": values, "code": code, "severity": severity, "message": messages}))
+
+
+def _hidden_rows(raw: RawTables, out: _Collector) -> None:
+    """A warning per run of hidden (or filtered-out) rows: they are data and counted (SPEC §5.1)."""
+    messages = []
+    for _, a, b, filtered in raw.hidden:
+        rows = f"第{a}行" if a == b else f"第{a}至{b}行"
+        kind = "隐藏或被筛选掉的行" if filtered else "隐藏的行"
+        messages.append(f"{rows}是{kind}(共{b - a + 1}行),已作为数据计入核算。"
+                        f"如果这些行不应参与核算,请在Excel中删除这些行(而不是隐藏)后重新运行。")
+    out.add_located([h[0] for h in raw.hidden], [h[1] for h in raw.hidden],
+                    [str(a) if a == b else f"{a}-{b}" for _, a, b, _ in raw.hidden],
+                    code="sheet.hidden_rows", severity="warning", messages=messages)
+
+
 def _arr(v: str | pd.Series, index: pd.Index) -> np.ndarray:
     if isinstance(v, pd.Series):
         return v.reindex(index).to_numpy(dtype=object) if not v.index.equals(index) else v.to_numpy(dtype=object)
@@ -289,6 +312,7 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     good = ~wg_err
     key_ok = pd.Series(wk >= 0, index=wg.index)
     _cross_table_warnings(raw.wages, out, lab, wg, lk, wk, good, key_ok)
+    _hidden_rows(raw, out)
 
     conflict = _categories_vs_poor(lab, raw.laborers, out)
     reason[conflict & reason.isna()] = "人员类别与“是否建档立卡贫困劳动力”不一致"

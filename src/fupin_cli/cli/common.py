@@ -6,8 +6,6 @@ Commands stay thin: parse options, call one library function, render its result.
 from __future__ import annotations
 
 import functools
-import json
-import math
 import os
 import re
 import sys
@@ -29,6 +27,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from fupin_cli import jsontext
 from fupin_cli.errors import EXIT_USAGE, FupinError, reader_failure
 from fupin_cli.months import parse_month_arg
 
@@ -155,24 +154,9 @@ def closed_pipe() -> None:
     raise typer.Exit(EXIT_PIPE) from None
 
 
-def _finite(obj: Any) -> Any:
-    """Infinity and NaN are not JSON: a non-finite number becomes null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
-
-
 def print_json(doc: dict) -> None:
     """One JSON document on stdout: always valid JSON (RFC 8259 has no Infinity/NaN)."""
-    try:
-        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
-    except ValueError:
-        text = json.dumps(_finite(doc), ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
-    sys.stdout.write(text)
+    sys.stdout.write(jsontext.dumps(doc))
     sys.stdout.write("\n")
     sys.stdout.flush()
 

@@ -162,7 +162,8 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
         try:
             result = _run(config, m, defaulted, _Steps(log), progress or _no_progress, new_ledger, today, first_run)
         except FupinError as exc:
-            log.error("end exit=%d code=%s message=%s", exc.exit_code, exc.code, exc.message)
+            log.error("end exit=%d code=%s message=%s%s", exc.exit_code, exc.code, exc.message,
+                      f" detail={exc.detail}" if exc.detail else "")
             raise
         except BaseException:
             log.exception("end crashed")

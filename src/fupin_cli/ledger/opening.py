@@ -33,9 +33,10 @@ def _connect(path: Path, mode: str, busy_timeout: float) -> sqlite3.Connection:
     return sqlite3.connect(_uri(path, mode), uri=True, timeout=busy_timeout, isolation_level=None)
 
 
-def _corrupt(path: Path, detail: str) -> LedgerError:
-    return LedgerError(f"账本文件“{path}”不是有效的 fupin 账本或已损坏({detail})。{_RESTORE}",
-                       code="ledger.corrupt")
+def _corrupt(path: Path, detail: str, reason: str = "") -> LedgerError:
+    why = f"({reason})" if reason else ""
+    return LedgerError(f"账本文件“{path}”不是有效的 fupin 账本或已损坏{why}。{_RESTORE}",
+                       code="ledger.corrupt", detail=detail)
 
 
 def busy_error(path: Path) -> LockBusy:
@@ -50,12 +51,15 @@ def sqlite_failure(path: Path, exc: sqlite3.Error, doing: str) -> LedgerError | 
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
         return _corrupt(path, str(exc))
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
-        return LedgerError(f"无法{doing}账本“{path}”:没有写权限或文件夹不可写({exc})。"
-                           "请检查文件及所在文件夹的权限,或用 --ledger 指定可写的位置。", code="ledger.unwritable")
+        return LedgerError(f"无法{doing}账本“{path}”:没有写权限或文件夹不可写。"
+                           "请检查文件及所在文件夹的权限,或用 --ledger 指定可写的位置。", code="ledger.unwritable",
+                           detail=str(exc))
     if name.startswith("SQLITE_FULL"):
         return LedgerError(f"无法{doing}账本“{path}”:磁盘已满。请清理磁盘空间后重试,账本未被改动。",
-                           code="ledger.disk_full")
-    return LedgerError(f"无法{doing}账本“{path}”:{exc}", code="ledger.io")
+                           code="ledger.disk_full", detail=str(exc))
+    return LedgerError(f"无法{doing}账本“{path}”:数据库读写出错(磁盘、网络盘或文件本身的问题)。"
+                       f"请确认磁盘正常后重试,仍不行请加 --debug 运行并把输出发给技术支持。",
+                       code="ledger.io", detail=f"{getattr(exc, 'sqlite_errorname', '')}: {exc}")
 
 
 def missing_ledger(path: Path) -> LedgerError:
@@ -72,7 +76,7 @@ def _check_header(path: Path) -> None:
     except OSError as exc:
         raise LedgerError(f"无法读取账本“{path}”:{os_reason(exc)}。请检查文件权限。", code="ledger.io") from exc
     if head != SQLITE_MAGIC:
-        raise _corrupt(path, "文件头不是 SQLite 数据库")
+        raise _corrupt(path, "bad SQLite header", "文件头不是 SQLite 数据库")
 
 
 def _recover_hot_journal(path: Path, busy_timeout: float) -> None:
@@ -86,8 +90,8 @@ def _recover_hot_journal(path: Path, busy_timeout: float) -> None:
     except sqlite3.Error as exc:
         err = sqlite_failure(path, exc, "恢复")
         if isinstance(err, LedgerError) and err.code == "ledger.unwritable":
-            err = LedgerError(f"账本“{path}”上次写入时被中断,需要在可写的位置打开一次才能自动恢复({exc})。"
-                              "请检查文件夹权限后重试。", code="ledger.unwritable")
+            err = LedgerError(f"账本“{path}”上次写入时被中断,需要在可写的位置打开一次才能自动恢复。"
+                              "请检查文件夹权限后重试。", code="ledger.unwritable", detail=str(exc))
         raise err from exc
 
 
@@ -113,7 +117,7 @@ def _inspect(path: Path, busy_timeout: float) -> int:
         finally:
             conn.close()
         if result != ["ok"]:
-            raise _corrupt(path, ";".join(map(str, result))[:200])
+            raise _corrupt(path, ";".join(map(str, result))[:200], "完整性检查未通过")
         if app_id != APPLICATION_ID and not (app_id == 0 and version == 0 and tables == 0):
             raise LedgerError(f"文件“{path}”是一个 SQLite 数据库,但不是 fupin 账本。文件未被修改。"
                               "请用 --ledger 指定正确的账本文件。", code="ledger.foreign")

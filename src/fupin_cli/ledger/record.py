@@ -169,8 +169,8 @@ def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.Data
         return result
     except sqlite3.IntegrityError as exc:
         _rollback(conn)
-        raise LedgerError(f"登记被账本的防重复发放约束拒绝({exc}),本批次未登记,账本未改动。",
-                          code="ledger.double_pay") from exc
+        raise LedgerError("登记被账本的防重复发放约束拒绝(名单中有人在账本里已有同类发放记录),"
+                          "本批次未登记,账本未改动。", code="ledger.double_pay", detail=str(exc)) from exc
     except sqlite3.Error as exc:
         _rollback(conn)
         raise sqlite_failure(path, exc, "写入") from exc

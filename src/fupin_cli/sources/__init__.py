@@ -156,6 +156,7 @@ class FilePart:
     names: list[str]
     faults: list[tuple[str, int, int, str, str]] = field(default_factory=list)  # as RawTables.faults
     open_notes: list[str] = field(default_factory=list)  # said when the file is opened (hidden sheets)
+    hidden: list[tuple[int, int, int, bool]] = field(default_factory=list)  # as RawTables.hidden
 
 
 class PartStore(Protocol):
@@ -178,6 +179,7 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
     books: list[tuple[Path, str, Workbook | None, list[str], FilePart | None]] = []
     notes: list[str] = []
     faults: list[tuple[str, int, int, str, str]] = []
+    hidden: list[tuple[int, int, int, bool]] = []
     for path, shown in found:
         # hash before reading: the figures recorded are those of the bytes actually read
         file = InputFile(path=path, sha256=sha256_file(path), size=path.stat().st_size)
@@ -216,11 +218,12 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
             sheets.append(info)
             parts[info.table].append(frame)
         faults += [(table, src + offset, row, key, text) for table, src, row, key, text in part.faults]
+        hidden += [(src + offset, a, b, filtered) for src, a, b, filtered in part.hidden]
         notes += part.notes
     frames = {t: (pd.concat(p, ignore_index=True) if len(p) > 1 else p[0]) if p else None
               for t, p in parts.items()}
     return RawTables(workshops=frames["workshops"], laborers=frames["laborers"], wages=frames["wages"],
-                     sheets=sheets, files=files, notes=notes, faults=faults)
+                     sheets=sheets, files=files, notes=notes, faults=faults, hidden=hidden)
 
 
 def _read_file(path: Path, shown: str, wb: Workbook | None, names: list[str], progress: Progress | None,
@@ -248,6 +251,7 @@ def _read_file(path: Path, shown: str, wb: Workbook | None, names: list[str], pr
             continue
         info, frame, sheet_notes, sheet_faults = _take_sheet(grid, match, where, shown, src=len(part.sheets))
         part.faults += [(match.table, len(part.sheets), row, key, text) for row, key, text in sheet_faults]
+        part.hidden += [(len(part.sheets), a, b, grid.filtered) for a, b in _runs(grid.hidden_rows, match.row + 1, grid.nrows)]
         del grid  # free the cells before the next sheet is read
         used += 1
         part.sheets.append(info)
@@ -261,6 +265,19 @@ def _read_file(path: Path, shown: str, wb: Workbook | None, names: list[str], pr
     return part
 
 
+def _runs(rows: Sequence[int], header: int, last: int) -> list[tuple[int, int]]:
+    """Hidden Excel rows below the header and within the sheet, as (first, last) runs of consecutive rows."""
+    out: list[tuple[int, int]] = []
+    for r in sorted(set(rows)):
+        if not header < r <= last:
+            continue
+        if out and out[-1][1] == r - 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
 def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
                 src: int) -> tuple[SheetInfo, pd.DataFrame, list[str], list[tuple[int, str, str]]]:
     """A recognised sheet → its SheetInfo, its raw frame (with `_src` = `src`) and remarks about it."""
@@ -270,8 +287,6 @@ def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
     if missing:
         raise InputError(f"{where}缺少必填列:{'、'.join(missing)}(表头在第{match.row + 1}行)。"
                          f"请检查表头名称。", code="input.missing_column")
-    hidden = [r for r in grid.hidden_rows if r > match.row + 1]
-    why = "隐藏或被筛选掉" if grid.filtered else "隐藏"
     sf = build(grid, match, spec, src=src)
     info = SheetInfo(
         file=shown, sheet=grid.name,
@@ -289,9 +304,6 @@ def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
     if sf.filled:
         shown_cells = "、".join(sf.filled[:10]) + ("等" if len(sf.filled) > 10 else "")
         notes.append(f"{where}的合并单元格{shown_cells}已按合并的值填入每一行。")
-    if hidden:
-        rows = "、".join(str(r) for r in hidden[:10]) + ("等" if len(hidden) > 10 else "")
-        notes.append(f"注意:{where}第{rows}行是{why}的行(共{len(hidden)}行),已作为数据读取,请确认这些行应当参与核算。")
     if sf.total_rows:
         rows = "、".join(str(r) for r in sf.total_rows[:10]) + ("等" if len(sf.total_rows) > 10 else "")
         notes.append(f"{where}的合计行(第{rows}行)已忽略。")

@@ -175,7 +175,7 @@ def head_workbook(path: Path, member: str, rows: int, budget: Any = None, sheet_
         if budget is not None:
             info = zf.getinfo(member)
             scan = budget.scans[sheet_name] = PartScan(count_shared=shared_matters(info.file_size, budget.strings),
-                                                       look_formulas=False)  # error cells only: `<f` costs a pass
+                                                       look_formulas=False)  # `<f` costs a pass: cheap hints only
             part = CappedPart(zf, info, budget, f"工作表“{sheet_name}”", scan.feed)
         sheet = head_xml(zf, member, rows, part)
         if budget is not None:

@@ -22,6 +22,7 @@ import python_calamine as pc
 
 from fupin_cli.errors import InputError, os_reason, reader_failure
 from fupin_cli.sources.arrow_body import FAST_MIN_BYTES, LazyBody, head_workbook, sheet_members
+from fupin_cli.sources.biff import BiffBook, check_biff
 from fupin_cli.sources.limits import Budget, check_workbook
 
 if TYPE_CHECKING:
@@ -258,10 +259,14 @@ class Workbook:
         self.hidden: list[str] = []  # hidden and very-hidden sheets: not data (SPEC §5.1)
         self.fupin_result = False  # a roster, report… fupin wrote: not an input (SPEC §5.1)
         self.date1904 = False
+        self._biff: BiffBook | None = None
         self._budget = self._check_limits()
         if self.fupin_result:
             self.names = []
             return
+        self._biff = check_biff(path, display) if not zipped else None  # limits of a legacy .xls, before reading
+        if self._biff is not None:
+            self.date1904 = self._biff.date1904
         try:
             if zipped and path.suffix.lower() == ".xls":  # an .xlsx saved with the old name: calamine goes by the name
                 with open(path, "rb") as fh:
@@ -304,7 +309,8 @@ class Workbook:
     def sheets(self) -> Iterator[SheetGrid]:
         """Yield every worksheet's cells; memory stays one sheet deep."""
         if self._xlrd is not None:
-            yield from self._xlrd
+            for grid in self._xlrd:
+                yield self._biff_rows(grid)
             return
         assert self._cal is not None
         try:
@@ -315,9 +321,16 @@ class Workbook:
                 if scan is not None:
                     grid.hidden_rows, grid.filtered, grid.faults = scan.hidden_rows, scan.filtered, scan.faults
                 grid.date1904 = self.date1904
-                yield grid
+                yield self._biff_rows(grid)
         finally:
             self.close()
+
+    def _biff_rows(self, grid: SheetGrid) -> SheetGrid:
+        """A legacy .xls sheet's hidden rows, from its ROW records (neither reader gives them)."""
+        if self._biff is not None:
+            grid.hidden_rows = self._biff.hidden_rows.get(grid.name, [])
+            grid.filtered = self._biff.filtered.get(grid.name, False)
+        return grid
 
     def _large_sheets(self) -> dict[str, str]:
         """Sheet name → zip member of the sheets worth the fast path."""
