@@ -302,8 +302,8 @@ def record_import(conn: sqlite3.Connection, path: Path, rows: pd.DataFrame, *, p
         return RecordResult(batch=info, created=True, recorded=len(data))
     except sqlite3.IntegrityError as exc:
         _rollback(conn)
-        raise LedgerError(f"导入被账本的防重复发放约束拒绝({exc}),未导入任何记录,账本未改动。",
-                          code="ledger.double_pay") from exc
+        raise LedgerError("导入被账本的防重复发放约束拒绝(名单中有人在账本里已有同类发放记录),"
+                          "未导入任何记录,账本未改动。", code="ledger.double_pay", detail=str(exc)) from exc
     except sqlite3.Error as exc:
         _rollback(conn)
         raise sqlite_failure(path, exc, "写入") from exc
