@@ -152,7 +152,8 @@ LEGACY_NOTE = ("本批次登记于账本保存花名册明细之前:发放人员
 def _held(ledger: Ledger, month: int, recorded: BatchInfo | None, once: bool) -> pd.DataFrame:
     """People recorded by the month's other batches (not on this scope's roster: SPEC §5.1)."""
     b = ledger.batches()
-    others = b.loc[(b["month"] == month) & (b["status"] != "void"), "batch_id"].tolist()
+    # Imported history is not a batch of the month: its people read `paid` anyway.
+    others = b.loc[(b["month"] == month) & (b["status"] != "void") & (b["kind"] == "computed"), "batch_id"].tolist()
     frames = [ledger.batch_payouts(i) for i in others if recorded is None or i != recorded.batch_id]
     frames = [f for f in frames if len(f)]
     if not frames:
