@@ -451,3 +451,15 @@ def test_first_commit_of_people_payable_lately_needs_no_confirmation(tmp_path: P
     code, _, err = cli("payout", data, "--month", "2018-08", "--commit", "--ledger", ledger)
     assert code == 0, err
     assert [r[1:] for r in batch_rows(ledger)] == [("2018-08", 2)]
+
+
+def test_formula_without_value_in_a_column_the_rule_does_not_read_keeps_the_laborers(tmp_path: Path) -> None:
+    data = build(tmp_path / "数据", account="=VLOOKUP(A2,银行!A:B,2,0)")  # saved without its result
+    out = tmp_path / "花名册.xlsx"
+    code, _, err = cli("payout", data, "--month", "2018-12", "--output", out)
+    assert code == 1, err  # reported…
+    rows = sheet_rows(out, "奖补名单")
+    assert sorted(r["身份证号"] for r in rows) == sorted([A, B, C])  # …but nobody drops off the roster
+    notes = {r["身份证号"]: r["备注"] for r in rows}
+    assert notes[A] == notes[C] == "银行账号有误,发放前请核实" and notes[B] is None
+    assert any("formula" in str(p) or "公式" in str(p) for p in sheet_rows(out, "数据问题"))

@@ -232,14 +232,15 @@ def _normalise_table(
                     message=_as(iss, "message"))
             if col.rule:
                 has_error.loc[idx[(iss["severity"] == "error").to_numpy()]] = True
-            elif len(flagged):
-                flag = f"{col.header}有误,发放前请核实"
-                prev = notes.loc[flagged.unique()]
-                notes.loc[flagged.unique()] = prev.where(prev.isna(), prev + ";" + flag).fillna(flag)
+            else:
+                _flag(notes, flagged, col)
         shown = fault_cells.get(col.key)
         if shown is not None and len(shown):
             _report_faults(raw, shown, col, out)
-            has_error.loc[shown.index] = True
+            if col.rule:
+                has_error.loc[shown.index] = True
+            else:
+                _flag(notes, shown.index, col)
         if col.required:
             # Only cells that normalised to nothing can be empty: test those few, not a million.
             na = clean[col.key].isna().to_numpy()
@@ -257,6 +258,16 @@ def _normalise_table(
     clean["_src"] = raw["_src"].to_numpy()
     clean["_row"] = raw["_row"].to_numpy()
     return clean, has_error
+
+
+def _flag(notes: pd.Series, idx: pd.Index, col: ColumnSpec) -> None:
+    """Add "<column> 有误,发放前请核实" to the 备注 of rows `idx` (a column the rule does not read)."""
+    if not len(idx):
+        return
+    idx = idx.unique()
+    flag = f"{col.header}有误,发放前请核实"
+    prev = notes.loc[idx]
+    notes.loc[idx] = prev.where(prev.isna(), prev + ";" + flag).fillna(flag)
 
 
 def _missing_both(raw: pd.DataFrame, missing: pd.Index, col: ColumnSpec, spec: TableSpec, out: _Collector
