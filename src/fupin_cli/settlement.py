@@ -256,7 +256,8 @@ def _paid_before(ledger: Ledger, m: int, policy: Policy, through_month: bool = F
     if through_month:
         return paid
     mine = paid["policy"].eq(policy.name) | paid["policy"].isna()
-    return paid.loc[(paid["batch_month"] < m) | ~mine].reset_index(drop=True)
+    # Payments imported from before fupin count in every month, whatever month their batch carries.
+    return paid.loc[(paid["batch_month"] < m) | ~mine | paid["imported"]].reset_index(drop=True)
 
 
 def laborer_accounts(ds: Dataset, policy: Policy) -> pd.DataFrame | None:

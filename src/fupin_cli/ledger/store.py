@@ -28,7 +28,7 @@ BATCH_COLUMNS = ["batch_id", "month", "county_code", "created_at", "policy", "po
                  "people", "workshops", "amount", "once_per_person", "status", "note", "files", "kind", "void_at",
                  "void_by", "void_reason"]
 PAID_COLUMNS = ["id_number", "workshop_id", "county_code", "qualified_month", "payable_month", "amount",
-                "batch_id", "batch_month", "period", "policy"]
+                "batch_id", "batch_month", "period", "policy", "imported"]
 PAYOUT_COLUMNS = ["batch_id", "id_number", "name", "workshop_id", "workshop_name", "county_code", "county",
                   "qualified_month", "payable_month", "amount", "period", "void", "reference"]
 FILE_COLUMNS = ["batch_id", "path", "sha256", "size"]
@@ -281,12 +281,12 @@ class Ledger(AbstractContextManager["Ledger"]):
         rows = self._rows(
             f"SELECT p.id_number, p.workshop_id, p.county_code, {month_index_sql('p.qualified_month')}, "
             f"{month_index_sql('p.payable_month')}, p.amount_cents / 100.0, p.batch_id, {month_index_sql('b.month')}, "
-            f"p.period, p.policy FROM payouts p JOIN batches b ON b.batch_id = p.batch_id {where} "
+            f"p.period, p.policy, b.kind = 'imported' FROM payouts p JOIN batches b ON b.batch_id = p.batch_id {where} "
             "ORDER BY b.month, p.batch_id, p.id_number, p.period", tuple(params))
         return _frame(rows, PAID_COLUMNS, {
             "id_number": _TEXT, "workshop_id": _TEXT, "county_code": _TEXT, "qualified_month": _INT,
             "payable_month": _INT, "amount": "float64", "batch_id": _INT, "batch_month": _INT, "period": _TEXT,
-            "policy": _TEXT})
+            "policy": _TEXT, "imported": "bool"})
 
     def export_rows(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(batches, payouts, files) of the whole ledger for the xlsx export, months as 'YYYY-MM' text.
