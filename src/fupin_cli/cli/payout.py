@@ -31,6 +31,7 @@ from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
+from fupin_cli.wording import say
 
 if TYPE_CHECKING:
     from fupin_cli.settlement import Settlement
@@ -88,7 +89,7 @@ def render(s: Settlement, *, show_id: bool) -> None:
              row.id_number if show_id else mask_text(row.id_number), format_month(row.qualified_month),
              format_month(row.payable_month), _blank(row.months, str), _blank(row.wages, money), money(row.amount)]
             for row in shown.itertuples(index=False)]
-    title = f"{where}一次性带动就业奖补花名册({format_month(s.month)})"
+    title = say("{where}{subsidy}花名册({month})", s.policy.terms, where=where, month=format_month(s.month))
     table = fit_table(ROSTER_COLUMNS, rows, console.width, title=title)
     if table is None:
         print_table(console, ROSTER_COLUMNS, rows, title=title)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,11 +24,18 @@ from fupin_cli.cli.common import (
 from fupin_cli.cli.fit import Col, print_paragraph, print_table, print_wrapped
 from fupin_cli.labels import label
 from fupin_cli.money import money
+from fupin_cli.wording import label_in, say
+
+if TYPE_CHECKING:
+    from fupin_cli.policy import Terms
 
 # Full label, and the short one for 80-column terminals (figures are never cut: SPEC §6.2, issue #11).
 HEADERS = ("county", "stats_workshops", "employed", "poor", "relocated", "eligible", "paid_people", "paid_amount",
            "paid_workshops")
-COLUMNS = (Col(label(HEADERS[0])), *(Col(label(k), label(f"{k}_short"), right=True) for k in HEADERS[1:]))
+def columns(terms: Terms | None = None) -> tuple[Col, ...]:
+    """The table's columns, headed in the policy's terms (其中贫困劳动力 under the default policy)."""
+    return (Col(label(HEADERS[0])),
+            *(Col(label_in(k, terms), label_in(f"{k}_short", terms), right=True) for k in HEADERS[1:]))
 
 
 @handle_errors
@@ -67,7 +74,8 @@ def stats(
     lines = [*view.result.counties, view.result.total]
     rows = [[r.county, str(r.workshops), str(r.employed), str(r.poor), str(r.relocated), str(r.eligible),
              str(r.paid_people), money(r.paid_amount), str(r.paid_workshops)] for r in lines]
-    print_table(console, COLUMNS, rows, title=f"就业扶贫车间统计(截至 {view.result.month})",
+    terms = view.settlement.policy.terms
+    print_table(console, columns(terms), rows, title=say("{workshop}统计(截至 {month})", terms, month=view.result.month),
                 styles=[None] * len(view.result.counties) + ["bold"])
     for note in footnotes(view.result):
         print_wrapped(console, note)

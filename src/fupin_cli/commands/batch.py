@@ -295,7 +295,7 @@ def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *,
             r = county_roster(s, code)
             write_roster(out(f"花名册_{r.county}_{ym}.xlsx"), r)
     if stats is not None:
-        write_stats_workbook(out(f"统计_{ym}.xlsx"), stats, s.region.name)
+        write_stats_workbook(out(f"统计_{ym}.xlsx"), stats, s.region.name, s.policy.terms)
     write_problems(out(f"数据问题_{ym}.xlsx"), s.dataset.problems, problems_summary)
     if len(s.audit):
         write_audit(out(f"审计清单_{ym}.xlsx"), s.audit, s.month, s.region.name)
