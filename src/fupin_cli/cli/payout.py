@@ -16,7 +16,6 @@ from fupin_cli.cli.common import (
     LedgerOpt,
     MonthOpt,
     Paths,
-    PolicyOpt,
     RegionOpt,
     ShowId,
     console,
@@ -57,7 +56,11 @@ def payout(
     commit: Annotated[bool, typer.Option("--commit", help="把本月花名册登记到账本(同一月份重复登记不会重复发放)")] = False,
     ledger: LedgerOpt = None,
     lock_timeout: Annotated[float, typer.Option("--lock-timeout", metavar="秒数", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
-    policy: PolicyOpt = None,
+    policy: Annotated[list[str] | None, typer.Option(
+        "--policy", metavar="文件",
+        help="政策参数文件(TOML),默认内置 gx-2018。可重复给出多个政策,按给出的顺序核算:同一 exclusive_group "
+             "的政策中,本月已按前面政策发放的人不再按后面的政策发放;每个政策单独登记批次、单独写出花名册"
+             "(--output 花名册.xlsx 写成 花名册_政策名.xlsx)")] = None,
     region: RegionOpt = None,
     json_out: JsonOpt = False,
     show_id: ShowId = False,
@@ -66,16 +69,21 @@ def payout(
 
     示例:fupin payout 数据/ --county 田阳县 --month 2019-05 --output 花名册.xlsx --commit
     """
-    from fupin_cli.commands.payout import run_payout, settlement_json
+    from fupin_cli.commands.payout import run_payouts, settlement_json
 
     with LazyProgress(enabled=not json_out) as prog:
-        s = run_payout(paths, month=month_option(month), county_arg=county, policy=policy, region=region,
-                       ledger_path=ledger, commit=commit, output=output, lock_timeout=lock_timeout, progress=prog)
-    if json_out:
-        print_json(settlement_json(s, mask=not show_id))
+        done = run_payouts(paths, policies=policy or [None], month=month_option(month), county_arg=county,
+                           region=region, ledger_path=ledger, commit=commit, output=output,
+                           lock_timeout=lock_timeout, progress=prog)
+    if json_out:  # several policies: one payout document each, in the order given
+        docs = [settlement_json(s, mask=not show_id) for s in done]
+        print_json(docs[0] if len(docs) == 1 else {"policies": docs})
     else:
-        render(s, show_id=show_id)
-    raise typer.Exit(EXIT_DATA if s.dataset.errors else EXIT_OK)
+        for s in done:
+            if len(done) > 1:
+                console.rule(Text(f"政策:{s.policy.label}"))
+            render(s, show_id=show_id)
+    raise typer.Exit(EXIT_DATA if done[0].dataset.errors else EXIT_OK)
 
 
 def render(s: Settlement, *, show_id: bool) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from fupin_cli.policy import load_policy
 from fupin_cli.privacy import ids_list, mask_text
 from fupin_cli.region import load_region
 from fupin_cli.roster import Roster
-from fupin_cli.settlement import Settlement, ledger_json, settle
+from fupin_cli.settlement import Settlement, ledger_json, run_paid, settle
 
 
 def run_payout(
@@ -64,6 +66,75 @@ def run_payout(
     if output is not None:
         _write_output(s, output, None)
     return s
+
+
+def run_payouts(
+    paths: Sequence[str | Path],
+    *,
+    policies: Sequence[str | None],
+    month: int | None = None,
+    county_arg: str | None = None,
+    region: str | None = None,
+    ledger_path: Path | None = None,
+    commit: bool = False,
+    output: Path | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
+    progress: Progress | None = None,
+) -> list[Settlement]:
+    """`fupin payout --policy A --policy B …`: one settlement per policy, in the order given, on one
+    reading of the data and under one hold of the ledger lock. Each policy has its own batch and its
+    own roster file (`policy_output`); a person an earlier policy of the same exclusive group pays
+    this month is not paid again by a later one (SPEC §4.3), previewed or committed alike."""
+    if len(policies) == 1:
+        return [run_payout(paths, month=month, county_arg=county_arg, policy=policies[0], region=region,
+                           ledger_path=ledger_path, commit=commit, output=output, lock_timeout=lock_timeout,
+                           progress=progress)]
+    reg = load_region(region)
+    pols = load_policies(policies)
+    ds = load_dataset(paths, region=reg, progress=progress)
+    if commit and ledger_path is None:
+        from fupin_cli.ledger import default_ledger_path
+
+        ledger_path = default_ledger_path()
+    with contextlib.ExitStack() as stack:
+        led = None
+        if ledger_path is not None and commit:
+            led = stack.enter_context(Ledger.open(ledger_path, create=True))
+            stack.enter_context(led.lock(lock_timeout))
+        elif ledger_path is not None:
+            led = stack.enter_context(Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本,或加 --commit 新建。"))
+        done: list[Settlement] = []
+        for pol in pols:
+            out = None if output is None else policy_output(output, pol.name)
+            wanted = [("roster", str(out.absolute()))] if out is not None and commit else []
+            earlier = pd.concat([run_paid(x) for x in done], ignore_index=True) if done else None
+            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=commit,
+                       outputs=wanted, earlier=earlier)
+            s.ledger_path = Path(ledger_path) if ledger_path is not None else None
+            if out is not None:
+                _write_output(s, out, led if commit else None)
+            done.append(s)
+        if led is not None:
+            for s in done:
+                s.missing_outputs = led.missing_outputs()
+    return done
+
+
+def load_policies(specs: Sequence[str | None]) -> list:
+    """The run's policies in the order given; the same policy twice is a usage error."""
+    pols = [load_policy(p) for p in specs]
+    names = [p.name for p in pols]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise FupinError(f"政策“{'、'.join(dup)}”给出了不止一次;每个政策只能给出一次。", code="usage.policy_repeated")
+    return pols
+
+
+def policy_output(output: Path, policy_name: str) -> Path:
+    """One roster file per policy: 花名册.xlsx → 花名册_<政策名>.xlsx (each is signed and paid on its own)."""
+    output = Path(output)
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", policy_name)  # a name that is not a valid file name
+    return output.with_name(f"{output.stem}_{safe}{output.suffix or '.xlsx'}")
 
 
 def _write_output(s: Settlement, output: Path, ledger: Ledger | None) -> None:
