@@ -108,3 +108,46 @@ def test_commit_records_a_batch_and_a_roster_per_policy(data: Path, pols: dict[s
 def test_the_same_policy_twice_is_refused(data: Path, pols: dict[str, str]) -> None:
     res = runner.invoke(app, ["payout", str(data), "--month", "2018-09", "--policy", pols["A"], "--policy", pols["A"]])
     assert res.exit_code == 2 and "不止一次" in res.output
+
+
+def _batch_config(root: Path, data: Path, **keys: object) -> Path:
+    (root / "数据").mkdir()
+    data.rename(root / "数据" / data.name)
+    lines = ['input = "数据"', 'output = "输出"', 'ledger = "账本.db"']
+    lines += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in keys.items()]
+    path = root / "fupin.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_batch_config_policies(data: Path, pols: dict[str, str], tmp_path: Path) -> None:
+    """`policies = [...]` in the batch config: a batch per policy, roster files per policy (suffix
+    _政策名), the earlier policy of a group wins; summary.json holds one document per policy."""
+    root = tmp_path / "run"
+    root.mkdir()
+    conf = _batch_config(root, data, policies=[pols["A"], pols["B"], pols["C"]])
+    res = runner.invoke(app, ["batch", "--config", str(conf), "--month", "2018-09", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert [d["policy"]["name"] for d in doc["policies"]] == ["pol-a", "pol-b", "pol-c"]
+    assert [d["people"] for d in doc["policies"]] == [3, 1, 3]
+    assert [d["amount"] for d in doc["policies"]] == [3000, 1500, 1500]
+    folder = root / "输出" / "2018-09"
+    names = {p.name for p in folder.iterdir()}
+    for name in ("pol-a", "pol-b", "pol-c"):
+        assert f"花名册_全市_2018-09_{name}.xlsx" in names and f"花名册_田东县_2018-09_{name}.xlsx" in names
+    assert "数据问题_2018-09.xlsx" in names and "花名册_全市_2018-09.xlsx" not in names
+    with Ledger.open_existing(root / "账本.db", hint="") as led:
+        assert led.batches()["policy"].tolist() == ["pol-a", "pol-b", "pol-c"]
+    # Re-run: nothing recorded twice; the terminal shows one block per policy.
+    res = runner.invoke(app, ["batch", "--config", str(conf), "--month", "2018-09"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert res.stdout.count("已存在,本次未重复登记") == 3 and "政策:pol-b" in res.stdout
+
+
+def test_batch_config_policy_and_policies_is_refused(data: Path, pols: dict[str, str], tmp_path: Path) -> None:
+    root = tmp_path / "run"
+    root.mkdir()
+    conf = _batch_config(root, data, policy=pols["A"], policies=[pols["B"]])
+    res = runner.invoke(app, ["batch", "--config", str(conf), "--month", "2018-09"])
+    assert res.exit_code == 2 and "policy 和 policies 只能写一个" in res.output

@@ -133,8 +133,12 @@ def load_policies(specs: Sequence[str | None]) -> list:
 def policy_output(output: Path, policy_name: str) -> Path:
     """One roster file per policy: 花名册.xlsx → 花名册_<政策名>.xlsx (each is signed and paid on its own)."""
     output = Path(output)
-    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", policy_name)  # a name that is not a valid file name
-    return output.with_name(f"{output.stem}_{safe}{output.suffix or '.xlsx'}")
+    return output.with_name(f"{output.stem}_{file_part(policy_name)}{output.suffix or '.xlsx'}")
+
+
+def file_part(policy_name: str) -> str:
+    """A policy's name as part of a file name (characters Windows forbids become _)."""
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", policy_name)
 
 
 def _write_output(s: Settlement, output: Path, ledger: Ledger | None) -> None:
