@@ -18,7 +18,6 @@ from fupin_cli.cli.common import (
     print_json,
 )
 from fupin_cli.cli.payout import render_ledger_lists, render_missing
-from fupin_cli.commands.payout import file_part
 from fupin_cli.money import money
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
@@ -60,6 +59,8 @@ def batch(
 
 def render(r: BatchResult) -> None:
     console.print(f"核算月份:{format_month(r.month)}" + ("(未指定 --month,取上一个自然月)" if r.month_defaulted else ""))
+    from fupin_cli.commands.payout import file_part
+
     docs = r.summary["policies"] if "policies" in r.summary else [r.summary]
     for s, doc in zip(r.settlements or [r.settlement], docs, strict=True):
         if len(docs) > 1:  # several policies (config `policies`): one block each, in the config's order
