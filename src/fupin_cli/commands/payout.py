@@ -34,38 +34,10 @@ def run_payout(
     lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
 ) -> Settlement:
-    """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`.
-
-    A commit records the requested `output` with its batch and marks it written once it exists, so
-    a failed or killed write is reported by every later run (SPEC §5.1).
-    """
-    reg = load_region(region)
-    pol = load_policy(policy)
-    ds = load_dataset(paths, region=reg, progress=progress)
-    if commit and ledger_path is None:
-        from fupin_cli.ledger import default_ledger_path
-
-        ledger_path = default_ledger_path()
-    if ledger_path is None:
-        s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg)
-    elif commit:
-        with Ledger.open(ledger_path, create=True) as led, led.lock(lock_timeout):
-            wanted = [("roster", str(Path(output).absolute()))] if output is not None else []
-            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True,
-                       outputs=wanted)
-            s.ledger_path = Path(ledger_path)
-            if output is not None:
-                _write_output(s, output, led)
-            s.missing_outputs = led.missing_outputs()
-        return s
-    else:
-        with Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本,或加 --commit 新建。") as led:
-            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)
-            s.missing_outputs = led.missing_outputs()
-    s.ledger_path = Path(ledger_path) if ledger_path is not None else None
-    if output is not None:
-        _write_output(s, output, None)
-    return s
+    """`fupin payout` with one policy: the roster for month M, written to `output`; recorded with `commit`."""
+    return run_payouts(paths, policies=[policy], month=month, county_arg=county_arg, region=region,
+                       ledger_path=ledger_path, commit=commit, output=output, lock_timeout=lock_timeout,
+                       progress=progress)[0]
 
 
 def run_payouts(
@@ -81,14 +53,14 @@ def run_payouts(
     lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
 ) -> list[Settlement]:
-    """`fupin payout --policy A --policy B …`: one settlement per policy, in the order given, on one
-    reading of the data and under one hold of the ledger lock. Each policy has its own batch and its
-    own roster file (`policy_output`); a person an earlier policy of the same exclusive group pays
-    this month is not paid again by a later one (SPEC §4.3), previewed or committed alike."""
-    if len(policies) == 1:
-        return [run_payout(paths, month=month, county_arg=county_arg, policy=policies[0], region=region,
-                           ledger_path=ledger_path, commit=commit, output=output, lock_timeout=lock_timeout,
-                           progress=progress)]
+    """`fupin payout`: one settlement per policy (`--policy` repeated), in the order given, on one
+    reading of the data and under one hold of the ledger lock. Each policy has its own batch and, with
+    several, its own roster file (`policy_output`); a person an earlier policy of the same exclusive
+    group pays this month is not paid again by a later one (SPEC §4.3), previewed or committed alike.
+
+    A commit records the requested roster with its batch and marks it written once it exists, so a
+    failed or killed write is reported by every later run (SPEC §5.1).
+    """
     reg = load_region(region)
     pols = load_policies(policies)
     ds = load_dataset(paths, region=reg, progress=progress)
@@ -105,14 +77,14 @@ def run_payouts(
             led = stack.enter_context(Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本,或加 --commit 新建。"))
         done: list[Settlement] = []
         for pol in pols:
-            out = None if output is None else policy_output(output, pol.name)
-            wanted = [("roster", str(out.absolute()))] if out is not None and commit else []
+            out = output if output is None or len(pols) == 1 else policy_output(output, pol.name)
+            wanted = [("roster", str(Path(out).absolute()))] if out is not None and commit else []
             earlier = pd.concat([run_paid(x) for x in done], ignore_index=True) if done else None
             s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=commit,
                        outputs=wanted, earlier=earlier)
             s.ledger_path = Path(ledger_path) if ledger_path is not None else None
             if out is not None:
-                _write_output(s, out, led if commit else None)
+                _write_output(s, Path(out), led if commit else None)
             done.append(s)
         if led is not None:
             for s in done:
@@ -123,8 +95,8 @@ def run_payouts(
 def load_policies(specs: Sequence[str | None]) -> list:
     """The run's policies in the order given; the same policy twice is a usage error."""
     pols = [load_policy(p) for p in specs]
-    names = [p.name for p in pols]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    names = [file_part(p.name) for p in pols]  # distinct as file names too: 花名册_<名>.xlsx each
+    dup = sorted({p.name for p, n in zip(pols, names, strict=True) if names.count(n) > 1})
     if dup:
         raise FupinError(f"政策“{'、'.join(dup)}”给出了不止一次;每个政策只能给出一次。", code="usage.policy_repeated")
     return pols
