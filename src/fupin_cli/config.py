@@ -29,6 +29,7 @@ KEY_LABELS = {
     "output": "输出文件夹",
     "ledger": "账本文件",
     "policy": "政策",
+    "policies": "多个政策(按顺序核算)",
     "region": "地区",
     "log": "日志文件",
     "lock_timeout": "等待账本锁的秒数",
@@ -51,6 +52,7 @@ class ConfigFile(BaseModel):
     output: str = Field(min_length=1)
     ledger: str | None = None
     policy: str | None = None
+    policies: list[str] | None = Field(default=None, min_length=1)
     region: str | None = None
     log: str | None = None
     lock_timeout: float = Field(default=LOCK_TIMEOUT, ge=0, le=MAX_LOCK_TIMEOUT, allow_inf_nan=False)
@@ -66,11 +68,17 @@ class BatchConfig(BaseModel):
     output: Path
     ledger: Path
     policy: str | None = None
+    policies: tuple[str | None, ...] | None = None  # several, evaluated in this order (SPEC §4.3)
     region: str | None = None
     log: Path
     lock_timeout: float = Field(default=LOCK_TIMEOUT, ge=0, le=MAX_LOCK_TIMEOUT, allow_inf_nan=False)
     county_rosters: bool = True
     source: Path | None = None  # the config file it came from
+
+    @property
+    def policy_list(self) -> list[str | None]:
+        """The run's policies in order: `policies`, else the one `policy` (None = built-in default)."""
+        return list(self.policies) if self.policies else [self.policy]
 
     @classmethod
     def build(cls, *, input: Path, output: Path, ledger: Path | None = None, policy: str | None = None,
@@ -145,13 +153,19 @@ def load_config(path: Path) -> BatchConfig:
         raise ConfigError(_explain(exc, path), code="config.invalid") from exc
     base = path.resolve().parent
     output = _resolve(base, raw.output)
+    if raw.policy is not None and raw.policies is not None:
+        raise ConfigError(f"配置文件“{path}”有误:policy 和 policies 只能写一个(一个政策写 policy,"
+                          "多个政策写 policies = [\"政策1\", \"政策2\"])。", code="config.invalid")
     policy = _spec(base, raw.policy, raw.policy is not None and raw.policy.strip() in builtin_policies())
+    policies = None if raw.policies is None else tuple(
+        _spec(base, p, p.strip() in builtin_policies()) for p in raw.policies)
     region = _spec(base, raw.region, raw.region is not None and raw.region.strip().isdigit())
     return BatchConfig(
         input=_resolve(base, raw.input),
         output=output,
         ledger=_resolve(base, raw.ledger) if raw.ledger else default_ledger_path(),
         policy=policy,
+        policies=policies,
         region=region,
         log=_resolve(base, raw.log) if raw.log else output / DEFAULT_LOG_NAME,
         lock_timeout=raw.lock_timeout,

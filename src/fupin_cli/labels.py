@@ -25,9 +25,20 @@ def labels() -> dict[str, str]:
     return table
 
 
-def label(key: str) -> str:
-    """The header of column `key`; an unknown key is a bug (KeyError naming it)."""
+def raw_label(key: str) -> str:
+    """The label of `key` as written, with its `{target_short}`-style placeholders (fupin_cli.wording)."""
     try:
         return labels()[key]
     except KeyError:
         raise KeyError(f"no label {key!r} in data/labels.toml") from None
+
+
+def label(key: str) -> str:
+    """The header of column `key` in the default policy's terms (`wording.in_terms` for another
+    policy's); an unknown key is a bug (KeyError naming it)."""
+    text = raw_label(key)
+    if "{" not in text:
+        return text
+    from fupin_cli.wording import say
+
+    return say(text)

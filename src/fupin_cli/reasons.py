@@ -247,7 +247,7 @@ def _out_of_period(f: _Facts, i: int) -> str:
 
 def _not_certified(f: _Facts, i: int) -> str:
     if _isnan(f.C[i]):
-        return f"{mcn(f.Q[i])}已达标,但车间{f.wss[i]}未认定为就业扶贫车间(无认定日期)"
+        return f"{mcn(f.Q[i])}已达标,但车间{f.wss[i]}未认定为{f.terms.workshop}(无认定日期)"
     return f"{mcn(f.Q[i])}已达标,但车间于{mcn(f.C[i])}才认定,晚于核算月份{mcn(f.M)}"
 
 

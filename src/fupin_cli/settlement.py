@@ -149,11 +149,13 @@ LEGACY_NOTE = ("本批次登记于账本保存花名册明细之前:发放人员
                "累计报酬等明细按现有数据重印。")
 
 
-def _held(ledger: Ledger, month: int, recorded: BatchInfo | None, once: bool) -> pd.DataFrame:
-    """People recorded by the month's other batches (not on this scope's roster: SPEC §5.1)."""
+def _held(ledger: Ledger, month: int, recorded: BatchInfo | None, once: bool, policy: str) -> pd.DataFrame:
+    """People recorded by the month's other batches of the policy (not on this scope's roster: SPEC
+    §5.1). Another policy's batch is no reason: its exclusive group, if shared, is the rule's business."""
     b = ledger.batches()
     # Imported history is not a batch of the month: its people read `paid` anyway.
-    others = b.loc[(b["month"] == month) & (b["status"] != "void") & (b["kind"] == "computed"), "batch_id"].tolist()
+    others = b.loc[(b["month"] == month) & (b["status"] != "void") & (b["kind"] == "computed")
+                   & (b["policy"] == policy), "batch_id"].tolist()
     frames = [ledger.batch_payouts(i) for i in others if recorded is None or i != recorded.batch_id]
     frames = [f for f in frames if len(f)]
     if not frames:
@@ -191,16 +193,19 @@ def settle(
     today: date | None = None,
     through_month: bool = False,
     first_run: bool = False,
+    earlier: pd.DataFrame | None = None,
 ) -> Settlement:
     """Evaluate month M (default: last complete month in the data) and optionally record its roster.
 
     A (month, scope) the ledger records is reprinted from the ledger, with today's differences beside
     it, and never recorded again (SPEC §5.1). The caller holds the ledger lock when `commit` is true;
-    `outputs` are the (kind, path) the caller will write for a new batch. A new batch is recorded only for a
-    month that can be right (`check_commit_month`, as of `today`). `through_month` (read-only
-    views: eligibility, stats) evaluates against every batch up to and including M, so a person
-    that M's own batch paid reads `paid`, whatever today's data says (SPEC §4.2 step 4).
-    `first_run` confirms a first commit that pays people payable long before M (`check_first_run`).
+    `outputs` are the (kind, path) the caller will write for a new batch. `earlier` is what the
+    run's earlier policies pay (`run_paid`): of the same exclusive group, they paid those people.
+    A new batch is recorded only for a month that can be right (`check_commit_month`, as of
+    `today`). `through_month` (read-only views: eligibility, stats) evaluates against every batch up
+    to and including M, so a person that M's own batch paid reads `paid`, whatever today's data says
+    (SPEC §4.2 step 4). `first_run` confirms a first commit that pays people payable long before M
+    (`check_first_run`).
     """
     if through_month and commit:
         raise ValueError("through_month is for read-only views")
@@ -209,17 +214,20 @@ def settle(
     code = resolve_county(region, county_arg)
     once = bool(policy.at("once_per_person", m).value)
     paid_before = _paid_before(ledger, m, policy, through_month) if ledger is not None else pd.DataFrame()
+    paid_before = _with_earlier(paid_before, earlier, policy)
     decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
+    own = paid_before.loc[paid_before["policy"].isna() | paid_before["policy"].eq(policy.name)] \
+        if len(paid_before) else paid_before  # the audit is of this policy's payments
     wording = {"terms": policy.terms, "accounts": laborer_accounts(ds, policy)}
     if ledger is None:
         roster = build_roster(decisions, ds.problems, m, policy=policy.label, region=region, county_code=code,
                               **wording)
         empty = pd.DataFrame(columns=["id_number", "workshop_id", "amount", "batch_id", "batch_month"])
         return Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,
-                          decisions=decisions, roster=roster, audit=audit_frame(decisions, paid_before),
+                          decisions=decisions, roster=roster, audit=audit_frame(decisions, own),
                           paid_all=empty)
     recorded = ledger.batch_for_month(m, code, policy.name)  # batches are per (month, scope, policy)
-    held = _held(ledger, m, recorded, once)
+    held = _held(ledger, m, recorded, once, policy.name)
     d = decisions if once else decisions.assign(id_number=decisions["id_number"] + "\x00" + decisions["workshop_id"])
     current = build_roster(d, ds.problems, m, policy=policy.label, region=region, county_code=code, held=held,
                          **wording)
@@ -227,7 +235,7 @@ def settle(
         current = _unkey(current)
         held = held.assign(id_number=held["id_number"].str.split("\x00").str[0])
     s = Settlement(dataset=ds, region=region, policy=policy, month=m, month_defaulted=defaulted,
-                   decisions=decisions, roster=current, audit=audit_frame(decisions, paid_before), paid_all=paid_before,
+                   decisions=decisions, roster=current, audit=audit_frame(decisions, own), paid_all=paid_before,
                    already_recorded=_in_scope(held, decisions, code))
     if recorded is not None and recorded.policy == policy.name:
         s.roster = _recorded_roster(ledger, recorded, code, decisions, ds, m, policy, region, s.already_recorded)
@@ -258,6 +266,34 @@ def _paid_before(ledger: Ledger, m: int, policy: Policy, through_month: bool = F
     mine = paid["policy"].eq(policy.name) | paid["policy"].isna()
     # Payments imported from before fupin count in every month, whatever month their batch carries.
     return paid.loc[(paid["batch_month"] < m) | ~mine | paid["imported"]].reset_index(drop=True)
+
+
+def run_paid(s: Settlement) -> pd.DataFrame:
+    """What `s`'s roster pays this month, as ledger payouts (PAID_COLUMNS and its exclusive key), for
+    the run's later policies: with several policies in one run the earlier one in the list wins."""
+    r = s.roster.rows
+    return pd.DataFrame({
+        "id_number": r["id_number"].astype(object), "workshop_id": r["workshop_id"].astype(object),
+        "county_code": r["county_code"].astype(object), "qualified_month": r["qualified_month"],
+        "payable_month": r["payable_month"], "amount": r["amount"].astype("float64"), "batch_id": None,
+        "batch_month": s.month, "period": r["period"] if "period" in r else None, "policy": s.policy.name,
+        "exclusive_key": exclusive_key(s.policy)})
+
+
+def _with_earlier(paid: pd.DataFrame, earlier: pd.DataFrame | None, policy: Policy) -> pd.DataFrame:
+    """The ledger's payouts plus those of the run's earlier policies of the same exclusive group."""
+    if earlier is None or earlier.empty:
+        return paid
+    mine = earlier.loc[earlier["exclusive_key"].eq(exclusive_key(policy)) & earlier["policy"].ne(policy.name)]
+    if mine.empty:
+        return paid
+    both = pd.concat([paid, mine.drop(columns="exclusive_key")], ignore_index=True) if len(paid) else \
+        mine.drop(columns="exclusive_key").reset_index(drop=True)
+    # A committed earlier roster is in the ledger already: count each payment once.
+    key = pd.Series("", index=both.index)
+    for c in ("id_number", "workshop_id", "policy", "period"):
+        key = key + "\x1f" + both[c].astype(object).fillna("").astype(str)
+    return both.loc[~key.duplicated()].reset_index(drop=True)
 
 
 def laborer_accounts(ds: Dataset, policy: Policy) -> pd.DataFrame | None:

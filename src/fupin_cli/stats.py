@@ -36,6 +36,7 @@ from fupin_cli.money import format_wan
 from fupin_cli.months import format_month, format_month_cn, month_index_of, parse_month_arg
 from fupin_cli.policy import Terms
 from fupin_cli.region import Region
+from fupin_cli.wording import words
 
 PAID_STATUSES = ("eligible", "paid")
 
@@ -218,15 +219,13 @@ def report_paragraph(result: StatsResult, region: Region, terms: Terms | None = 
     """The progress paragraph in the style of the seed report (seed/000_fe2d7d76f4e00a55.txt), in the
     policy's terms (SPEC §4.3; the default terms give the seed's own wording)."""
     t = result.total
-    w = terms or Terms()
-    seed = w == Terms()
-    shop, target = w.workshop, ("贫困劳动力" if seed else w.target)
-    short_shop = "扶贫车间" if seed else w.workshop
+    w = words(terms)
+    shop, target, short_shop = w["workshop"], w["target_short"], w["workshop_short"]
     text = (f"截至{format_month_cn(parse_month_arg(result.month))}底,{region.short}认定{shop}{t.workshops}家,"
             f"带动劳动力就业{t.employed}人,其中{target}{t.poor}人")
     if t.relocated > 0:
         text += f"、易地扶贫搬迁劳动力{t.relocated}人"
-    text += f";达到{w.subsidy}条件的{target}{t.eligible}人"
+    text += f";达到{w['subsidy']}条件的{target}{t.eligible}人"
     withdrawn = (f"(其中{result.paid_withdrawn_workshops}家已撤销认定,不计入认定车间数)"
                  if result.paid_withdrawn_workshops else "")
     if result.paid_source == "rules":

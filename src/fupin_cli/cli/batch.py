@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from fupin_cli.cli.common import (
     JsonOpt,
@@ -24,6 +25,7 @@ from fupin_cli.status import STATUS_LABELS
 
 if TYPE_CHECKING:
     from fupin_cli.commands.batch import BatchResult
+    from fupin_cli.settlement import Settlement
 
 
 SHOW_AUDIT = 30
@@ -60,9 +62,22 @@ def batch(
 
 
 def render(r: BatchResult) -> None:
-
-    s, doc = r.settlement, r.summary
     console.print(f"核算月份:{format_month(r.month)}" + ("(未指定 --month,取上一个自然月)" if r.month_defaulted else ""))
+    from fupin_cli.commands.payout import file_part
+
+    docs = r.summary["policies"] if "policies" in r.summary else [r.summary]
+    for s, doc in zip(r.settlements or [r.settlement], docs, strict=True):
+        if len(docs) > 1:  # several policies (config `policies`): one block each, in the config's order
+            console.rule(Text(f"政策:{s.policy.label}"))
+        _render_policy(s, doc, f"_{file_part(s.policy.name)}" if len(docs) > 1 else "")
+    for n in r.notes:
+        console.print(f"{n}", style="dim")
+    console.print(f"已写出:{r.folder}(共 {len(r.outputs)} 个文件)")
+    console.print(f"日志:{r.config.log}", style="dim")
+    render_missing(r.settlement)  # the ledger's missing outputs: the same list for every policy
+
+
+def _render_policy(s: Settlement, doc: dict, suffix: str) -> None:
     console.print(f"本月应发 {doc['people']} 人,共 {money(doc['amount'])} 元,"
                   f"涉及 {doc['workshops']} 个车间。")
     b = doc["batch"]
@@ -76,14 +91,9 @@ def render(r: BatchResult) -> None:
     render_ledger_lists(s, show_id=False)
     if len(s.audit):
         console.print(f"审计清单:{len(s.audit)} 名已发放人员按现有数据已不符合条件"
-                      f"(不会撤销发放,请人工核查,见 审计清单_{doc['month']}.xlsx):", style="bold red")
+                      f"(不会撤销发放,请人工核查,见 审计清单_{doc['month']}{suffix}.xlsx):", style="bold red")
         for a in s.audit.head(SHOW_AUDIT).itertuples(index=False):
             console.print(f"  {a.name} {mask_text(a.id_number)} 车间{a.workshop_id}:{mask_text(a.reason)}")
-    for n in r.notes:
-        console.print(f"{n}", style="dim")
-    console.print(f"已写出:{r.folder}(共 {len(r.outputs)} 个文件)")
-    console.print(f"日志:{r.config.log}", style="dim")
-    render_missing(s)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,6 @@ from fupin_cli.cli.common import (
     LedgerOpt,
     MonthOpt,
     Paths,
-    PolicyOpt,
     RegionOpt,
     ShowId,
     console,
@@ -31,6 +30,7 @@ from fupin_cli.labels import label
 from fupin_cli.money import money
 from fupin_cli.months import format_month
 from fupin_cli.privacy import mask_text
+from fupin_cli.wording import say
 
 if TYPE_CHECKING:
     from fupin_cli.settlement import Settlement
@@ -61,7 +61,11 @@ def payout(
         "--first-run", help="确认这是首次发放:账本中没有历史记录时,名单中早已可发放的人员也一并登记"
         "(以前人工发放过的,请先用 fupin ledger import 导入)")] = False,
     lock_timeout: Annotated[float, typer.Option("--lock-timeout", metavar="秒数", help="等待其他任务释放账本的秒数")] = LOCK_TIMEOUT,
-    policy: PolicyOpt = None,
+    policy: Annotated[list[str] | None, typer.Option(
+        "--policy", metavar="文件",
+        help="政策参数文件(TOML),默认内置 gx-2018。可重复给出多个政策,按给出的顺序核算:同一 exclusive_group "
+             "的政策中,本月已按前面政策发放的人不再按后面的政策发放;每个政策单独登记批次、单独写出花名册"
+             "(--output 花名册.xlsx 写成 花名册_政策名.xlsx)")] = None,
     region: RegionOpt = None,
     json_out: JsonOpt = False,
     show_id: ShowId = False,
@@ -70,17 +74,22 @@ def payout(
 
     示例:fupin payout 数据/ --county 田阳县 --month 2019-05 --output 花名册.xlsx --commit
     """
-    from fupin_cli.commands.payout import run_payout, settlement_json
+    from fupin_cli.commands.payout import run_payouts, settlement_json
 
     with LazyProgress(enabled=not json_out) as prog:
-        s = run_payout(paths, month=month_option(month), county_arg=county, policy=policy, region=region,
-                       ledger_path=ledger, commit=commit, new_ledger=new_ledger, first_run=first_run, output=output,
-                       lock_timeout=lock_timeout, progress=prog)
-    if json_out:
-        print_json(settlement_json(s, mask=not show_id))
+        done = run_payouts(paths, policies=policy or [None], month=month_option(month), county_arg=county,
+                           region=region, ledger_path=ledger, commit=commit, new_ledger=new_ledger,
+                           first_run=first_run, output=output,
+                           lock_timeout=lock_timeout, progress=prog)
+    if json_out:  # several policies: one payout document each, in the order given
+        docs = [settlement_json(s, mask=not show_id) for s in done]
+        print_json(docs[0] if len(docs) == 1 else {"policies": docs})
     else:
-        render(s, show_id=show_id)
-    raise typer.Exit(EXIT_DATA if s.dataset.errors else EXIT_OK)
+        for s in done:
+            if len(done) > 1:
+                console.rule(Text(f"政策:{s.policy.label}"))
+            render(s, show_id=show_id)
+    raise typer.Exit(EXIT_DATA if done[0].dataset.errors else EXIT_OK)
 
 
 def render(s: Settlement, *, show_id: bool) -> None:
@@ -94,7 +103,7 @@ def render(s: Settlement, *, show_id: bool) -> None:
              row.id_number if show_id else mask_text(row.id_number), format_month(row.qualified_month),
              format_month(row.payable_month), _blank(row.months, str), _blank(row.wages, money), money(row.amount)]
             for row in shown.itertuples(index=False)]
-    title = f"{where}一次性带动就业奖补花名册({format_month(s.month)})"
+    title = say("{where}{subsidy}花名册({month})", s.policy.terms, where=where, month=format_month(s.month))
     table = fit_table(ROSTER_COLUMNS, rows, console.width, title=title)
     if table is None:
         print_table(console, ROSTER_COLUMNS, rows, title=title)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,15 +24,22 @@ from fupin_cli.cli.common import (
 from fupin_cli.cli.fit import Col, print_paragraph, print_table, print_wrapped
 from fupin_cli.labels import label
 from fupin_cli.money import money
+from fupin_cli.wording import label_in, say
+
+if TYPE_CHECKING:
+    from fupin_cli.policy import Terms
 
 # Full label, and the short one for 80-column terminals (figures are never cut: SPEC §6.2, issue #11).
 HEADERS = ("county", "stats_workshops", "employed", "poor", "relocated", "eligible", "paid_people", "paid_amount",
            "paid_workshops")
-COLUMNS = (Col(label(HEADERS[0])), *(Col(label(k), label(f"{k}_short"), right=True) for k in HEADERS[1:]))
-# Without a ledger the paid columns are what the rules say is due, not what was paid (#9 item 18).
-# Same widths as COLUMNS: the title says 按规则测算.
-RULE_COLUMNS = tuple(Col(c.label.replace("已兑现", "应兑现"), c.short and c.short.replace("已兑现", "应兑现"),
-                         right=c.right) for c in COLUMNS)
+def columns(terms: Terms | None = None, *, rules: bool = False) -> tuple[Col, ...]:
+    """The table's columns, headed in the policy's terms (其中贫困劳动力 under the default policy). With
+    `rules` (no ledger, #9 item 18) the paid columns say 应兑现, as wide as 已兑现: not what was paid."""
+    def head(text: str) -> str:
+        return text.replace("已兑现", "应兑现") if rules else text
+
+    return (Col(label(HEADERS[0])),
+            *(Col(head(label_in(k, terms)), head(label_in(f"{k}_short", terms)), right=True) for k in HEADERS[1:]))
 
 
 @handle_errors
@@ -71,9 +78,11 @@ def stats(
     lines = [*view.result.counties, view.result.total]
     rows = [[r.county, str(r.workshops), str(r.employed), str(r.poor), str(r.relocated), str(r.eligible),
              str(r.paid_people), money(r.paid_amount), str(r.paid_workshops)] for r in lines]
+    terms = view.settlement.policy.terms
     rules = view.result.paid_source == "rules"
-    print_table(console, RULE_COLUMNS if rules else COLUMNS, rows,
-                title=f"就业扶贫车间统计(截至 {view.result.month})" + (",兑现数为按规则测算的应兑现数" if rules else ""),
+    title = say("{workshop}统计(截至 {month})", terms, month=view.result.month)
+    print_table(console, columns(terms, rules=rules), rows,
+                title=title + (",兑现数为按规则测算的应兑现数" if rules else ""),
                 styles=[None] * len(view.result.counties) + ["bold"])
     for note in footnotes(view.result):
         print_wrapped(console, note)

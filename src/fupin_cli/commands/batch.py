@@ -31,9 +31,13 @@ from datetime import date
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+import pandas as pd
+
 from fupin_cli import __version__
+from fupin_cli.commands.payout import file_part, load_policies
 from fupin_cli.commands.stats import stats_targets
 from fupin_cli.config import BatchConfig
+from fupin_cli.dataset import Dataset
 from fupin_cli.destinations import check_batch_layout
 from fupin_cli.errors import EXIT_DATA, EXIT_OK, FupinError, OutputsMissing, os_reason
 from fupin_cli.ledger import Ledger, ledger_lock
@@ -49,11 +53,11 @@ from fupin_cli.month_folder import (
     write_summary,
 )
 from fupin_cli.months import format_month, previous_month
-from fupin_cli.policy import load_policy
+from fupin_cli.policy import Policy
 from fupin_cli.privacy import mask_text
-from fupin_cli.region import load_region
+from fupin_cli.region import Region, load_region
 from fupin_cli.roster import Roster, assemble_roster, scope
-from fupin_cli.settlement import Settlement, ledger_json, missing_output_message, settle
+from fupin_cli.settlement import Settlement, ledger_json, missing_output_message, run_paid, settle
 from fupin_cli.stats import StatsResult, compute_stats, report_paragraph
 from fupin_cli.status import STATUS_ORDER
 from fupin_cli.workbooks.audit import write_audit
@@ -75,12 +79,13 @@ class BatchResult:
     config: BatchConfig
     month: int
     month_defaulted: bool
-    settlement: Settlement
+    settlement: Settlement  # the first policy's (the only one, unless `policies` names several)
     stats: StatsResult | None
     folder: Path
     outputs: list[Path]
     summary: dict
     notes: list[str] = field(default_factory=list)
+    settlements: list[Settlement] = field(default_factory=list)  # one per policy, in the config's order
 
     @property
     def exit_code(self) -> int:
@@ -169,8 +174,9 @@ def run_batch(config: BatchConfig, month: int | None = None, today: date | None 
             log.exception("end crashed")
             raise
         log.info("end exit=%d people=%d amount=%.2f batch=%s audit=%d", result.exit_code,
-                 result.settlement.roster.people, result.settlement.roster.amount,
-                 result.summary["batch"]["batch_id"], len(result.settlement.audit))
+                 sum(x.roster.people for x in result.settlements), sum(x.roster.amount for x in result.settlements),
+                 ",".join(str(x.batch.batch_id if x.batch else None) for x in result.settlements),
+                 sum(len(x.audit) for x in result.settlements))
         return result
 
 
@@ -182,8 +188,8 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, progress: P
          today: date | None, first_run: bool) -> BatchResult:
     with step("config") as info:
         region = load_region(config.region)
-        policy = load_policy(config.policy)
-        info.update(region=region.code, policy=policy.name)
+        policies = load_policies(config.policy_list)
+        info.update(region=region.code, policy=",".join(p.name for p in policies))
     with step("read_input") as info:
         ds = load_dataset([config.input], region=region, progress=progress)
         info.update(files=len(ds.files), errors=ds.errors, warnings=ds.warnings, pairs=len(ds.laborers),
@@ -198,42 +204,69 @@ def _run(config: BatchConfig, m: int, defaulted: bool, step: _Steps, progress: P
         for note in notes:
             step.log.warning("recovered: %s", note)
         progress("核定奖补、登记账本", n, n)
-        with step("settle") as info:
-            # A month already recorded is only reproduced (also when later months exist).
-            final = month_folder(config.output, m)
-            s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=True,
-                       outputs=[("month_folder", str(final.absolute()))], today=today, first_run=first_run)
-            info.update(batch=s.batch.batch_id if s.batch else None, created=s.batch_created,
-                        recorded=s.recorded, people=s.roster.people, audit=len(s.audit))
-        if s.differences is not None and len(s.differences):
-            step.log.warning("recorded batch %s differs from today's data in %d pairs", s.batch.batch_id,
-                             len(s.differences))
+        final = month_folder(config.output, m)
+        done: list[Settlement] = []
+        for pol in policies:  # in the config's order: within an exclusive group the earlier one wins
+            done.append(_settle(ds, region, pol, m, led, final, step, done, today=today, first_run=first_run))
         step.pause("committed")
         progress("写出花名册、统计表和数据问题清单", n, n)
-        stats = _stats(s, step)
-        pending = s.batch_created or _pending(led, s)
+        stats = [_stats(s, step) for s in done]
+        pending = [s.batch_created or _pending(led, s) for s in done]
+        several = len(done) > 1
         try:
             with step("outputs") as info, staging(config.output, m) as tmp:
-                names = write_month_files(tmp, s, stats, county_rosters=config.county_rosters,
-                                          problems_summary=_problems_summary(s), pause=step.pause)
+                names: list[str] = []
+                for k, (s, st) in enumerate(zip(done, stats, strict=True)):
+                    names += write_month_files(tmp, s, st, county_rosters=config.county_rosters,
+                                               problems_summary=_problems_summary(s), pause=step.pause,
+                                               suffix=f"_{file_part(s.policy.name)}" if several else "",
+                                               problems=k == 0)
                 names.append(SUMMARY_NAME)
-                summary = build_summary(config, s, stats, defaulted, names, notes)
+                docs = [build_summary(config, s, st, defaulted, names, notes) for s, st in zip(done, stats, strict=True)]
+                summary = docs[0] if not several else several_summary(docs)
                 write_summary(tmp / SUMMARY_NAME, summary)
                 publish(tmp, final, step.pause)
                 info.update(folder=final, files=len(names))
         except (FupinError, OSError) as exc:
-            raise _output_failure(exc, s, final, pending) from exc
-        if pending:
-            led.mark_written(s.batch.batch_id, "month_folder", final.absolute())
+            k = next((i for i, p in enumerate(pending) if p), 0)
+            raise _output_failure(exc, done[k], final, pending[k]) from exc
+        for s, p in zip(done, pending, strict=True):
+            if p:
+                led.mark_written(s.batch.batch_id, "month_folder", final.absolute())
         missing = [missing_output_message(o, region) for o in led.missing_outputs()]
         for text in missing:
             step.log.warning("outputs missing: %s", text)
         if missing:
-            s.missing_outputs = led.missing_outputs()
+            for s in done:
+                s.missing_outputs = led.missing_outputs()
             summary["missing_outputs"] = missing
             write_summary(final / SUMMARY_NAME, summary)
-    return BatchResult(config=config, month=m, month_defaulted=defaulted, settlement=s, stats=stats, folder=final,
-                       outputs=[final / n for n in names], summary=summary, notes=[*notes, *s.notes])
+    s = done[0]
+    return BatchResult(config=config, month=m, month_defaulted=defaulted, settlement=s, stats=stats[0], folder=final,
+                       outputs=[final / n for n in names], summary=summary,
+                       notes=[*notes, *(x for d in done for x in d.notes)], settlements=done)
+
+
+def _settle(ds: Dataset, region: Region, policy: Policy, m: int, led: Ledger, final: Path, step: _Steps,
+            earlier: list[Settlement], *, today: date | None, first_run: bool) -> Settlement:
+    """Settle and commit month M under one policy, after the run's earlier policies (SPEC §4.3)."""
+    with step("settle") as info:
+        # A month already recorded is only reproduced (also when later months exist).
+        paid = pd.concat([run_paid(x) for x in earlier], ignore_index=True) if earlier else None
+        s = settle(ds, region=region, policy=policy, month=m, ledger=led, commit=True,
+                   outputs=[("month_folder", str(final.absolute()))], earlier=paid, today=today,
+                   first_run=first_run)
+        info.update(policy=policy.name, batch=s.batch.batch_id if s.batch else None, created=s.batch_created,
+                    recorded=s.recorded, people=s.roster.people, audit=len(s.audit))
+    if s.differences is not None and len(s.differences):
+        step.log.warning("recorded batch %s differs from today's data in %d pairs", s.batch.batch_id,
+                         len(s.differences))
+    return s
+
+
+def several_summary(docs: list[dict]) -> dict:
+    """summary.json of a run with several policies: one document per policy, in the config's order."""
+    return {"month": docs[0]["month"], "exit_code": docs[0]["exit_code"], "policies": docs}
 
 
 def _stats(s: Settlement, step: _Steps) -> StatsResult | None:
@@ -285,9 +318,10 @@ def county_roster(s: Settlement, code: str) -> Roster:
 
 
 def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *, county_rosters: bool,
-                      problems_summary: dict, pause: Pause) -> list[str]:
-    """Every output file of the month into `folder`; returns their names in writing order."""
-    ym = format_month(s.month)
+                      problems_summary: dict, pause: Pause, suffix: str = "", problems: bool = True) -> list[str]:
+    """Every output file of the month into `folder`; returns their names in writing order. With several
+    policies each policy's files end in `suffix` (_政策名), and the data problems are written once."""
+    ym = format_month(s.month) + suffix
     names: list[str] = []
 
     def out(name: str) -> Path:
@@ -301,8 +335,9 @@ def write_month_files(folder: Path, s: Settlement, stats: StatsResult | None, *,
             r = county_roster(s, code)
             write_roster(out(f"花名册_{r.county}_{ym}.xlsx"), r)
     if stats is not None:
-        write_stats_workbook(out(f"统计_{ym}.xlsx"), stats, s.region.name)
-    write_problems(out(f"数据问题_{ym}.xlsx"), s.dataset.problems, problems_summary)
+        write_stats_workbook(out(f"统计_{ym}.xlsx"), stats, s.region.name, s.policy.terms)
+    if problems:
+        write_problems(out(f"数据问题_{format_month(s.month)}.xlsx"), s.dataset.problems, problems_summary)
     if len(s.audit):
         write_audit(out(f"审计清单_{ym}.xlsx"), s.audit, s.month, s.region.name)
     return names

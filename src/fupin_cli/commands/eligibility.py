@@ -53,7 +53,7 @@ def run_eligibility(
         from fupin_cli.workbooks.decisions import write_decisions
 
         place = s.region.by_code(code).name if code else s.region.name
-        res.outputs.append(write_decisions(output, d, place=place, month=s.month))
+        res.outputs.append(write_decisions(output, d, place=place, month=s.month, terms=s.policy.terms))
     return res
 
 

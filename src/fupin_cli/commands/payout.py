@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from fupin_cli.policy import load_policy
 from fupin_cli.privacy import ids_list, mask_text
 from fupin_cli.region import load_region
 from fupin_cli.roster import Roster
-from fupin_cli.settlement import Settlement, ledger_json, settle
+from fupin_cli.settlement import Settlement, ledger_json, run_paid, settle
 
 
 def run_payout(
@@ -34,17 +36,40 @@ def run_payout(
     lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
 ) -> Settlement:
-    """`fupin payout`: the roster for month M, written to `output`; recorded with `commit`.
+    """`fupin payout` with one policy: the roster for month M, written to `output`; recorded with `commit`."""
+    return run_payouts(paths, policies=[policy], month=month, county_arg=county_arg, region=region,
+                       ledger_path=ledger_path, commit=commit, new_ledger=new_ledger, first_run=first_run,
+                       output=output, lock_timeout=lock_timeout, progress=progress)[0]
+
+
+def run_payouts(
+    paths: Sequence[str | Path],
+    *,
+    policies: Sequence[str | None],
+    month: int | None = None,
+    county_arg: str | None = None,
+    region: str | None = None,
+    ledger_path: Path | None = None,
+    commit: bool = False,
+    new_ledger: bool = False,
+    first_run: bool = False,
+    output: Path | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
+    progress: Progress | None = None,
+) -> list[Settlement]:
+    """`fupin payout`: one settlement per policy (`--policy` repeated), in the order given, on one
+    reading of the data and under one hold of the ledger lock. Each policy has its own batch and, with
+    several, its own roster file (`policy_output`); a person an earlier policy of the same exclusive
+    group pays this month is not paid again by a later one (SPEC §4.3), previewed or committed alike.
 
     A commit needs an existing ledger unless `new_ledger` (SPEC §5.1: created explicitly); the
     check comes before the inputs are read, so a typo costs nothing and creates nothing. A commit
-    records the requested `output` with its batch and marks it written once it exists, so a failed
-    or killed write is reported by every later run (SPEC §5.1).
+    records the requested roster with its batch and marks it written once it exists, so a failed or
+    killed write is reported by every later run (SPEC §5.1).
     """
     from fupin_cli.destinations import check_outputs
     from fupin_cli.ledger.lock import check_lock_timeout
     from fupin_cli.ledger.opening import missing_ledger
-
 
     check_lock_timeout(lock_timeout)  # before the (slow) read: a typo costs nothing
     if new_ledger and not commit:
@@ -58,29 +83,53 @@ def run_payout(
     outputs = {"花名册(--output)": output}
     check_outputs(outputs, inputs=[Path(p) for p in paths], ledger=ledger_path)
     reg = load_region(region)
-    pol = load_policy(policy)
+    pols = load_policies(policies)
     ds = load_dataset(paths, region=reg, progress=progress)
     check_outputs(outputs, inputs=[f.path for f in ds.files])  # files found in input folders
-    if ledger_path is None:
-        s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg)
-    elif commit:
-        with Ledger.open(ledger_path, create=new_ledger) as led, led.lock(lock_timeout):
-            wanted = [("roster", str(Path(output).absolute()))] if output is not None else []
-            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=True,
-                       outputs=wanted, first_run=first_run)
-            s.ledger_path = Path(ledger_path)
-            if output is not None:
-                _write_output(s, output, led)
-            s.missing_outputs = led.missing_outputs()
-        return s
-    else:
-        with Ledger.open_existing(ledger_path, hint="预览时请给出已有的账本;新账本请用 fupin ledger init 创建。") as led:
-            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led)
-            s.missing_outputs = led.missing_outputs()
-    s.ledger_path = Path(ledger_path) if ledger_path is not None else None
-    if output is not None:
-        _write_output(s, output, None)
-    return s
+    with contextlib.ExitStack() as stack:
+        led = None
+        if ledger_path is not None and commit:
+            led = stack.enter_context(Ledger.open(ledger_path, create=new_ledger))
+            stack.enter_context(led.lock(lock_timeout))
+        elif ledger_path is not None:
+            led = stack.enter_context(Ledger.open_existing(
+                ledger_path, hint="预览时请给出已有的账本;新账本请用 fupin ledger init 创建。"))
+        done: list[Settlement] = []
+        for pol in pols:
+            out = output if output is None or len(pols) == 1 else policy_output(output, pol.name)
+            wanted = [("roster", str(Path(out).absolute()))] if out is not None and commit else []
+            earlier = pd.concat([run_paid(x) for x in done], ignore_index=True) if done else None
+            s = settle(ds, region=reg, policy=pol, month=month, county_arg=county_arg, ledger=led, commit=commit,
+                       outputs=wanted, earlier=earlier, first_run=first_run)
+            s.ledger_path = Path(ledger_path) if ledger_path is not None else None
+            if out is not None:
+                _write_output(s, Path(out), led if commit else None)
+            done.append(s)
+        if led is not None:
+            for s in done:
+                s.missing_outputs = led.missing_outputs()
+    return done
+
+
+def load_policies(specs: Sequence[str | None]) -> list:
+    """The run's policies in the order given; the same policy twice is a usage error."""
+    pols = [load_policy(p) for p in specs]
+    names = [file_part(p.name) for p in pols]  # distinct as file names too: 花名册_<名>.xlsx each
+    dup = sorted({p.name for p, n in zip(pols, names, strict=True) if names.count(n) > 1})
+    if dup:
+        raise FupinError(f"政策“{'、'.join(dup)}”给出了不止一次;每个政策只能给出一次。", code="usage.policy_repeated")
+    return pols
+
+
+def policy_output(output: Path, policy_name: str) -> Path:
+    """One roster file per policy: 花名册.xlsx → 花名册_<政策名>.xlsx (each is signed and paid on its own)."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}_{file_part(policy_name)}{output.suffix or '.xlsx'}")
+
+
+def file_part(policy_name: str) -> str:
+    """A policy's name as part of a file name (characters Windows forbids become _)."""
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", policy_name)
 
 
 def _write_output(s: Settlement, output: Path, ledger: Ledger | None) -> None:

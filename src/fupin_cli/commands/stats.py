@@ -40,7 +40,7 @@ def run_stats(
     view = StatsView(settlement=s, result=result, paragraph=report_paragraph(result, s.region, s.policy.terms),
                      from_ledger=ledger_path is not None)
     if output is not None:
-        view.outputs.append(write_stats_workbook(output, result, s.region.name))
+        view.outputs.append(write_stats_workbook(output, result, s.region.name, s.policy.terms))
     return view
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from fupin_cli.fsutil import atomic_path
 from fupin_cli.months import format_month_cn
+from fupin_cli.wording import say
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table
+
+if TYPE_CHECKING:
+    from fupin_cli.policy import Terms
 
 DECISION_COLS = [
     Col("county"),
@@ -30,7 +35,7 @@ DECISION_COLS = [
 ]
 
 
-def write_decisions(path: Path, decisions: pd.DataFrame, *, place: str, month: int) -> Path:
+def write_decisions(path: Path, decisions: pd.DataFrame, *, place: str, month: int, terms: Terms | None = None) -> Path:
     from fupin_cli.status import STATUS_LABELS
 
     frame = decisions.assign(
@@ -40,7 +45,7 @@ def write_decisions(path: Path, decisions: pd.DataFrame, *, place: str, month: i
     with atomic_path(Path(path)) as tmp:
         wb = new_workbook(tmp, constant_memory=True)
         write_table(wb.add_worksheet("核定结果"), Formats(wb),
-                    title=f"{place}就业扶贫车间一次性带动就业奖补核定结果（{format_month_cn(month)}）",
+                    title=say("{place}{workshop}{subsidy}核定结果（{month}）", terms, place=place, month=format_month_cn(month)),
                     cols=DECISION_COLS, frame=frame, count_text=("name", "共{n}条"))
         wb.close()
     return Path(path)

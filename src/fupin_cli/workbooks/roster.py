@@ -11,6 +11,7 @@ from fupin_cli.fsutil import atomic_path
 from fupin_cli.months import format_month_cn
 from fupin_cli.policy import Terms
 from fupin_cli.status import STATUS_LABELS
+from fupin_cli.wording import say
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import Col, write_table
 from fupin_cli.workbooks.problems import problem_frame, write_problem_sheets
@@ -84,12 +85,11 @@ DEFERRED_COLS = [Col("county"), Col("workshop_id"), Col("workshop_name", max_wid
 
 
 def roster_title(place: str, month: int, terms: Terms | None = None) -> str:
-    t = terms or Terms()
-    return f"{place}{t.workshop}{t.subsidy}资金发放花名册（{format_month_cn(month)}）"
+    return say("{place}{workshop}{subsidy}资金发放花名册（{month}）", terms, place=place, month=format_month_cn(month))
 
 
-def _non_target_note(n: int) -> list[str]:
-    return [f"说明:另有非建档立卡贫困劳动力{n}人次不属奖补对象,未列入本名单。"] if n else []
+def _non_target_note(n: int, terms: Terms | None = None) -> list[str]:
+    return [say("说明:另有非{target}{n}人次不属奖补对象,未列入本名单。", terms, n=n)] if n else []
 
 
 def _with_notes(cols: list[Col], frame: pd.DataFrame) -> list[Col]:
@@ -138,7 +138,7 @@ def write_roster(path: Path, roster: Roster) -> Path:
         write_table(wb.add_worksheet(SHEETS[3]), fmts,
                     title=f"{place}{shop}未兑现奖补人员名单（{cn_month}）", cols=NOT_PAID_COLS,
                     frame=not_paid, count_text=("name", "共{n}条"), footer_note=note,
-                    notes=_non_target_note(getattr(roster, "non_target", 0)))
+                    notes=_non_target_note(getattr(roster, "non_target", 0), terms))
         deferred = _frame(getattr(roster, "deferred", None))
         if len(deferred):  # payee = laborer (SPEC §4.3): payable, held until the laborer's account is given
             write_table(wb.add_worksheet("暂缓发放"), fmts, title=f"{place}{shop}{subsidy}暂缓发放名单（{cn_month}）",

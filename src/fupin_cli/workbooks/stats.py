@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -10,8 +11,12 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from fupin_cli.fsutil import atomic_path
 from fupin_cli.months import format_month_cn, parse_month_arg
 from fupin_cli.stats import StatsResult, footnotes
+from fupin_cli.wording import in_terms, say
 from fupin_cli.workbooks.cells import Formats, new_workbook
 from fupin_cli.workbooks.layout import TOTAL_LABEL, Col, TableInfo, write_table
+
+if TYPE_CHECKING:
+    from fupin_cli.policy import Terms
 
 STATS_COLS = [
     Col("county"),
@@ -39,7 +44,7 @@ def _ref(sheet: str, info: TableInfo, n_rows: int, col: int) -> list:
 
 
 def write_stats(path: Path, table: pd.DataFrame, monthly: pd.DataFrame, title: str,
-                notes: list[str] | None = None) -> Path:
+                notes: list[str] | None = None, terms: Terms | None = None) -> Path:
     """Write 统计表 (per county + 合计, with a chart of paid people) and 按月兑现 (with a chart).
 
     `table` has the columns of STATS_COLS; its last row is the total with county "合计" (the total
@@ -53,7 +58,7 @@ def write_stats(path: Path, table: pd.DataFrame, monthly: pd.DataFrame, title: s
         wb = new_workbook(tmp)
         fmts = Formats(wb)
         ws = wb.add_worksheet("统计表")
-        info = write_table(ws, fmts, title=title, cols=STATS_COLS, frame=table, seq=False,
+        info = write_table(ws, fmts, title=title, cols=in_terms(STATS_COLS, terms), frame=table, seq=False,
                            totals="last_row" if has_total else "sum", notes=notes)
         if n_counties > 0:
             chart = wb.add_chart({"type": "column"})
@@ -98,12 +103,13 @@ def write_stats(path: Path, table: pd.DataFrame, monthly: pd.DataFrame, title: s
     return path
 
 
-def write_stats_workbook(path: Path, result: StatsResult, region_name: str) -> Path:
+def write_stats_workbook(path: Path, result: StatsResult, region_name: str, terms: Terms | None = None) -> Path:
     """The statistics workbook of a `compute_stats` result (统计表 + 按月兑现), titled for the region."""
     table = pd.DataFrame([r.model_dump() for r in [*result.counties, result.total]])
     table.loc[table.index[-1], "county"] = "合计"
     monthly = pd.DataFrame([m.model_dump() for m in result.monthly], columns=["month", "people", "amount"])
-    title = f"{region_name}就业扶贫车间建设情况统计表(截至{format_month_cn(parse_month_arg(result.month))}底)"
+    title = say("{region}{workshop}建设情况统计表(截至{month}底)", terms, region=region_name,
+                month=format_month_cn(parse_month_arg(result.month)))
     if result.paid_source == "rules":
         title += "——兑现数为按规则测算的应兑现数(未使用账本)"
-    return write_stats(path, table, monthly, title, notes=footnotes(result))
+    return write_stats(path, table, monthly, title, notes=footnotes(result), terms=terms)
