@@ -69,7 +69,8 @@ def test_policies_of_different_groups_both_pay(data: Path, pols: dict[str, str])
     assert _ids(a) == _ids(c) == {ID["p1"], ID["p2"], ID["p6"]} and c["amount"] == 1500
     # Committed too: A's batch of the month does not hold C's people back ("已在第N批登记" is per policy).
     ledger = data.parent / "账本.db"
-    a, c = _payout(data, "--policy", pols["A"], "--policy", pols["C"], "--ledger", str(ledger), "--commit")["policies"]
+    a, c = _payout(data, "--policy", pols["A"], "--policy", pols["C"], "--ledger", str(ledger), "--commit",
+                   "--new-ledger", "--first-run")["policies"]
     assert [d["batch"]["recorded"] for d in (a, c)] == [3, 3] and c["already_recorded"] == []
 
 
@@ -80,7 +81,8 @@ def test_one_policy_keeps_the_single_document(data: Path, pols: dict[str, str]) 
 
 def test_commit_records_a_batch_and_a_roster_per_policy(data: Path, pols: dict[str, str], tmp_path: Path) -> None:
     ledger, out = tmp_path / "账本.db", tmp_path / "花名册.xlsx"
-    args = ["--policy", pols["A"], "--policy", pols["B"], "--ledger", str(ledger), "--commit", "--output", str(out)]
+    args = ["--policy", pols["A"], "--policy", pols["B"], "--ledger", str(ledger), "--commit", "--output", str(out),
+            "--new-ledger", "--first-run"]
     first = _payout(data, *args)["policies"]
     assert [d["batch"]["recorded"] for d in first] == [3, 1]
     with Ledger.open_existing(ledger, hint="") as led:
@@ -126,7 +128,8 @@ def test_batch_config_policies(data: Path, pols: dict[str, str], tmp_path: Path)
     root = tmp_path / "run"
     root.mkdir()
     conf = _batch_config(root, data, policies=[pols["A"], pols["B"], pols["C"]])
-    res = runner.invoke(app, ["batch", "--config", str(conf), "--month", "2018-09", "--json"])
+    res = runner.invoke(app, ["batch", "--config", str(conf), "--month", "2018-09", "--json", "--new-ledger",
+                              "--first-run"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert [d["policy"]["name"] for d in doc["policies"]] == ["pol-a", "pol-b", "pol-c"]

@@ -74,7 +74,7 @@ def test_workbooks_in_the_policys_terms(data: Path, policy: Path, tmp_path: Path
     assert runner.invoke(app, ["eligibility", *args, "--output", str(out["decisions"])]).exit_code == 0
     assert runner.invoke(app, ["payout", *args, "--output", str(out["roster"])]).exit_code == 0
     titles, text = _sheet_text(out["stats"])
-    assert titles[0] == "百色市就业帮扶车间建设情况统计表(截至2018年9月底)"
+    assert titles[0] == "百色市就业帮扶车间建设情况统计表(截至2018年9月底)——兑现数为按规则测算的应兑现数(未使用账本)"
     assert "其中脱贫人口(含防止返贫监测对象)" in text
     _no_seed_words(text)
     titles, text = _sheet_text(out["decisions"])
@@ -98,7 +98,7 @@ def test_the_default_policy_keeps_the_seed_wording(data: Path, tmp_path: Path) -
         app, ["payout", *args, "--output", str(out["roster"])], env={"COLUMNS": "200"}).stdout
     assert runner.invoke(app, ["eligibility", *args, "--output", str(out["decisions"])]).exit_code == 0
     titles, text = _sheet_text(out["stats"])
-    assert titles[0] == "百色市就业扶贫车间建设情况统计表(截至2018年9月底)" and "其中贫困劳动力" in text
+    assert titles[0] == "百色市就业扶贫车间建设情况统计表(截至2018年9月底)——兑现数为按规则测算的应兑现数(未使用账本)" and "其中贫困劳动力" in text
     titles, text = _sheet_text(out["decisions"])
     assert titles[0] == "百色市就业扶贫车间一次性带动就业奖补核定结果（2018年9月）"
     assert "车间TD003未认定为就业扶贫车间(无认定日期)" in text
