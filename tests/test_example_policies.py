@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pytest
 from typer.testing import CliRunner
 
 from fupin_cli.cli import app
@@ -84,3 +85,43 @@ def test_wushan_2022(tmp_path: Path) -> None:
     assert elig[c]["status"] == "short"  # 5 months in the 12-month window (2022-01…2022-12)
     ex = _run("explain", str(data), "--id", a, "--month", "2022-12", "--policy", policy)
     assert "可获一次性吸纳就业奖补3,000元" in ex["pairs"][0]["decision"]
+
+
+# Each example policy also runs unattended: `fupin batch` records its batch under the policy's name,
+# and the city roster it writes holds exactly the people the payout preview of that month listed.
+BATCH_CASES = {
+    "jilin-2018.toml": (2019, "2019-12", [("19800101", 1, "W1", 1600, 6), ("19810101", 3, "W1", 1600, 6),
+                                          ("19820101", 5, "W1", 1600, 6), ("19830101", 7, "W1", 1600, 6),
+                                          ("19840101", 9, "W1", 1600, 6), ("19850101", 11, "W2", 1600, 6)]),
+    "wushan-2022.toml": (2022, "2022-12", [("19800101", 1, "W1", 1000, 6), ("19810101", 3, "W2", 1000, 5)]),
+    "fengxin-2023.toml": (2023, "2023-12", [("19800101", 1, "W1", 1000, 6), ("19810101", 3, "W1", 1000, 4)]),
+    "fengxin-2023-park.toml": (2023, "2023-12", [("19800101", 1, "W1", 1000, 6)]),
+}
+
+
+@pytest.mark.parametrize("policy_file", sorted(BATCH_CASES))
+def test_example_policy_runs_as_a_batch(policy_file: str, tmp_path: Path) -> None:
+    year, _, specs = BATCH_CASES[policy_file]
+    month = f"{year}-{max(n for *_, n in specs):02d}"  # the last month with pay: a later one is refused
+    policy = EXAMPLES / policy_file
+    category = "建档立卡" if policy_file.startswith("jilin") else "脱贫人口"
+    people = [(make_id(b, s), f"人{s}", w, category, date(year, 1, 1), pay, n) for b, s, w, pay, n in specs]
+    (tmp_path / "in").mkdir()
+    data = _workbook(tmp_path / "in", year, people)
+    preview = _run("payout", str(data), "--month", month, "--policy", str(policy))
+    assert preview["people"] >= 1
+    ledger = tmp_path / "账本.sqlite3"
+    assert runner.invoke(app, ["ledger", "init", str(ledger)]).exit_code == 0
+    cfg = tmp_path / "fupin.toml"
+    cfg.write_text(f'input = "in"\noutput = "out"\nledger = "{ledger.name}"\npolicy = "{policy.as_posix()}"\n',
+                   encoding="utf-8")
+    res = runner.invoke(app, ["batch", "--config", str(cfg), "--month", month, "--first-run"])
+    assert res.exit_code in (0, 1), res.output
+    listed = json.loads(runner.invoke(app, ["ledger", "list", "--ledger", str(ledger), "--json"]).stdout)
+    batches = listed["batches"] if isinstance(listed, dict) else listed
+    assert [(b["month"], b["people"]) for b in batches] == [(month, preview["people"])]
+    assert preview["policy"].startswith(batches[0]["policy"])  # the ledger keeps the policy's short name
+    city = next((tmp_path / "out" / month).glob("花名册_全市*.xlsx"))
+    ws = openpyxl.load_workbook(city, read_only=True)["奖补名单"]
+    ids = {c for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str) and len(c) == 18 and c[:17].isdigit()}
+    assert ids == {r["id_number"] for r in preview["rows"]}
