@@ -156,8 +156,22 @@ TITLES = {"车间": "百色市就业扶贫车间名册", "人员": "百色市就
 DATE_HEADERS = {"认定日期", "撤销日期", "协议起始日期", "协议终止日期"}
 
 
+# The columns this generator fills, in order. Optional columns added to the tables later (人员类别, a
+# laborer's own account) are left out; each header named here must still be a canonical one.
+GENERATED = {
+    "车间": ["车间编号", "车间名称", "经营主体", "主体类型", "统一社会信用代码", "县(市、区)", "乡镇", "村(社区)",
+           "认定日期", "撤销日期", "开户银行", "银行账号"],
+    "人员": ["身份证号", "姓名", "车间编号", "是否建档立卡贫困劳动力", "是否易地扶贫搬迁", "协议类型", "协议起始日期",
+           "协议终止日期"],
+    "工资": ["身份证号", "车间编号", "月份", "实发工资", "出勤天数", "姓名"],
+}
+
+
 def headers(sheet: str) -> list[str]:
-    return [c.header for c in load_tables().get(TABLE_OF[sheet]).columns]  # type: ignore[arg-type]
+    canonical = [c.header for c in load_tables().get(TABLE_OF[sheet]).columns]  # type: ignore[arg-type]
+    missing = [h for h in GENERATED[sheet] if h not in canonical]
+    assert not missing, (sheet, missing)
+    return GENERATED[sheet]
 
 
 def write_workbook(path: Path, data: dict[str, list[np.ndarray]]) -> int:

@@ -302,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
                     results.append({"step": "batch", "skipped": why})
                     continue
                 cfg = write_batch_config(tmp, wb)
-                cmd = fupin("batch", "--config", str(cfg), "--month", a.month, **prof)
+                # a fresh ledger: create it with the run and confirm that this first run pays from the start
+                cmd = fupin("batch", "--config", str(cfg), "--month", a.month, "--new-ledger", "--first-run", **prof)
             else:
                 ap.error(f"未知步骤 {step}")
             print(f"[{step}] {' '.join(cmd)}", flush=True)
