@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="生成省级规模的基准测试输入工作簿(车间、人员、工资长表)")
     ap.add_argument("out", type=Path, help="输出 xlsx 路径")
     ap.add_argument("--workshops", type=int, default=3000)
-    ap.add_argument("--laborers", type=int, default=100_000, help="人员表行数(约 1% 是换车间的同一人)")
+    ap.add_argument("--laborers", type=int, default=100_000, help="人员表行数(约 1%% 是换车间的同一人)")
     ap.add_argument("--months", type=int, default=10, help="每人的工资月数;工资表行数 = 人员 × 月数")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--error-rate", type=float, default=0.001, help="身份证号校验位写错的人员比例")
