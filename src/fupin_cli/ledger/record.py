@@ -18,7 +18,8 @@ means the ID number has any payout; otherwise the same (ID number, workshop) pai
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -155,22 +156,36 @@ def record_batch(conn: sqlite3.Connection, path: Path, month: int, rows: pd.Data
     `exclusive_key` the policy's exclusive_group (SPEC §4.3), default its name."""
     data = _prepare(rows, once_per_person)
     file_rows = _files(files)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as exc:
-        raise sqlite_failure(path, exc, "写入") from exc
-    try:
+    with _transaction(conn, path, refused=_REFUSED_RECORD):
         result = _record(conn, path, month, data, policy=policy, policy_version=policy_version,
                          file_rows=file_rows, tool_version=tool_version, county_code=county_code,
                          once_per_person=once_per_person, note=note, after_chunk=after_chunk,
                          roster_rows=has_details(rows), outputs=list(outputs),
                          exclusive_key=exclusive_key or policy)
+    return result
+
+
+# What the database's own double-pay guard (unique indexes) says when it refuses a write.
+_REFUSED_RECORD = "登记被账本的防重复发放约束拒绝(名单中有人在账本里已有同类发放记录),本批次未登记,账本未改动。"
+_REFUSED_IMPORT = "导入被账本的防重复发放约束拒绝(名单中有人在账本里已有同类发放记录),未导入任何记录,账本未改动。"
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, path: Path, *, refused: str | None) -> Iterator[None]:
+    """One write transaction: committed when the block ends, rolled back on any exception, so the
+    ledger is as before or complete. `refused`: the message when the double-pay guard refuses."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise sqlite_failure(path, exc, "写入") from exc
+    try:
+        yield
         conn.execute("COMMIT")
-        return result
     except sqlite3.IntegrityError as exc:
         _rollback(conn)
-        raise LedgerError("登记被账本的防重复发放约束拒绝(名单中有人在账本里已有同类发放记录),"
-                          "本批次未登记,账本未改动。", code="ledger.double_pay", detail=str(exc)) from exc
+        if refused is None:
+            raise sqlite_failure(path, exc, "写入") from exc
+        raise LedgerError(refused, code="ledger.double_pay", detail=str(exc)) from exc
     except sqlite3.Error as exc:
         _rollback(conn)
         raise sqlite_failure(path, exc, "写入") from exc
@@ -233,11 +248,7 @@ def void_batch(conn: sqlite3.Connection, path: Path, batch_id: int, *, reason: s
     reason = (reason or "").strip()
     if not reason:
         raise FupinError("作废批次须用 --reason 写明原因,例如 --reason \"月份填错,应为2019-05\"。", code="usage.void_reason")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as exc:
-        raise sqlite_failure(path, exc, "写入") from exc
-    try:
+    with _transaction(conn, path, refused=None):
         row = conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (int(batch_id),)).fetchone()
         if row is None:
             raise LedgerError(f"账本中没有编号为 {batch_id} 的批次。可用 fupin ledger list 查看全部批次。",
@@ -253,13 +264,6 @@ def void_batch(conn: sqlite3.Connection, path: Path, batch_id: int, *, reason: s
         conn.execute("UPDATE batches SET status = 'void', void_at = ?, void_by = ?, void_reason = ? WHERE batch_id = ?",
                      (when, by, reason, info.batch_id))
         conn.execute("UPDATE payouts SET void = 1 WHERE batch_id = ?", (info.batch_id,))
-        conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        _rollback(conn)
-        raise sqlite_failure(path, exc, "写入") from exc
-    except BaseException:
-        _rollback(conn)
-        raise
 
 
 def record_import(conn: sqlite3.Connection, path: Path, rows: pd.DataFrame, *, policy: str, policy_version: str,
@@ -272,11 +276,7 @@ def record_import(conn: sqlite3.Connection, path: Path, rows: pd.DataFrame, *, p
     data = _prepare(rows, once_per_person)
     references = rows["reference"].astype(object).where(rows["reference"].notna(), None).tolist()
     file_rows = _files(files)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as exc:
-        raise sqlite_failure(path, exc, "写入") from exc
-    try:
+    with _transaction(conn, path, refused=_REFUSED_IMPORT):
         exclusive_key = exclusive_key or policy
         conflicts = _conflicts(conn, data, once_per_person, policy, exclusive_key)
         if len(conflicts):
@@ -298,15 +298,4 @@ def record_import(conn: sqlite3.Connection, path: Path, rows: pd.DataFrame, *, p
                          zip(references, repeat(batch_id), data["id_number"].tolist(), data["workshop_id"].tolist(),
                              strict=False))
         info = batch_info(conn.execute(f"{BATCH_SELECT} WHERE batch_id = ?", (batch_id,)).fetchone())
-        conn.execute("COMMIT")
-        return RecordResult(batch=info, created=True, recorded=len(data))
-    except sqlite3.IntegrityError as exc:
-        _rollback(conn)
-        raise LedgerError("导入被账本的防重复发放约束拒绝(名单中有人在账本里已有同类发放记录),"
-                          "未导入任何记录,账本未改动。", code="ledger.double_pay", detail=str(exc)) from exc
-    except sqlite3.Error as exc:
-        _rollback(conn)
-        raise sqlite_failure(path, exc, "写入") from exc
-    except BaseException:
-        _rollback(conn)
-        raise
+    return RecordResult(batch=info, created=True, recorded=len(data))
