@@ -279,6 +279,7 @@ def cached(files: Sequence[tuple[Path, str]], region: Any, build: Callable[[], D
     if ds is not None:
         log.debug("缓存命中:%s(%d 个输入文件未改变,跳过读取和检查)", _entry(key), len(files))
         ds.files = inputs  # the hashes just computed: the same bytes, as the key says
+        ds.cache_key = key
         return ds
     log.debug("缓存未命中:%s(读取并检查输入文件)", _entry(key))
     ds = build()
@@ -288,6 +289,7 @@ def cached(files: Sequence[tuple[Path, str]], region: Any, build: Callable[[], D
     where = store(key, ds)
     if where is not None:
         log.debug("已写入缓存:%s", where)
+        ds.cache_key = key
     return ds
 
 

@@ -71,6 +71,8 @@ class Dataset:
     sheets: list[SheetInfo]
     files: list[InputFile]
     notes: list[str] = field(default_factory=list)
+    # key of the cache entry this dataset is (set by cache.cached): the rule's decisions on it are cached too
+    cache_key: str | None = None
 
     @property
     def errors(self) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from fupin_cli import __version__
+from fupin_cli.cache_decisions import cached_decisions
 from fupin_cli.clock import local_text
 from fupin_cli.dataset import Dataset
 from fupin_cli.destinations import check_outputs
@@ -215,7 +216,8 @@ def settle(
     once = bool(policy.at("once_per_person", m).value)
     paid_before = _paid_before(ledger, m, policy, through_month) if ledger is not None else pd.DataFrame()
     paid_before = _with_earlier(paid_before, earlier, policy)
-    decisions = evaluate(ds, m, policy, paid_before if len(paid_before) else None).decisions
+    paid = paid_before if len(paid_before) else None
+    decisions = cached_decisions(ds.cache_key, m, policy, paid, lambda: evaluate(ds, m, policy, paid).decisions)
     own = paid_before.loc[paid_before["policy"].isna() | paid_before["policy"].eq(policy.name)] \
         if len(paid_before) else paid_before  # the audit is of this policy's payments
     wording = {"terms": policy.terms, "accounts": laborer_accounts(ds, policy)}

@@ -60,7 +60,7 @@ def run_eligibility(
 def eligibility_json(decisions: pd.DataFrame, month: int, *, mask: bool = True) -> dict:
     """The §6.3 `eligibility` document."""
     d = decisions
-    frame = pd.DataFrame({
+    cols = {
         "id_number": ids_list(d["id_number"], mask),
         "workshop_id": d["workshop_id"].astype(object).tolist(),
         "status": d["status"].astype(object).tolist(),
@@ -69,5 +69,7 @@ def eligibility_json(decisions: pd.DataFrame, month: int, *, mask: bool = True) 
         "wages": d["wages"].astype("float64").round(2).tolist(),
         "reason": d["reason"].astype(object).tolist(),
         "period": period_texts(d),  # SPEC §4.3: the entitlement's calendar year, null under "once"
-    }, dtype=object)
-    return {"month": format_month(month), "rows": frame.to_dict("records")}
+    }
+    # one dict per row from plain lists: DataFrame.to_dict boxes every cell and took 0.4 s at 100 k rows
+    keys = list(cols)
+    return {"month": format_month(month), "rows": [dict(zip(keys, row, strict=True)) for row in zip(*cols.values(), strict=True)]}
