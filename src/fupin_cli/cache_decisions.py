@@ -93,7 +93,11 @@ def cached_decisions(dataset_key: str | None, month: int, policy: Any, paid: pd.
     """The decisions of (dataset, month, policy, paid) from the cache, else `build()` and store them."""
     if not cache.SETTINGS.enabled or dataset_key is None:
         return build()
-    entry = cache._entry(decisions_key(dataset_key, month, policy, paid), kind=KIND)
+    try:
+        entry = cache._entry(decisions_key(dataset_key, month, policy, paid), kind=KIND)
+    except (TypeError, ValueError) as exc:  # a payment frame that cannot be hashed: no cache, same result
+        log.debug("判定结果不使用缓存(%s)", exc)
+        return build()
     found = _load(entry)
     if found is not None:
         log.debug("判定缓存命中:%s(数据、政策、月份和已发放记录未变,不再重新判定)", entry)
