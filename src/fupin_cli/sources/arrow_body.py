@@ -29,6 +29,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,13 +103,15 @@ def head_xml(zf: zipfile.ZipFile, member: str, rows: int, part: Any = None) -> b
         window = bytes(head[cut:])
         del head[cut:]
         while True:
-            at = window.find(close)
+            # `h` (memchr, ~free) is rare in cell markup: only chunks holding one are searched
+            at = window.find(close) if b"h" in window else -1
             if at >= 0:
                 return bytes(head) + window[at:] + fh.read()
             chunk = fh.read(_CHUNK)
             if not chunk:
                 return bytes(head) + close + b"</" + prefix + b"worksheet>"
-            window = window[-len(close):] + chunk
+            carry = window[-len(close):]
+            window = carry + chunk if b"h" in carry or b"h" in chunk else chunk
 
 
 _SI_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?si>")
@@ -216,9 +219,18 @@ class LazyBody:
     sheet: str
     full: Callable[[], Any]  # calamine read of the whole sheet (the exact fallback)
     reader: Any = field(default=None, repr=False)
+    _ahead: tuple[Any, Future] | None = field(default=None, repr=False)  # (request, its prefetched load)
+
+    def prefetch(self, pool: Executor, start: int, data: dict[int, bool], look: list[int],
+                 objects: frozenset[int] = frozenset()) -> None:
+        """Start the load in `pool` (fastexcel releases the GIL): `load` with the same request takes it."""
+        self._ahead = ((start, data, look, objects), pool.submit(load_body, self, start, data, look, objects))
 
     def load(self, start: int, data: dict[int, bool], look: list[int],
              objects: frozenset[int] = frozenset()) -> FastColumns | None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (start, data, look, objects):
+            return ahead[1].result()
         return load_body(self, start, data, look, objects)
 
 

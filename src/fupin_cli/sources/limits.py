@@ -38,6 +38,9 @@ MAX_TEXT_BYTES = 768 << 20      # text one sheet would materialise (a shared str
 EXCEL_ROWS = 1_048_576
 _CHUNK = 1 << 20
 _OVERLAP = 32  # bytes kept between chunks so a pattern cut in two is still seen
+# Compressed bytes fed to zlib at a time: each call that stops at the output cap copies the input
+# not yet consumed, so a small input keeps that copy small (1 MB in would be copied ~10 times).
+_RAW_CHUNK = 256 << 10
 
 _WIDE_REF = re.compile(rb' r="([A-Z]{2,3})\d')  # columns beyond Z (most sheets have none)
 _SHARED_CELL = re.compile(rb't="s"[^>]*>\s*<(?:[A-Za-z_][\w.-]*:)?v>\s*(\d+)')
@@ -113,11 +116,13 @@ class PartScan:
         eq = np.flatnonzero(a[8:-4] == 61) + 8
         before = a[eq - 1]
         ref = eq[before == 114]  # r=
-        if (((a[ref + 2] - 65) < 26) & ((a[ref + 3] - 65) < 26)).any():
+        # r="AB…: the regex decides; one gather first (the second character is a digit in r="A1", r="12")
+        if ((a[ref + 3] - 65) < 26).any() and (((a[ref + 2] - 65) < 26) & ((a[ref + 3] - 65) < 26)).any():
             for m in _WIDE_REF.finditer(buf):
                 self.wide_col = max(self.wide_col, column_number(m.group(1)))
-        errors = eq[before == 116]  # t="e": an error cell
-        if (((a[errors + 1] == 34) & (a[errors + 2] == 101) & (a[errors + 3] == 34)).any()
+        errors = eq[before == 116]  # t="e": an error cell (t="s", t="inlineStr" never have e there)
+        if (((a[errors + 2] == 101).any()
+             and ((a[errors + 1] == 34) & (a[errors + 2] == 101) & (a[errors + 3] == 34)).any())
                 or (b"<f" in buf if self.look_formulas else _maybe_no_result(buf))):
             self._faults(buf[start:])
         else:
@@ -205,8 +210,8 @@ class CappedPart(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _raw(self) -> bytes:
-        n = min(_CHUNK, self._left)
+    def _raw(self, size: int = _CHUNK) -> bytes:
+        n = min(size, self._left)
         if n <= 0:
             return b""
         self._fp.seek(self._pos)
@@ -229,7 +234,7 @@ class CappedPart(io.RawIOBase):
         else:
             data = b""
             while not data and not self._inflate.eof:
-                src = self._inflate.unconsumed_tail or self._raw()
+                src = self._inflate.unconsumed_tail or self._raw(_RAW_CHUNK)
                 if not src:
                     raise _lying(self.budget.display)  # the stream ends before its end marker
                 data = self._inflate.decompress(src, want)
