@@ -8,11 +8,8 @@ normalises them. Input files are only ever opened for reading.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -22,13 +19,12 @@ import pandas as pd
 from fupin_cli.dataset import InputFile, RawTables, SheetInfo
 from fupin_cli.errors import InputError, os_reason
 from fupin_cli.fsutil import sha256_file
-from fupin_cli.sources.arrow_body import LazyBody
 from fupin_cli.sources.csvfile import read_csv
 from fupin_cli.sources.headers import HeaderMatch, check_ambiguous, detect
 from fupin_cli.sources.parquet import read_parquet
-from fupin_cli.sources.sheet import body_request, build, letter
+from fupin_cli.sources.sheet import build, letter
 from fupin_cli.sources.workbook import SheetGrid, Workbook
-from fupin_cli.tables import TABLE_KEYS, TableSpec, load_tables, normalise_header
+from fupin_cli.tables import TABLE_KEYS, load_tables, normalise_header
 
 __all__ = ["read_sources", "discover", "SUFFIXES"]
 
@@ -232,69 +228,41 @@ def read_sources(paths: Sequence[str | Path], *, progress: Progress | None = Non
 
 def _read_file(path: Path, shown: str, wb: Workbook | None, names: list[str], progress: Progress | None,
                done: int, total: int) -> FilePart:
-    """Every sheet of one file recognised, checked and turned into a frame (`_src` counted within it).
-
-    Two passes over the sheets, with the same results and the same first error as one: the first
-    reads each head, recognises it and starts its body loading in a worker thread (fastexcel
-    releases the GIL, so the next sheet's head and limits scan run meanwhile); the second builds
-    the frames in sheet order.
-    """
+    """Every sheet of one file recognised, checked and turned into a frame (`_src` counted within it)."""
     part = FilePart([], [], [], names)
     if wb is not None and wb.hidden:  # said when the file is opened; kept for a read from the cache
         part.open_notes.append(f"文件“{shown}”中的隐藏工作表“{'”“'.join(wb.hidden)}”不作为数据读取"
                                f"(如需使用,请在Excel中取消隐藏)。")
-    grids = wb.sheets() if wb is not None else (g for g in [SINGLE_TABLE[path.suffix.lower()](path, shown)])
-    steps: list[str | tuple[SheetGrid, HeaderMatch, str]] = []  # per sheet: a note, or a sheet to take
-    empty = 0
-    with contextlib.closing(grids), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fupin-body") as pool:
-        try:
-            # not past the last sheet: the generator would close the workbook the fallback reads
-            for grid in itertools.islice(grids, len(names)):
-                where = f"文件“{shown}”" if wb is None else f"文件“{shown}”工作表“{grid.name}”"
-                done += 1
-                if progress is not None:
-                    progress(f"{path.name}:{grid.name}" if wb is not None else path.name, done, total)
-                if grid.empty():
-                    empty += 1
-                    if len(names) > 1:
-                        steps.append(f"{where}是空的,已跳过。")
-                    continue
-                match, note = _choose(grid, where)
-                if match is None:
-                    steps.append(note or f"{where}已跳过。")
-                    continue
-                spec = _checked_spec(match, where)
-                if isinstance(grid.lazy, LazyBody):
-                    grid.lazy.prefetch(pool, *body_request(match, spec))
-                steps.append((grid, match, where))
-                del grid
-        except BaseException:
-            _take_all(part, steps, shown)  # the sheets before it first, as a read in one pass would
-            raise
-        _take_all(part, steps, shown)
-    if empty and empty == len(names):
-        raise InputError(f"文件“{shown}”是空的,没有任何数据。", code="input.empty")
-    if not part.sheets:
-        raise InputError(f"文件“{shown}”中没有找到车间、人员或工资表(工作表:{'、'.join(names)})。"
-                         f"请检查工作表名称或表头。", code="input.no_tables")
-    return part
-
-
-def _take_all(part: FilePart, steps: list[str | tuple[SheetGrid, HeaderMatch, str]], shown: str) -> None:
-    """The recognised sheets into `part` in sheet order, with the notes of the skipped ones between."""
-    while steps:
-        step = steps.pop(0)
-        if isinstance(step, str):
-            part.notes.append(step)
+    grids = wb.sheets() if wb is not None else iter([SINGLE_TABLE[path.suffix.lower()](path, shown)])
+    used = empty = 0
+    for grid in grids:
+        where = f"文件“{shown}”" if wb is None else f"文件“{shown}”工作表“{grid.name}”"
+        done += 1
+        if progress is not None:
+            progress(f"{path.name}:{grid.name}" if wb is not None else path.name, done, total)
+        if grid.empty():
+            empty += 1
+            if len(names) > 1:
+                part.notes.append(f"{where}是空的,已跳过。")
             continue
-        grid, match, where = step
+        match, note = _choose(grid, where)
+        if match is None:
+            part.notes.append(note or f"{where}已跳过。")
+            continue
         info, frame, sheet_notes, sheet_faults = _take_sheet(grid, match, where, shown, src=len(part.sheets))
         part.faults += [(match.table, len(part.sheets), row, key, text) for row, key, text in sheet_faults]
         part.hidden += [(len(part.sheets), a, b, grid.filtered) for a, b in _runs(grid.hidden_rows, match.row + 1, grid.nrows)]
-        del grid, step  # free the cells before the next sheet is built
+        del grid  # free the cells before the next sheet is read
+        used += 1
         part.sheets.append(info)
         part.frames.append(frame)
         part.notes.extend(sheet_notes)
+    if empty and empty == len(names):
+        raise InputError(f"文件“{shown}”是空的,没有任何数据。", code="input.empty")
+    if not used:
+        raise InputError(f"文件“{shown}”中没有找到车间、人员或工资表(工作表:{'、'.join(names)})。"
+                         f"请检查工作表名称或表头。", code="input.no_tables")
+    return part
 
 
 def _runs(rows: Sequence[int], header: int, last: int) -> list[tuple[int, int]]:
@@ -310,21 +278,16 @@ def _runs(rows: Sequence[int], header: int, last: int) -> list[tuple[int, int]]:
     return out
 
 
-def _checked_spec(match: HeaderMatch, where: str) -> TableSpec:
-    """The recognised table's definition; InputError when its header is ambiguous or incomplete."""
+def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
+                src: int) -> tuple[SheetInfo, pd.DataFrame, list[str], list[tuple[int, str, str]]]:
+    """A recognised sheet → its SheetInfo, its raw frame (with `_src` = `src`) and remarks about it."""
     spec = load_tables().get(match.table)  # type: ignore[arg-type]
     check_ambiguous(match, where)
     missing = match.missing(spec)
     if missing:
         raise InputError(f"{where}缺少必填列:{'、'.join(missing)}(表头在第{match.row + 1}行)。"
                          f"请检查表头名称。", code="input.missing_column")
-    return spec
-
-
-def _take_sheet(grid: SheetGrid, match: HeaderMatch, where: str, shown: str,
-                src: int) -> tuple[SheetInfo, pd.DataFrame, list[str], list[tuple[int, str, str]]]:
-    """A recognised sheet → its SheetInfo, its raw frame (with `_src` = `src`) and remarks about it."""
-    sf = build(grid, match, _checked_spec(match, where), src=src)
+    sf = build(grid, match, spec, src=src)
     info = SheetInfo(
         file=shown, sheet=grid.name,
         table=match.table, header_row=match.row + 1, headers=dict(match.headers),

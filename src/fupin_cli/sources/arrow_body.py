@@ -29,7 +29,6 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,18 +218,9 @@ class LazyBody:
     sheet: str
     full: Callable[[], Any]  # calamine read of the whole sheet (the exact fallback)
     reader: Any = field(default=None, repr=False)
-    _ahead: tuple[Any, Future] | None = field(default=None, repr=False)  # (request, its prefetched load)
-
-    def prefetch(self, pool: Executor, start: int, data: dict[int, bool], look: list[int],
-                 objects: frozenset[int] = frozenset()) -> None:
-        """Start the load in `pool` (fastexcel releases the GIL): `load` with the same request takes it."""
-        self._ahead = ((start, data, look, objects), pool.submit(load_body, self, start, data, look, objects))
 
     def load(self, start: int, data: dict[int, bool], look: list[int],
              objects: frozenset[int] = frozenset()) -> FastColumns | None:
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == (start, data, look, objects):
-            return ahead[1].result()
         return load_body(self, start, data, look, objects)
 
 

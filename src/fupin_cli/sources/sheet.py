@@ -107,25 +107,14 @@ class _Body:
     suspect: Callable[[int], np.ndarray | None]  # precomputed blank-or-计 mask, if any
 
 
-def look_columns(match: HeaderMatch) -> list[int]:
-    """Columns looked at only for 合计 labels: 序号 and the first three header columns."""
-    return list(dict.fromkeys([*match.serial, *match.header_cols[:3]]))
-
-
-def body_request(match: HeaderMatch, spec: TableSpec) -> tuple[int, dict[int, bool], list[int], frozenset[int]]:
-    """What the lazy body is asked for: (first data row, data column → date-typed?, look columns,
-    month columns of a wide sheet); the same whether loaded now or prefetched (sources.read_sources)."""
-    dated = {j: spec.column(key).type in ("date", "month") for key, j in match.columns.items()}
-    months = frozenset(mc.index for mc in match.months) if match.wide else frozenset()
-    dated.update({j: False for j in months})
-    return match.row + 1, dated, look_columns(match), months
-
-
-def _body(grid: SheetGrid, match: HeaderMatch, spec: TableSpec) -> _Body:
+def _body(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, look: list[int]) -> _Body:
     """fastexcel/pyarrow for a lazy grid when that is lossless, else the exact reader's cells."""
     start = match.row + 1
     if grid.lazy is not None:
-        fc = grid.lazy.load(*body_request(match, spec))  # fastexcel (xlsx) or pyarrow (csv)
+        dated = {j: spec.column(key).type in ("date", "month") for key, j in match.columns.items()}
+        months = frozenset(mc.index for mc in match.months) if match.wide else frozenset()
+        dated.update({j: False for j in months})
+        fc = grid.lazy.load(start, dated, look, months)  # fastexcel (xlsx) or pyarrow (csv)
         if fc is not None:
             empty = np.full(fc.nrows, None, dtype=object)
             return _Body(lambda j: fc.cells.get(j, empty), fc.nrows, fc.suspect)
@@ -154,8 +143,8 @@ def _from_1904(arr: np.ndarray) -> np.ndarray:
 
 def build(grid: SheetGrid, match: HeaderMatch, spec: TableSpec, src: int) -> SheetFrame:
     start = match.row + 1
-    look_cols = look_columns(match)
-    body = _body(grid, match, spec)
+    look_cols = list(dict.fromkeys([*match.serial, *match.header_cols[:3]]))
+    body = _body(grid, match, spec, look_cols)
     n = body.n
     data = {key: body.cells(j) for key, j in match.columns.items()}
     if grid.date1904:
