@@ -525,3 +525,60 @@ def test_merged_data_cells_fill_every_row_with_a_note(tmp_path: Path) -> None:
     assert raw.laborers["workshop_id"].tolist() == ["W1", "W1", "W1", "W2"]
     assert raw.laborers["_row"].tolist() == [3, 4, 5, 6]
     assert any("合并单元格第3–5行“车间编号”" in n for n in raw.notes)
+
+
+def _big_sheet(path: Path, rows: int = 30_000) -> None:
+    """A 人员 sheet of a few MB (many chunks of the scan pass): hidden rows, an error cell and a
+    cell in column AB far below the head."""
+    wb = xlsxwriter.Workbook(path, {"constant_memory": True})
+    ws = wb.add_worksheet("人员")
+    ws.write_row(0, 0, LAB_HEAD)
+    for r in range(1, rows):
+        ws.write_row(r, 0, [r, f"45102119900101{r % 10000:04d}", "韦一", "TY001", "是", "劳务协议"])
+        if r in (20_001, 20_002):
+            ws.set_row(r, None, None, {"hidden": True})
+        if r == rows - 5:
+            ws.write_formula(r, 7, "=1/0", None, "#DIV/0!")
+        if r == rows - 3:
+            ws.write(r, 27, "远处")  # constant_memory: a row is written out before the next one starts
+    wb.close()
+
+
+def test_scan_pass_sees_what_lies_far_below_the_head(tmp_path: Path) -> None:
+    """The one streamed pass over a large sheet (limits, hidden rows, error cells) sees every chunk:
+    the same findings with the head cut, and a wide cell counted as a column."""
+    from fupin_cli.sources.arrow_body import head_workbook, sheet_members
+    from fupin_cli.sources.limits import Budget, check_workbook
+
+    f = tmp_path / "big.xlsx"
+    _big_sheet(f)
+    with zipfile.ZipFile(f) as zf:
+        member = sheet_members(zf)["人员"]
+        assert zf.getinfo(member).file_size > 3 << 20
+        whole = check_workbook(zf, {"人员": member}, "big.xlsx").scans["人员"]
+    budget = Budget("big.xlsx")
+    head_workbook(f, member, 15, budget, "人员")
+    streamed = budget.scans["人员"]
+    assert streamed.hidden_rows == whole.hidden_rows == [20_002, 20_003]
+    assert streamed.wide_col == whole.wide_col == 28  # AB
+    assert streamed.faults == whole.faults == {(29_995, 7): "#DIV/0!"}
+    assert streamed.size == whole.size == budget.total
+
+
+def test_damaged_stream_in_a_large_sheet_is_corrupt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large sheet whose compressed bytes are damaged midway: refused as damaged (input.corrupt) by
+    the scan pass, before any reader sees it."""
+    f = tmp_path / "big.xlsx"
+    _big_sheet(f)
+    data = bytearray(f.read_bytes())
+    with zipfile.ZipFile(f) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    mid = start + info.compress_size // 2
+    data[mid:mid + 64] = bytes(range(64))
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(bytes(data))
+    monkeypatch.setattr(workbook_mod, "FAST_MIN_BYTES", 0)
+    with pytest.raises(InputError) as exc:
+        _read(bad)
+    assert exc.value.code == "input.corrupt"
