@@ -565,17 +565,23 @@ def test_scan_pass_sees_what_lies_far_below_the_head(tmp_path: Path) -> None:
     assert streamed.size == whole.size == budget.total
 
 
-def test_damaged_stream_in_a_large_sheet_is_corrupt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A large sheet whose compressed bytes are damaged midway: refused as damaged (input.corrupt) by
-    the scan pass, before any reader sees it."""
+@pytest.mark.parametrize("where", ["start", "middle"])
+def test_damaged_stream_in_a_large_sheet_is_corrupt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    where: str) -> None:
+    """A large sheet whose compressed bytes are damaged: refused as damaged (input.corrupt) by the
+    scan pass, before any reader sees it — an invalid deflate block at the start (the inflater's own
+    error), or bytes midway that inflate to the wrong size."""
     f = tmp_path / "big.xlsx"
     _big_sheet(f)
     data = bytearray(f.read_bytes())
     with zipfile.ZipFile(f) as zf:
         info = zf.getinfo("xl/worksheets/sheet1.xml")
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
-    mid = start + info.compress_size // 2
-    data[mid:mid + 64] = bytes(range(64))
+    if where == "start":
+        data[start:start + 64] = b"\xff" * 64
+    else:
+        mid = start + info.compress_size // 2
+        data[mid:mid + 64] = bytes(range(64))
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(bytes(data))
     monkeypatch.setattr(workbook_mod, "FAST_MIN_BYTES", 0)
