@@ -68,6 +68,33 @@ def test_words_reader_reads_the_writer(amount: float) -> None:
     assert amount_in_words(323000) == "人民币叁拾贰万叁仟元整"
 
 
+def test_words_are_cn2an_rmb_words() -> None:
+    """`amount_in_words` spells exactly what cn2an's an2cn(…, "rmb") spells (it replaces the import)."""
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    cn2an = pytest.importorskip("cn2an")
+    from fupin_cli.money import amount_in_words
+
+    def reference(amount: float) -> str:
+        cents = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if cents == 0:
+            return "人民币零元整"
+        return f"人民币{'负' if cents < 0 else ''}{cn2an.an2cn(str(abs(cents)), 'rmb')}"
+
+    rng = random.Random(13)
+    amounts = [0, 0.01, 0.1, 0.5, 1, 10, 10.05, 100001, 1000.05, 1e8 + 1, 100010000, 1010101010.1, -5.2,
+               12345678901234.56, 9999999999999999]
+    for _ in range(3000):
+        sparse = "".join(rng.choice("0000000001") for _ in range(rng.randrange(1, 14)))
+        amounts += [round(rng.random() * 10 ** rng.randrange(0, 16), rng.choice([0, 1, 2, 3])),
+                    float(sparse) + rng.choice([0, 0.05, 0.5, 0.55])]
+    for a in amounts:
+        assert amount_in_words(a) == reference(a), a
+    with pytest.raises(ValueError):
+        amount_in_words(1e17)
+
+
 def test_roster_total_only_people_and_amount_with_words(roster) -> None:
     out, s = roster
     wb = openpyxl.load_workbook(out)

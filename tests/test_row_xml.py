@@ -81,9 +81,9 @@ def _write(path: Path, fast: bool, tables: list[dict], monkeypatch: pytest.Monke
     calls: list[int] = []
     real = row_xml.stream_rows
 
-    def spy(ws, first_row, kinds, values, fmts, bold_last=False):
+    def spy(ws, first_row, kinds, values, fmts, bold_last=False, heights=None):
         calls.append(len(values[0]))
-        return real(ws, first_row, kinds, values, fmts, bold_last)
+        return real(ws, first_row, kinds, values, fmts, bold_last, heights)
 
     monkeypatch.setattr(row_xml, "stream_rows", spy)
     wb = new_workbook(path, constant_memory=constant_memory)
@@ -219,3 +219,45 @@ def test_any_text_and_number_byte_identical(tmp_path: Path, monkeypatch: pytest.
     tables = [dict(title="名单", cols=[COLS[0], COLS[5], COLS[3]], frame=frame)]
     slow, fast, _ = _both(tmp_path, monkeypatch, tables)
     assert _xml(fast, "xl/worksheets/sheet1.xml") == _xml(slow, "xl/worksheets/sheet1.xml")
+
+
+WRAP = [Col("text", text="文本"), Col("wrap", "wrap", max_width=12, text="说明"), Col("money", "money", text="金额")]
+
+
+def _wrap_frame(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    words = ["短", "一段比较长的说明文字,需要换行才能放下", "x" * 40, None, "", " 前导空格的长长长长长长长长说明", "_x0041_长长长长长长长长长长"]
+    return pd.DataFrame({"text": [f"名{i}" for i in range(n)],
+                         "wrap": [words[i] for i in rng.integers(0, len(words), n)],
+                         "money": rng.integers(0, 10**6, n) / 100})
+
+
+@pytest.mark.parametrize("default_row", [None, 36])
+@pytest.mark.parametrize("totals", ["sum", "last_row"])
+def test_wrapped_rows_with_heights_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  default_row: int | None, totals: str) -> None:
+    """Rows made taller for wrapped text are streamed too, with the <row ht=…> set_row would give."""
+    frame = _wrap_frame(300)
+    for fast in (False, True):
+        monkeypatch.setattr(row_xml, "ENABLED", fast)
+        wb = new_workbook(tmp_path / f"{fast}.xlsx", constant_memory=True)
+        ws = wb.add_worksheet("表")
+        if default_row:
+            ws.set_default_row(default_row)
+        write_table(ws, Formats(wb), title="说明表", cols=WRAP, frame=frame, totals=totals)
+        wb.close()
+    slow, fast_path = tmp_path / "False.xlsx", tmp_path / "True.xlsx"
+    assert b'customHeight="1"' in _xml(slow, "xl/worksheets/sheet1.xml")
+    for name in ("xl/worksheets/sheet1.xml", "xl/styles.xml"):
+        assert _xml(fast_path, name) == _xml(slow, name)
+
+
+def test_chunk_boundaries_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More rows than one streamed chunk, the bold last row on a chunk of its own."""
+    monkeypatch.setattr(row_xml, "CHUNK_ROWS", 7)
+    tables = [dict(title="名单", cols=COLS, frame=pd.concat([_frame()] * 3, ignore_index=True).iloc[:43],
+                   totals="last_row")]
+    slow, fast, calls = _both(tmp_path, monkeypatch, tables)
+    assert calls == [43]
+    for name in ("xl/worksheets/sheet1.xml", "xl/styles.xml"):
+        assert _xml(fast, name) == _xml(slow, name)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
@@ -210,9 +211,38 @@ def text_width(texts: Iterable[object]) -> int:
         return 0
     if len(shown) < 64:  # headers and short columns: plain Python beats building an array
         return max(len(t) + sum(ord(c) > 0xFF for c in t) for t in shown)
-    # Long columns: Arrow's string kernels measure 100,000 texts without a Python loop.
-    s = pd.Series(shown, dtype="str")
-    return int((s.str.len() + s.str.count(r"[^\x00-\xff]")).max())
+    return int(text_widths(shown).max())
+
+
+# Per UTF-8 byte: +1 for each character (every byte that is not a continuation byte) and +1 more for a
+# character beyond Latin-1 (lead bytes from 0xC4 on: U+0100 and up). Summed per text = its display width.
+_BYTE_WIDTH = np.array([(b & 0xC0 != 0x80) + (b >= 0xC4) for b in range(256)], dtype=np.int64)
+
+
+def utf8_parts(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, data bytes) of a (large_)string Arrow array, as numpy views: texts without Python objects."""
+    arr = arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def per_text_sum(offsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Sum of per-byte `weights` over each text's bytes (offsets from `utf8_parts`)."""
+    cum = np.zeros(len(weights) + 1, np.int64)
+    np.cumsum(weights, out=cum[1:])
+    return cum[offsets[1:]] - cum[offsets[:-1]]
+
+
+def text_widths(texts: list) -> np.ndarray:
+    """`text_width` of each text of a list (str or None; None → 0), vectorised over the UTF-8 bytes."""
+    try:
+        arr = pa.array(texts, type=pa.large_string())
+    except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate: measure in Python
+        return np.array([0 if t is None else len(t) + sum(ord(c) > 0xFF for c in t) for t in texts], np.int64)
+    offsets, data = utf8_parts(arr)
+    return per_text_sum(offsets, _BYTE_WIDTH[data])
 
 
 def values_width(values: list, kind: Kind) -> int:

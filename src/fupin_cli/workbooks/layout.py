@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
@@ -24,6 +25,7 @@ from fupin_cli.workbooks.cells import (
     column_values,
     fit_width,
     text_width,
+    text_widths,
     values_width,
     write_value,
 )
@@ -106,17 +108,14 @@ def _row_heights(kinds: list[Kind], values: list[list], widths: list[float]) -> 
     wraps = [j for j, k in enumerate(kinds) if k == "wrap"]
     if not wraps or not values or not values[0]:
         return None
-    lines = [1] * len(values[0])
+    lines = np.ones(len(values[0]), np.int64)
     for j in wraps:
         room = max(widths[j] - 1.5, 1.0)
-        for i, v in enumerate(values[j]):
-            if v is not None:
-                need = math.ceil(text_width([v]) / room)
-                if need > lines[i]:
-                    lines[i] = need
-    if max(lines) == 1:
+        # A blank cell (width 0) needs no line of its own; the row keeps at least one.
+        np.maximum(lines, np.ceil(text_widths(values[j]) / room).astype(np.int64), out=lines)
+    if lines.max() == 1:
         return None
-    return [LINE_HEIGHT * k + 2 if k > 1 else LINE_HEIGHT for k in lines]
+    return [LINE_HEIGHT * k + 2 if k > 1 else LINE_HEIGHT for k in lines.tolist()]
 
 
 def _write_cells(ws: Worksheet, fmts: Formats, first: int, kinds: list[Kind], values: list[list],
@@ -191,8 +190,8 @@ def write_table(
 
     kinds = [c.kind for c in cols]
     heights = _row_heights(kinds, values, widths)
-    if heights is None and row_xml.can_stream(ws, first, n, len(cols)):
-        row_xml.stream_rows(ws, first, kinds, values, fmts, bold_last=totals == "last_row")
+    if row_xml.can_stream(ws, first, n, len(cols)):
+        row_xml.stream_rows(ws, first, kinds, values, fmts, bold_last=totals == "last_row", heights=heights)
     else:
         _write_cells(ws, fmts, first, kinds, values, bold_last=totals == "last_row", heights=heights)
 
