@@ -52,21 +52,24 @@ def _ws_label(ws: str, names: dict) -> str:
     return f"车间{ws}({name})" if name is not None and not pd.isna(name) else f"车间{ws}"
 
 
-def _dup_sources(ev: Evaluation) -> dict[str, str]:
+def _dup_sources(ev: Evaluation, persons: list, data_status: list) -> dict[str, str]:
     """Person key (ID; ID and period under yearly recurrence) → where the laborer already had (or
-    has) the subsidy, as a phrase."""
+    has) the subsidy, as a phrase; only for the persons of `duplicate` pairs (the rest is never read)."""
     from fupin_cli.rules.evaluate import person_keys
 
+    wanted = {p for p, s in zip(persons, data_status, strict=True) if s == "duplicate"}
     names = ev.workshop.names.to_dict()  # a plain dict: one lookup per winner, tens of thousands of them
     out: dict[str, str] = {}
-    for r in ev.once.winners.itertuples(index=False):
+    winners = ev.once.winners
+    for r in winners.loc[winners["person"].isin(wanted)].itertuples(index=False):
         out[r.person] = f"已于{mcn(r.P)}在{_ws_label(r.workshop_id, names)}享受"
     # Paid laborers never contest (rules.evaluate), so the two sources do not overlap; the paid
     # frame is sorted by batch month, so the earliest payment is the one named.
     pf = ev.once.paid
     yearly = ev.policy.recurrence == "yearly"
-    keys = person_keys(pf["id_number"], pf["period"] if yearly and "period" in pf else None).tolist()
-    for key, r in zip(keys, pf.itertuples(index=False), strict=True):
+    keys = person_keys(pf["id_number"], pf["period"] if yearly and "period" in pf else None)
+    needed = keys.isin(wanted).to_numpy()
+    for key, r in zip(keys[needed].tolist(), pf.loc[needed].itertuples(index=False), strict=True):
         when = "" if _isnan(r.batch_month) else f"于{mcn(r.batch_month)}"
         per = f"({r.period}年度)" if yearly and isinstance(getattr(r, "period", None), str) else ""
         other = getattr(r, "policy", None)
@@ -135,6 +138,7 @@ def _facts(ev: Evaluation) -> _Facts:
     d, w, prm = ev.decisions, ev.windows, ev.params
     status = d["status"].tolist()
     data_status = d["data_status"].tolist() if "data_status" in d else status
+    persons = _persons(ev)
     paid_info: dict = {}
     if "paid" in status:
         for r in ev.once.paid.itertuples(index=False):
@@ -152,8 +156,8 @@ def _facts(ev: Evaluation) -> _Facts:
         min_age=prm.min_age.tolist(), max_age=prm.max_age.tolist(), vf=prm.valid_from.tolist(),
         vt=prm.valid_to.tolist(), ct_pos=prm.contract_pos.tolist(),
         types=["、".join(v.value) for v in prm.contract_values],
-        dup=_dup_sources(ev) if "duplicate" in data_status else {}, paid_info=paid_info,
-        persons=_persons(ev), terms=ev.policy.terms, categories=_category_names(ev),
+        dup=_dup_sources(ev, persons, data_status) if "duplicate" in data_status else {}, paid_info=paid_info,
+        persons=persons, terms=ev.policy.terms, categories=_category_names(ev),
         floor=ev.policy.lookup("min_monthly_wage", prm.read_at).tolist(),
         gate_count=[] if ev.gate is None else ev.gate.count_at_m.tolist(),
         gate_need=[] if ev.gate is None else ev.gate.need_at_m.tolist(),

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fupin_cli.policy import Terms
 from fupin_cli.region import Region
@@ -52,6 +55,18 @@ class Roster:
         return float(self.rows["amount"].sum()) if len(self.rows) else 0.0
 
 
+def isin(s: pd.Series, values: pd.Series) -> pd.Series:
+    """`s.isin(values)` as a boolean Series; two Arrow text columns are matched by Arrow itself (pandas
+    first turns every value into a Python object: ~0.1 s for 20,000 IDs against 100,000)."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype == values.dtype and s.dtype.storage == "pyarrow":
+        value_set = pa.chunked_array(values.array._pa_array).combine_chunks()
+        if not len(value_set):
+            return pd.Series(False, index=s.index)
+        hit = pc.is_in(s.array._pa_array, value_set=value_set.cast(s.array._pa_array.type))
+        return pd.Series(np.array(hit, dtype=np.bool_), index=s.index)
+    return s.isin(values)
+
+
 def workshop_notes(decisions: pd.DataFrame) -> pd.Series:
     """Per workshop id: the workshop-row part of `check_note` (it comes first, see rules)."""
     if "workshop_check_note" not in decisions:
@@ -81,7 +96,7 @@ def build_roster(
     # A pair whose amount a workshop cap reduced to 0 earns nothing this month; it stays in 未达标名单.
     pay = d.loc[(d["status"] == "eligible") & (d["amount"] > 0)]
     if held is not None and len(held):
-        pay = pay.loc[~pay["id_number"].isin(held["id_number"])]
+        pay = pay.loc[~isin(pay["id_number"], held["id_number"])]
     pay = pay.sort_values(["county_code", "workshop_id", "payable_month", "id_number"], kind="stable")
     deferred = pd.DataFrame()
     if accounts is not None:  # the subsidy goes to the laborer: only those with an account are paid now
@@ -132,9 +147,10 @@ def assemble_roster(
     """
     names = region.names_by_code(month)  # the names in force in the roster's month (田阳县 in 2018)
     rows = rows.assign(county=rows["county_code"].map(names).fillna(rows["county"]))
-    decisions = decisions.assign(county=decisions["county_code"].map(names).fillna(decisions["county"]))
     # 未达标名单 lists target laborers only: non-poor laborers are most rows on real data (SPEC §6.1).
     non_target = decisions["status"] == "not_poor"
+    targets = decisions.loc[~non_target]
+    targets = targets.assign(county=targets["county_code"].map(names).fillna(targets["county"]))
     codes = [c.code for c in region.counties] if county_code is None else [county_code]
     if county_code is not None and "county_code" in problems:
         # A county's roster carries its own data problems (and those no county could be found for).
@@ -145,7 +161,7 @@ def assemble_roster(
         # 车间汇总 flags the workshop's own unchecked details (银行账号…), not its laborers'.
         rows=rows, workshops=_per_workshop(rows.assign(workshop_note=rows["workshop_id"].map(workshop_notes(decisions)))),
         counties=_per_county(rows, codes, names),
-        not_paid=_not_paid(decisions.loc[~non_target], rows, held), problems=problems, notes=list(notes or []),
+        not_paid=_not_paid(targets, rows, held), problems=problems, notes=list(notes or []),
         non_target=int(non_target.sum()),
     )
 
@@ -187,7 +203,7 @@ def _not_paid(d: pd.DataFrame, rows: pd.DataFrame, held: pd.DataFrame | None) ->
     """未达标名单: every pair of `d` this roster does not pay and no earlier month paid, by status then place."""
     on_roster = pd.MultiIndex.from_frame(d[["id_number", "workshop_id"]]).isin(
         pd.MultiIndex.from_frame(rows[["id_number", "workshop_id"]]))
-    paid_here = d["status"].eq("eligible") & d["id_number"].isin(rows["id_number"])
+    paid_here = d["status"].eq("eligible") & isin(d["id_number"], rows["id_number"])
     rest = d.loc[~on_roster & ~paid_here & (d["status"] != "paid")].copy()
     order = {s: i for i, s in enumerate(STATUS_ORDER)}
     rest["_o"] = rest["status"].map(order)

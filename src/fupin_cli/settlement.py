@@ -27,7 +27,7 @@ from fupin_cli.loading import Progress, default_month, load_dataset
 from fupin_cli.months import format_month, format_month_cn, month_of
 from fupin_cli.policy import Policy, load_policy
 from fupin_cli.region import Region, load_region
-from fupin_cli.roster import ROW_COLUMNS, Roster, assemble_roster, build_roster, scope
+from fupin_cli.roster import ROW_COLUMNS, Roster, assemble_roster, build_roster, isin, scope
 from fupin_cli.rules import evaluate
 from fupin_cli.status import STATUS_LABELS
 
@@ -314,7 +314,7 @@ def exclusive_key(policy: Policy) -> str:
 def _in_scope(held: pd.DataFrame, decisions: pd.DataFrame, code: str | None) -> pd.DataFrame:
     """The held people this scope's roster would otherwise pay today."""
     d = scope(decisions, code)
-    return held.loc[held["id_number"].isin(d.loc[d["status"].eq("eligible"), "id_number"])].reset_index(drop=True)
+    return held.loc[isin(held["id_number"], d.loc[d["status"].eq("eligible"), "id_number"])].reset_index(drop=True)
 
 
 def _unkey(r: Roster) -> Roster:

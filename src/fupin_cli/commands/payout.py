@@ -177,7 +177,7 @@ def settlement_json(s: Settlement, *, mask: bool = True) -> dict:
 def roster_json(roster: Roster, *, mask: bool = True) -> dict:
     """The §6.3 `payout` document. IDs are masked unless the caller asked for them (--show-id)."""
     r = roster.rows
-    frame = pd.DataFrame({
+    columns = {
         "id_number": ids_list(r["id_number"], mask),
         "name": r["name"].astype(object).tolist(),
         "workshop_id": r["workshop_id"].astype(object).tolist(),
@@ -192,7 +192,10 @@ def roster_json(roster: Roster, *, mask: bool = True) -> dict:
         "amount": r["amount"].astype("float64").round(2).tolist(),
         # The calendar year of a yearly entitlement (SPEC §4.3); null under recurrence = "once".
         "period": period_texts(r),
-    }, dtype=object)
+    }
+    # Every value is a plain Python value already: records zipped directly (DataFrame.to_dict boxes each).
+    keys = list(columns)
+    records = [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     h = roster.deferred
     deferred = [] if h is None or h.empty else [
         {"id_number": i, "workshop_id": w, "amount": round(float(a), 2), "period": p, "reason": r}
@@ -204,6 +207,6 @@ def roster_json(roster: Roster, *, mask: bool = True) -> dict:
         "policy": roster.policy,
         "people": roster.people,
         "amount": round(roster.amount, 2),
-        "rows": frame.to_dict("records"),
+        "rows": records,
         "deferred": deferred,  # payee = laborer (SPEC §4.3): payable, 暂缓发放 until an account is given
     }

@@ -219,7 +219,8 @@ def _frame(lab: pd.DataFrame, wsd: pd.DataFrame, w: Windows, prm: ParamsUsed, st
         "id_number": lab["id_number"], "name": lab["name"], "workshop_id": lab["workshop_id"],
     })
     for c in WORKSHOP_COLUMNS:
-        d[c] = wsd[c].to_numpy()
+        # An Arrow text column goes in as it is: through numpy objects it is only rebuilt (slowly).
+        d[c] = wsd[c].array if isinstance(wsd[c].dtype, pd.StringDtype) else wsd[c].to_numpy()
     for c in ["poor", "relocated", "contract_type", "start", "end"]:
         d[c] = lab[c] if c in lab else pd.NA
     d["start_month"] = pd.array(np.where(w.start_ok, w.start, 0), dtype="Int64")
