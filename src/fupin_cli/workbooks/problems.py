@@ -17,16 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openpyxl
 import pandas as pd
 import xlsxwriter
-from openpyxl.cell.cell import MergedCell
-from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
-from openpyxl.utils import column_index_from_string
-from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
 
 from fupin_cli.errors import FupinError, InputError
 from fupin_cli.fsutil import atomic_path, display_names
@@ -34,6 +28,10 @@ from fupin_cli.problems import PROBLEM_COLUMNS, problem_title
 from fupin_cli.tables import load_tables, normalise_header
 from fupin_cli.workbooks.cells import Formats, is_missing, new_workbook
 from fupin_cli.workbooks.layout import Col, setup_print, write_table
+
+if TYPE_CHECKING:  # openpyxl (~0.1 s to import) only for marked copies, imported there
+    import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 
@@ -65,8 +63,7 @@ SUMMARY_LABELS = {
     "policy": "政策", "tool_version": "程序版本",
 }
 
-ERROR_FILL = PatternFill(fill_type="solid", start_color="FFFF7C80", end_color="FFFF7C80")
-WARNING_FILL = PatternFill(fill_type="solid", start_color="FFFFFF00", end_color="FFFFFF00")
+FILL_COLORS = {"error": "FFFF7C80", "warning": "FFFFFF00"}
 TAB_COLORS = {"error": "FF0000", "warning": "FFC000"}
 HEADER_SCAN_ROWS = 30
 
@@ -184,6 +181,8 @@ def _find_header(ws: OpenpyxlSheet, cache: dict, header: str, row: int | None) -
 
 def _anchor(ws: OpenpyxlSheet, row: int, col: int):
     """The writable cell at (row, col): the top-left cell when it lies inside a merged range."""
+    from openpyxl.cell.cell import MergedCell
+
     cell = ws.cell(row=row, column=col)
     if isinstance(cell, MergedCell):
         for rng in ws.merged_cells.ranges:
@@ -221,6 +220,8 @@ def _open_source(source: Path, dest: Path) -> openpyxl.Workbook:
         raise FupinError(f"只能为 .xlsx 文件生成标注副本:“{source.name}”不是 .xlsx 文件。", code="output.marked_type")
     if source.resolve() == dest.resolve():
         raise FupinError(f"标注副本不能覆盖原文件“{source.name}”,请换一个文件名。", code="output.marked_overwrite")
+    import openpyxl
+
     try:
         return openpyxl.load_workbook(source)
     except Exception as exc:  # openpyxl raises many kinds for a corrupt file
@@ -253,6 +254,8 @@ class _Marks:
             hdr = _find_header(ws, self.scan_cache, header, row)
             letter = headers.get((sheet, header))
             if letter:
+                from openpyxl.utils import column_index_from_string
+
                 col = column_index_from_string(letter)
                 if hdr is not None and hdr[1] != col:
                     hdr = None
@@ -273,7 +276,10 @@ class _Marks:
             self.note(sheet, 1, 1, sev, text)
 
     def apply(self, wb: openpyxl.Workbook) -> None:
-        fills = {"error": ERROR_FILL, "warning": WARNING_FILL}
+        from openpyxl.comments import Comment
+        from openpyxl.styles import PatternFill
+
+        fills = {k: PatternFill(fill_type="solid", start_color=c, end_color=c) for k, c in FILL_COLORS.items()}
         for (sheet, r), sev in self.rows.items():
             ws = wb[sheet]
             for c in range(1, max(ws.max_column, 1) + 1):
