@@ -488,3 +488,58 @@ def test_text_width_long_columns_match_the_plain_definition() -> None:
         texts.append(None)
         expected = max(len(t) + sum(ord(c) > 0xFF for c in t) for t in texts if t is not None)
         assert text_width(texts) == expected
+
+
+def _column_values_reference(s: pd.Series, kind: str) -> list:
+    """column_values as it was written first, one Python step per value (the definition)."""
+    from fupin_cli.months import format_month
+    from fupin_cli.workbooks.cells import _to_text
+
+    if kind in ("text", "id", "wrap"):
+        mask = s.isna().tolist()
+        return [None if m or v == "" else (v if type(v) is str else _to_text(v))
+                for v, m in zip(s.astype(object), mask, strict=True)]
+    if kind == "month":
+        mask = s.isna().tolist()
+        num = pd.api.types.is_numeric_dtype(s)
+        return [None if m else (format_month(v) if num else _to_text(v)) for v, m in zip(s.astype(object), mask,
+                                                                                        strict=True)]
+    if kind in ("money", "int", "number"):
+        num = pd.to_numeric(s, errors="coerce").astype("float64")
+        if kind == "money":
+            with np.errstate(over="ignore"):
+                num = num.round(2)
+        num = num.where(np.isfinite(num))
+        vals = num.astype(object).where(num.notna(), None).tolist()
+        return [int(v) if kind == "int" and v is not None else v for v in vals]
+    d = pd.to_datetime(s, errors="coerce")
+    if getattr(d.dt, "tz", None) is not None:
+        d = d.dt.tz_localize(None)
+    return [None if pd.isna(v) else v.to_pydatetime() for v in d]
+
+
+def test_column_values_match_the_per_value_definition() -> None:
+    """The vectorised column preparation gives the very values (and types) of the per-value one."""
+    from fupin_cli.workbooks.cells import column_values
+
+    texts = ["黄秀英", "", None, " 空格 ", "=1+1", "x"] * 20
+    cases = [
+        (pd.Series(texts, dtype="str"), ("text", "id", "wrap")),
+        (pd.Series(texts, dtype=object), ("text", "id")),
+        (pd.Series([6228480012345678.0, None, 1.5], dtype=object), ("id",)),
+        (pd.array([24230, None, 24233, 24230], dtype="Int64"), ("month",)),
+        (pd.Series([24230.0, np.nan, 24233.0]), ("month",)),
+        (pd.Series(["2019-03", None], dtype="str"), ("month",)),
+        (pd.Series([1.005, -0.0, 0.0, np.nan, np.inf, 1.8e306, 12345.678, -2.5, 1e20, 9.3e18]),
+         ("money", "int", "number")),
+        (pd.array([1, None, -7, 2**40], dtype="Int64"), ("int", "money", "number")),
+        (pd.Series(["3", "x", None], dtype=object), ("int", "number")),
+        (pd.Series(pd.to_datetime(["2018-03-01", None, "2018-03-01 08:30:15", "1900-01-01"], format="ISO8601")), ("date", "datetime")),
+        (pd.Series(pd.to_datetime(["2018-03-01 08:30", None]).tz_localize("Asia/Shanghai")), ("datetime",)),
+    ]
+    for values, kinds in cases:
+        s = pd.Series(values)
+        for kind in kinds:
+            got, want = column_values(s, kind), _column_values_reference(s, kind)
+            assert got == want, (kind, got, want)
+            assert [type(v) for v in got] == [type(v) for v in want], kind

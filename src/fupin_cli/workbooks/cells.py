@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
 import xlsxwriter.workbook
 from xlsxwriter.format import Format
@@ -178,29 +179,52 @@ def _to_text(v: object) -> str:
 def column_values(s: pd.Series, kind: Kind) -> list:
     """The cell values of one column ready for the writer of `kind`; None marks a blank cell."""
     if kind in ("text", "id", "wrap"):
+        if _arrow_text(s):  # the usual case, without a Python step per value
+            arr = s.array._pa_array
+            return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr).to_pylist()
         mask = s.isna().tolist()
         # An empty text is a blank cell, as the user would have left it.
         return [None if m or v == "" else (v if type(v) is str else _to_text(v))
                 for v, m in zip(s.astype(object), mask, strict=True)]
     if kind == "month":
+        if pd.api.types.is_numeric_dtype(s):  # each distinct month formatted once
+            codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+            texts = [format_month(u) for u in uniques]
+            return [texts[c] if c >= 0 else None for c in codes.tolist()]
         mask = s.isna().tolist()
-        num = pd.api.types.is_numeric_dtype(s)
-        return [None if m else (format_month(v) if num else _to_text(v)) for v, m in zip(s.astype(object), mask,
-                                                                                        strict=True)]
+        return [None if m else _to_text(v) for v, m in zip(s.astype(object), mask, strict=True)]
     if kind in ("money", "int", "number"):
-        num = pd.to_numeric(s, errors="coerce").astype("float64")
-        if kind == "money":
-            with np.errstate(over="ignore"):
-                num = num.round(2)  # 元 and 分: the 合计 is then the sum of what the reader sees
-        num = num.where(np.isfinite(num))  # after rounding: round(1.8e306, 2) overflows to inf
-        vals = num.astype(object).where(num.notna(), None).tolist()
-        return [int(v) if kind == "int" and v is not None else v for v in vals]
+        return _number_values(s, kind)
     if kind in ("date", "datetime"):
         d = pd.to_datetime(s, errors="coerce")
         if getattr(d.dt, "tz", None) is not None:
             d = d.dt.tz_localize(None)
-        return [None if pd.isna(v) else v.to_pydatetime() for v in d]
+        codes, uniques = pd.factorize(d, use_na_sentinel=True)  # a few hundred distinct dates at most
+        py = [u.to_pydatetime() for u in uniques]
+        return [py[c] if c >= 0 else None for c in codes.tolist()]
     return s.astype(object).tolist()  # auto
+
+
+def _arrow_text(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"
+
+
+def _number_values(s: pd.Series, kind: Kind) -> list:
+    """Numbers as Python floats (ints for "int"), None where missing or not finite."""
+    num = pd.to_numeric(s, errors="coerce").astype("float64")
+    if kind == "money":
+        with np.errstate(over="ignore"):
+            num = num.round(2)  # 元 and 分: the 合计 is then the sum of what the reader sees
+    x = num.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = ~np.isfinite(x)  # after rounding: round(1.8e306, 2) overflows to inf
+    if kind == "int" and not (np.abs(x[~missing]) < 2.0**63).all():  # beyond int64: Python's int()
+        out = [None if m else int(v) for v, m in zip(x.tolist(), missing.tolist(), strict=True)]
+    else:
+        # int(): towards zero, as astype; missing cells are set to None below
+        out = np.where(missing, 0, x).astype(np.int64).tolist() if kind == "int" else x.tolist()
+    for i in np.flatnonzero(missing).tolist():
+        out[i] = None
+    return out
 
 
 def infer_kind(s: pd.Series, key: str = "") -> Kind:
@@ -269,6 +293,8 @@ def text_widths(texts: list) -> np.ndarray:
 
 def values_width(values: list, kind: Kind) -> int:
     """Display width of prepared column values as Excel will show them."""
+    if kind in ("text", "id", "wrap", "month") and len(values) >= 64:  # str or None: measured on the bytes
+        return int(text_widths(values).max())
     present = [v for v in values if v is not None]
     if not present:
         return 0

@@ -20,7 +20,7 @@ import decimal
 import io
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -274,7 +274,7 @@ def stream_rows(ws: Worksheet, first_row: int, kinds: Sequence[Kind], values: Se
     n_plain = n - 1 if bold_last else n
     plain = _styles(cx, kinds, values, fmts, 0, n_plain, False)
     bold = _styles(cx, kinds, values, fmts, n_plain, n, True)
-    write = ws.fh.write
+    write = _byte_writer(ws.fh)
     for lo in range(0, n, CHUNK_ROWS):
         hi = min(n, lo + CHUNK_ROWS)
         parts: list[Any] = ['<row r="', None, opens if isinstance(opens, str) else opens[lo:hi]]
@@ -286,7 +286,20 @@ def stream_rows(ws: Worksheet, first_row: int, kinds: Sequence[Kind], values: Se
         parts = [refs if p is None else _s(p) if isinstance(p, str) else p for p in parts]
         xml = pc.binary_join_element_wise(*parts, _s(""))
         offsets, data = utf8_parts(xml)
-        write(data[offsets[0]:offsets[-1]].tobytes().decode("utf-8"))
+        write(data[offsets[0]:offsets[-1]])
+
+
+def _byte_writer(fh: Any) -> Callable[[np.ndarray], None]:
+    """Write UTF-8 bytes into xlsxwriter's row stream: straight into the buffer under its UTF-8 text
+    file (flushed first, so the order stays), else decoded as text."""
+    buffer = getattr(fh, "buffer", None)
+    if buffer is None or (getattr(fh, "encoding", "") or "").replace("-", "").lower() != "utf8":
+        return lambda b: fh.write(b.tobytes().decode("utf-8"))
+
+    def write(b: np.ndarray) -> None:
+        fh.flush()
+        buffer.write(memoryview(b))
+    return write
 
 
 def _row_opens(ws: Worksheet, n: int, heights: Sequence[float] | None) -> str | pa.Array:
