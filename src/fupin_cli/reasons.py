@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from fupin_cli.money import yuan
@@ -304,7 +305,27 @@ _BUILDERS: dict[str, Callable[[_Facts, int], str]] = {
 def build_reasons(ev: Evaluation) -> list[str]:
     """The reason of every pair of `ev`, in the order of its decisions frame."""
     f = _facts(ev)
-    out = [_BUILDERS[s](f, i) for i, s in enumerate(f.data_status)]
+    out = _by_status(f)
     # SPEC §4.2 item 5: `paid` by the ledger comes first; what the data alone says follows (audit list).
     return [f"{_paid(f, i)};按现有数据:{text}" if s == "paid" and ds != "paid" else text
             for i, (s, ds, text) in enumerate(zip(f.status, f.data_status, out, strict=True))]
+
+
+def _by_status(f: _Facts) -> list[str]:
+    """Each pair's reason from its status's builder, one status at a time; `not_poor` (most pairs on
+    real data) says the same for every pair of a category, so its text is made once per category."""
+    codes, statuses = pd.factorize(pd.Series(f.data_status, dtype=object))
+    out: list = [None] * len(codes)
+    for k, s in enumerate(statuses):
+        rows = np.flatnonzero(codes == k).tolist()
+        if s == "not_poor":
+            by_category: dict[str, str] = {}
+            for i in rows:
+                c = f.categories[i]
+                text = by_category.get(c)
+                out[i] = text if text is not None else by_category.setdefault(c, _not_poor(f, i))
+        else:
+            build = _BUILDERS[s]
+            for i in rows:
+                out[i] = build(f, i)
+    return out
