@@ -199,10 +199,21 @@ def _per_county(pay: pd.DataFrame, codes: list[str], names: dict[str, str]) -> p
     return counties
 
 
+def _pairs_in(d: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Which (ID, workshop) pairs of `d` are among those of `rows`: by integer pair keys when no part
+    is missing (a missing part is matched as MultiIndex.isin matches it, so that case keeps it)."""
+    from fupin_cli.rules.windows import text_pair_keys
+
+    cols = ["id_number", "workshop_id"]
+    if d[cols].isna().any().any() or rows[cols].isna().any().any():
+        return pd.MultiIndex.from_frame(d[cols]).isin(pd.MultiIndex.from_frame(rows[cols]))
+    dk, rk = text_pair_keys(d, rows)
+    return np.isin(dk, rk)
+
+
 def _not_paid(d: pd.DataFrame, rows: pd.DataFrame, held: pd.DataFrame | None) -> pd.DataFrame:
     """未达标名单: every pair of `d` this roster does not pay and no earlier month paid, by status then place."""
-    on_roster = pd.MultiIndex.from_frame(d[["id_number", "workshop_id"]]).isin(
-        pd.MultiIndex.from_frame(rows[["id_number", "workshop_id"]]))
+    on_roster = _pairs_in(d, rows)
     paid_here = d["status"].eq("eligible") & isin(d["id_number"], rows["id_number"])
     rest = d.loc[~on_roster & ~paid_here & (d["status"] != "paid")].copy()
     order = {s: i for i, s in enumerate(STATUS_ORDER)}

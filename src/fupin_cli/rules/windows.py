@@ -88,7 +88,7 @@ def wage_rows_of_pairs(lab: pd.DataFrame, wages: pd.DataFrame | None
     empty = np.empty(0, np.int64)
     if wages is None or len(wages) == 0 or len(lab) == 0:
         return empty, empty, empty, empty
-    lk, wk = _pair_keys(lab, wages)
+    lk, wk = text_pair_keys(lab, wages)
     month = pd.to_numeric(wages["month"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     pay = pd.to_numeric(wages["pay"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     cents = np.rint(np.nan_to_num(pay) * 100).astype(np.int64)  # exact sums: 5999.99 never becomes 6000
@@ -107,7 +107,7 @@ def wage_rows_of_pairs(lab: pd.DataFrame, wages: pd.DataFrame | None
     return pid[keep], mo[keep].astype(np.int64), w_row[keep], cents
 
 
-def _pair_keys(lab: pd.DataFrame, wages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def text_pair_keys(lab: pd.DataFrame, wages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """`dataset.pair_keys`, by Arrow's hashing when the four key columns are Arrow texts: each part is
     dictionary-encoded over both tables at once, so equal texts share a code (5 M wage rows: ~4× faster)."""
     cols = [lab["id_number"], wages["id_number"], lab["workshop_id"], wages["workshop_id"]]
