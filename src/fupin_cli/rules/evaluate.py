@@ -142,7 +142,6 @@ def _once_per_person(lab: pd.DataFrame, status: np.ndarray, P: np.ndarray, Q: np
     `paid` by the ledger comes before every other reason (SPEC §4.2 item 5): a pair an earlier batch
     paid is `paid` whatever today's data says. What the data alone says is returned as the data
     status, for the audit list and the reason (never an unpayment)."""
-    n = len(lab)
     payable = status == "payable"
     person = person_keys(lab["id_number"], lab["period"] if yearly else None)
     paid_person_key = person_keys(pf["id_number"], pf["period"] if yearly else None)
@@ -157,8 +156,9 @@ def _once_per_person(lab: pd.DataFrame, status: np.ndarray, P: np.ndarray, Q: np
     status[payable & is_paid_pair] = "paid"
     status[payable & ~is_paid_pair & once & paid_person] = "duplicate"
     contest = payable & ~is_paid_pair & once & ~paid_person
-    order = pd.DataFrame({"id": person.to_numpy(), "P": P, "Q": Q, "ws": lab["workshop_id"].to_numpy(),
-                          "i": np.arange(n)})[contest]
+    c = np.flatnonzero(contest)  # only these rows' texts become Python objects (for the sort)
+    order = pd.DataFrame({"id": person.iloc[c].to_numpy(), "P": P[c], "Q": Q[c],
+                          "ws": lab["workshop_id"].iloc[c].to_numpy(), "i": c})
     order = order.sort_values(["id", "P", "Q", "ws", "i"], kind="stable")
     winner_rows = order.drop_duplicates("id", keep="first")["i"].to_numpy()
     status[np.setdiff1d(order["i"].to_numpy(), winner_rows)] = "duplicate"
@@ -166,7 +166,7 @@ def _once_per_person(lab: pd.DataFrame, status: np.ndarray, P: np.ndarray, Q: np
     data_status = status.copy()
     status[is_paid_pair] = "paid"
     winners = lab.iloc[winner_rows][["id_number", "workshop_id"]].assign(
-        P=P[winner_rows], person=person.to_numpy()[winner_rows])
+        P=P[winner_rows], person=person.iloc[winner_rows].to_numpy())
     return pair_key, paid_keys, winners, data_status
 
 
