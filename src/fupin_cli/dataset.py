@@ -100,24 +100,80 @@ def pack_keys(major: np.ndarray, minor: np.ndarray, stride: int) -> np.ndarray:
     return keys
 
 
+def index_of(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Position of each of `values` in `among` (distinct values), -1 where absent."""
+    if len(values) == 0 or len(among) == 0:
+        return np.full(len(values), -1, dtype=np.intp)
+    if pd.api.types.infer_dtype(values) == "string" and pd.api.types.infer_dtype(among) == "string":
+        import pyarrow as pa
+        import pyarrow.compute as pac
+
+        # text on both sides (ID numbers): Arrow's hash lookup, without a Python object per probe
+        found = pac.index_in(pa.array(values, pa.string()), value_set=pa.array(among, pa.string()))
+        return pac.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+    return pd.Index(among, dtype=object).get_indexer(np.asarray(values, dtype=object))
+
+
+def shared_codes(ca: np.ndarray, ua: np.ndarray, cb: np.ndarray, ub: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Codes of two factorised columns (codes into distinct values `ua`, `ub`; -1 = missing) in one
+    code space: equal values get equal codes. Returns both code arrays and the number of codes."""
+    if ua is ub:  # factorised together already (values.map_unique_parts)
+        return ca, cb, len(ua)
+    to_a = index_of(ub, ua)
+    only_b = np.flatnonzero(to_a < 0)  # values only in `b` get codes of their own: they match nothing in `a`
+    to_a[only_b] = len(ua) + np.arange(len(only_b))
+    return ca, np.append(to_a, -1)[cb], len(ua) + len(only_b)
+
+
+def _codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)  # Arrow text: Arrow's dictionary encoding
+    return codes, np.asarray(uniques, dtype=object)
+
+
 def pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """int64 (ID, workshop) keys shared by both tables; -1 where either part is missing.
 
     Integer keys instead of concatenated strings: a million wage rows are matched in milliseconds.
     """
-    def codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
-        ca, ua = pd.factorize(a.astype(object))
-        # Factorize the long column in its own (Arrow) dtype, then translate its few distinct values.
-        cb_local, ub = pd.factorize(b)
-        to_a = pd.Index(ua).get_indexer(np.asarray(ub, dtype=object))  # -1: value not in `a`
-        # values only in `b` still need distinct codes: they match no laborer row, but must not collide
-        only_b = np.flatnonzero(to_a < 0)
-        to_a[only_b] = len(ua) + np.arange(len(only_b))
-        if not len(to_a):  # no value at all in `b` (every cell empty or unreadable)
-            return ca, np.full(len(cb_local), -1, dtype=np.int64), len(ua)
-        cb = np.where(cb_local >= 0, to_a[np.maximum(cb_local, 0)], -1)
-        return ca, cb, len(ua) + len(only_b)
-
-    il, iw, _ = codes(lab["id_number"], wg["id_number"])
-    wl, ww, n_ws = codes(lab["workshop_id"], wg["workshop_id"])
+    il, iw, _ = shared_codes(*_codes(lab["id_number"]), *_codes(wg["id_number"]))
+    wl, ww, n_ws = shared_codes(*_codes(lab["workshop_id"]), *_codes(wg["workshop_id"]))
     return pack_keys(il, wl, n_ws + 1), pack_keys(iw, ww, n_ws + 1)
+
+
+def repeated(keys: np.ndarray) -> np.ndarray:
+    """Mask of the entries whose key occurs more than once (pandas' `duplicated(keep=False)`).
+
+    By a stable sort, not a hash table: rows usually come grouped (by person, by sheet row), and
+    sorting a nearly sorted column of millions of keys costs a fraction of hashing it.
+    """
+    keys = np.asarray(keys)
+    out = np.zeros(len(keys), dtype=bool)
+    if len(keys) < 2:
+        return out
+    order = None if bool((keys[1:] >= keys[:-1]).all()) else np.argsort(keys, kind="stable")
+    s = keys if order is None else keys[order]
+    same = s[1:] == s[:-1]
+    rep = np.zeros(len(keys), dtype=bool)
+    rep[1:] = same
+    rep[:-1] |= same
+    if order is None:
+        return rep
+    out[order] = rep
+    return out
+
+
+def rows_with_keys(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of the entries of `keys` equal to one of `wanted` (a few keys among
+    millions of rows: a binary search each, in the sorted order of `keys`)."""
+    keys = np.asarray(keys)
+    wanted = np.unique(wanted)
+    if len(keys) == 0 or len(wanted) == 0:
+        return np.empty(0, dtype=np.intp)
+    order = None if bool((keys[1:] >= keys[:-1]).all()) else np.argsort(keys, kind="stable")
+    s = keys if order is None else keys[order]
+    lo = np.searchsorted(s, wanted, "left")
+    hi = np.searchsorted(s, wanted, "right")
+    n = hi - lo
+    at = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n) + np.arange(int(n.sum()))
+    return np.sort(at if order is None else order[at])

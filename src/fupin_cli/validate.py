@@ -9,13 +9,24 @@ rest still computes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from fupin_cli import values as V
 from fupin_cli.categories import DEFAULT_CATEGORY, has_category, normalise_categories
-from fupin_cli.dataset import LOCATION_KEYS, ROW_STRIDE, Dataset, RawTables, SheetInfo, pack_keys, pair_keys
+from fupin_cli.dataset import (
+    LOCATION_KEYS,
+    ROW_STRIDE,
+    Dataset,
+    RawTables,
+    SheetInfo,
+    pack_keys,
+    repeated,
+    rows_with_keys,
+    shared_codes,
+)
 from fupin_cli.errors import InputError
 from fupin_cli.months import month_index_of
 from fupin_cli.problems import concat_problems
@@ -49,6 +60,8 @@ class _Collector:
     ) -> None:
         if len(idx) == 0:
             return
+        if isinstance(idx, pd.Index) and idx.dtype == object:
+            idx = idx.infer_objects()  # labels as Python objects: a slow lookup (see _labels)
         sub = raw.loc[idx]
         src = sub["_src"]
         wide = None
@@ -199,35 +212,43 @@ def _report_faults(raw: pd.DataFrame, shown: pd.Series, col: ColumnSpec, out: _C
             message="单元格是公式,但文件中没有保存计算结果(常见于程序生成的表格),请在Excel中打开、保存一次后再读取")
 
 
+Codes = dict[str, V.Coded]  # column key → its text values as codes (see values.Coded)
+
+
 def _normalise_table(
     raw: pd.DataFrame, spec: TableSpec, region: Region, out: _Collector,
-    faults: list[tuple[int, int, str, str]] | None = None,
-) -> tuple[pd.DataFrame, pd.Series]:
+    faults: list[tuple[int, int, str, str]] | None = None, pre: dict[str, V.Normalised] | None = None,
+) -> tuple[pd.DataFrame, pd.Series, Codes]:
     """Normalise every known column; return the clean frame and a per-row 'has error' mask.
 
     `faults` (_src, _row, column key, shown): cells read as empty that hold an Excel error value or
     a formula without a result; they are reported as such, not as empty. Problems in a column the
     rule does not read (`rule = false`) are warnings that never set the mask: the clean frame's
-    `check_note` says, per row, which of those columns to verify before paying (SPEC §5.1)."""
-    clean = pd.DataFrame(index=raw.index)
+    `check_note` says, per row, which of those columns to verify before paying (SPEC §5.1).
+    `pre` holds columns already normalised together with other tables' (`_normalise_shared`); the
+    returned codes are those of the text columns."""
+    clean: dict[str, pd.Series] = {}  # one frame built at the end: inserting columns one by one copies
+    codes: Codes = {}
     has_error = pd.Series(False, index=raw.index)
     fault_cells = _fault_cells(raw, faults or [])
     notes = pd.Series(None, index=raw.index, dtype="object")
     for col in spec.columns:
         if col.key not in raw:
-            clean[col.key] = pd.NA
+            clean[col.key] = pd.Series(pd.NA, index=raw.index, dtype=object)
             continue
-        res = _normaliser(col, region, raw)(raw[col.key])
+        res = pre[col.key] if pre and col.key in pre else _normaliser(col, region, raw)(raw[col.key])
         clean[col.key] = res.values
+        if res.coded is not None:
+            codes[col.key] = res.coded
         iss = res.issues
         # An error in a column the rule does not read (`rule = false`) is still reported, but never
         # excludes the row (SPEC §5.1): the row is flagged in the roster's 备注 instead.
-        flagged = pd.Index(iss.loc[iss["severity"] == "error", "idx"].to_numpy()) if len(iss) else pd.Index([])
+        flagged = _labels(iss.loc[iss["severity"] == "error", "idx"]) if len(iss) else pd.Index([])
         if len(iss) and col.feature == "payee_laborer":
             # The laborer's own account (SPEC §4.3): its problems are warnings under their own codes.
             iss = iss.assign(severity="warning", code=iss["code"].replace(_ACCOUNT_CODES))
         if len(iss):
-            idx = pd.Index(iss["idx"].to_numpy())
+            idx = _labels(iss["idx"])
             out.add(raw, idx, key=col.key, code=_as(iss, "code"), severity=_as(iss, "severity"),
                     message=_as(iss, "message"))
             if col.rule:
@@ -243,7 +264,7 @@ def _normalise_table(
                 _flag(notes, shown.index, col)
         if col.required:
             # Only cells that normalised to nothing can be empty: test those few, not a million.
-            na = clean[col.key].isna().to_numpy()
+            na = res.values.isna().to_numpy()
             if shown is not None:
                 na = na & ~raw.index.isin(shown.index)
             cand = raw.index[na]
@@ -255,9 +276,9 @@ def _normalise_table(
                         message=f"必填项“{col.header}”为空,请补填")
             has_error.loc[missing] = True
     clean["check_note"] = notes
-    clean["_src"] = raw["_src"].to_numpy()
-    clean["_row"] = raw["_row"].to_numpy()
-    return clean, has_error
+    clean["_src"] = pd.Series(raw["_src"].to_numpy(), index=raw.index, copy=False)
+    clean["_row"] = pd.Series(raw["_row"].to_numpy(), index=raw.index, copy=False)
+    return pd.DataFrame(clean, index=raw.index, copy=False), has_error, codes
 
 
 def _flag(notes: pd.Series, idx: pd.Index, col: ColumnSpec) -> None:
@@ -287,7 +308,13 @@ def _faults_of(raw: RawTables | None, table: str) -> list[tuple[int, int, str, s
 
 
 def _as(iss: pd.DataFrame, col: str) -> pd.Series:
-    return pd.Series(iss[col].to_numpy(dtype=object), index=pd.Index(iss["idx"].to_numpy()))
+    return pd.Series(iss[col].to_numpy(dtype=object), index=_labels(iss["idx"]))
+
+
+def _labels(idx: pd.Series) -> pd.Index:
+    """Issue row labels as an Index of their own dtype (int for the raw frames' RangeIndex): looking
+    up Python objects in a 5,000,000-row index costs a second, integers a millisecond."""
+    return pd.Index(idx.to_numpy()).infer_objects()
 
 
 def _locate(df: pd.DataFrame, sheets: list[SheetInfo], mask: pd.Series) -> pd.Series:
@@ -298,12 +325,17 @@ def _locate(df: pd.DataFrame, sheets: list[SheetInfo], mask: pd.Series) -> pd.Se
 
 
 def _duplicates(clean: pd.DataFrame, keys: list[str], out: _Collector, raw: pd.DataFrame, label: str,
-                has_error: pd.Series) -> None:
-    """All rows of a duplicated key are errors: we cannot know which one is right (money at stake)."""
-    usable = clean[keys].notna().all(axis=1)
-    dup = usable & clean.duplicated(keys, keep=False)
+                has_error: pd.Series, codes: np.ndarray | None = None) -> None:
+    """All rows of a duplicated key are errors: we cannot know which one is right (money at stake).
+
+    `codes`: the key as one integer per row (-1 where a part is missing), when already known."""
+    if codes is None:
+        dup = (clean[keys].notna().all(axis=1) & clean.duplicated(keys, keep=False)).to_numpy()
+    else:
+        dup = (codes >= 0) & repeated(codes)
     if not dup.any():
         return
+    dup = pd.Series(dup, index=clean.index)
     d = clean.loc[dup, keys + ["_src", "_row"]].copy()
     d["_where"] = _locate(clean, out.sheets, dup)
     first = d.groupby(keys, sort=False)["_where"].transform(lambda w: "、".join(w.iloc[:4]))
@@ -312,17 +344,52 @@ def _duplicates(clean: pd.DataFrame, keys: list[str], out: _Collector, raw: pd.D
     has_error.loc[d.index] = True
 
 
+_SHARED = ("id_number", "workshop_id", "name")  # columns compared across tables
+
+
+def _normalise_shared(raw: RawTables, tables: Tables) -> dict[str, dict[str, V.Normalised]]:
+    """Columns of one key and type in several tables, normalised together (values.normalise_together):
+    each distinct ID is checked once, and the codes of all tables compare without matching strings.
+    Only where the columns share a dtype (joining them then copies no cell). The wage table's come
+    back as Categoricals: its clean frame stays inside validation, which reads these columns on a
+    few rows only, and `_kept_wages` builds the Dataset's strings for the rows kept."""
+    pre: dict[str, dict[str, V.Normalised]] = {t: {} for t in ("workshops", "laborers", "wages")}
+    for key in _SHARED:
+        found = []
+        for t in pre:
+            frame, spec = getattr(raw, t), tables.get(t)
+            col = next((c for c in spec.columns if c.key == key), None)
+            if frame is not None and col is not None and key in frame:
+                found.append((t, col.type, frame[key]))
+        kinds = {k for _, k, _ in found}
+        if len(found) < 2 or len(kinds) != 1 or not kinds <= set(V.JOINT_TYPES) or \
+                len({str(s.dtype) for _, _, s in found}) != 1:
+            continue
+        joint = V.normalise_together(kinds.pop(), [s for _, _, s in found], [t == "wages" for t, _, _ in found])
+        for (t, _, _), res in zip(found, joint, strict=True):
+            pre[t][key] = res
+    return pre
+
+
+def _coded(codes: Codes, key: str, n: int) -> V.Coded:
+    """The codes of a text column; every row missing when the table has no such column."""
+    return codes.get(key) or V.Coded(np.full(n, -1, dtype=np.intp), np.array([], dtype=object))
+
+
 def validate(raw: RawTables, region: Region) -> Dataset:
     """Normalise, check every cell and every cross-table rule; never raises for data problems."""
     tables = load_tables()
     _require_tables(raw, tables)
     out = _Collector(raw.sheets)
-    ws = _check_workshops(raw.workshops, tables, region, out, _faults_of(raw, "workshops"))
-    lab, lab_err, reason = _check_laborers(raw.laborers, tables, region, out, ws, _faults_of(raw, "laborers"))
-    wg, wg_err, lk, wk = _check_wages(raw, tables, region, out, ws, lab, lab_err, reason)
-    good = ~wg_err
-    key_ok = pd.Series(wk >= 0, index=wg.index)
-    _cross_table_warnings(raw.wages, out, lab, wg, lk, wk, good, key_ok)
+    pre = _normalise_shared(raw, tables)
+    ws, ws_codes = _check_workshops(raw.workshops, tables, region, out, _faults_of(raw, "workshops"),
+                                    pre["workshops"])
+    lab, lab_err, reason, lab_codes = _check_laborers(raw.laborers, tables, region, out, ws, ws_codes,
+                                                      _faults_of(raw, "laborers"), pre["laborers"])
+    wg, wg_err, pairs, wg_codes = _check_wages(raw, tables, region, out, ws, ws_codes, lab, lab_codes, lab_err,
+                                               reason, pre["wages"])
+    good = ~wg_err.to_numpy()
+    _cross_table_warnings(raw.wages, out, lab, wg, pairs, lab_codes, wg_codes, good)
     _hidden_rows(raw, out)
 
     conflict = _categories_vs_poor(lab, raw.laborers, out)
@@ -335,26 +402,42 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     problems = concat_problems(out.frames)
     # A wide wage sheet repeats the laborer's cells for every month: report each cell once.
     problems = problems.drop_duplicates(["file", "sheet", "row", "column", "code"]).reset_index(drop=True)
-    problems["county_code"] = _problem_counties(problems, raw.sheets, ws, lab, wg)
-    problems["name"] = _problem_names(problems, raw.sheets, lab, wg)
+    pkey, found = _problem_rows(problems, raw.sheets, {"workshops": ws, "laborers": lab, "wages": wg})
+    problems["county_code"] = _problem_counties(pkey, ws, found)
+    problems["name"] = _problem_names(pkey, found)
     # Rows whose laborer key is unreadable cannot form a pair; they live on in `problems` only.
     lab = lab.loc[lab["id_number"].notna() & lab["workshop_id"].notna()]
 
-    wages = wg.loc[good & key_ok & wg["month"].notna() & wg["pay"].notna(),
-                   ["id_number", "workshop_id", "month", "pay", "days", *LOCATION_KEYS]].copy()
-    wages["month"] = wages["month"].astype("int64")
-    wages["pay"] = wages["pay"].astype("float64")
+    keep = good & pairs.key_ok & wg["month"].notna().to_numpy() & wg["pay"].notna().to_numpy()
+    wages = _kept_wages(wg, wg_codes, keep)
 
     ws = ws.loc[ws["workshop_id"].notna()]
     return Dataset(
         workshops=ws.reset_index(drop=True),
         laborers=lab.reset_index(drop=True),
-        wages=wages.reset_index(drop=True),
+        wages=wages,
         problems=problems,
         sheets=raw.sheets,
         files=raw.files,
         notes=list(raw.notes),
     )
+
+
+def _kept_wages(wg: pd.DataFrame, codes: Codes, keep: np.ndarray) -> pd.DataFrame:
+    """The Dataset's wage frame: the clean frame's rows in `keep`, text keys as strings (the clean
+    frame holds them as Categoricals, see `_normalise_shared`)."""
+    index = pd.RangeIndex(int(keep.sum()))
+    cols = {}
+    for key in ["id_number", "workshop_id", "month", "pay", "days", *LOCATION_KEYS]:
+        col = wg[key]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            c = codes[key]
+            cols[key] = V.take(c.uniques, c.codes[keep], V.STR_DTYPE, index, key)
+        else:
+            cols[key] = pd.Series(col.array[keep], index=index, name=key, copy=False)
+    cols["month"] = cols["month"].astype("int64")
+    cols["pay"] = cols["pay"].astype("float64")
+    return pd.DataFrame(cols, copy=False)
 
 
 def _require_tables(raw: RawTables, tables: Tables) -> None:
@@ -369,10 +452,11 @@ def _require_tables(raw: RawTables, tables: Tables) -> None:
 
 
 def _check_workshops(wraw: pd.DataFrame, tables: Tables, region: Region, out: _Collector,
-                     faults: list[tuple[int, int, str, str]] | None = None) -> pd.DataFrame:
-    """车间: normalised rows with `county_code`, `county` (current name) and `valid`."""
-    ws, ws_err = _normalise_table(wraw, tables.workshops, region, out, faults)
-    _duplicates(ws, ["workshop_id"], out, wraw, "车间编号", ws_err)
+                     faults: list[tuple[int, int, str, str]] | None = None,
+                     pre: dict[str, V.Normalised] | None = None) -> tuple[pd.DataFrame, Codes]:
+    """车间: normalised rows with `county_code`, `county` (current name) and `valid`; the text codes."""
+    ws, ws_err, codes = _normalise_table(wraw, tables.workshops, region, out, faults, pre)
+    _duplicates(ws, ["workshop_id"], out, wraw, "车间编号", ws_err, _coded(codes, "workshop_id", len(ws)).codes)
     bad_order = ws["withdrawn"].notna() & ws["certified"].notna() & (ws["withdrawn"] < ws["certified"])
     out.add(wraw, ws.index[bad_order], key="withdrawn", code="date.withdrawn_before_certified", severity="error",
             message="撤销日期早于认定日期,请核对两个日期")
@@ -381,54 +465,106 @@ def _check_workshops(wraw: pd.DataFrame, tables: Tables, region: Region, out: _C
     ws["county_code"] = ws["county"]
     ws["county"] = ws["county_code"].map(names)
     ws["valid"] = ~ws_err
-    return ws
+    return ws, codes
+
+
+def _workshop_state(ws: pd.DataFrame, ws_codes: Codes, other: V.Coded) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a table with codes `other` of its 车间编号: whether the workshop is in the 车间
+    table, and whether one of its rows there is valid."""
+    own = _coded(ws_codes, "workshop_id", len(ws))
+    cw, co, n = shared_codes(own.codes, own.uniques, other.codes, other.uniques)
+    known = np.zeros(n + 1, dtype=bool)  # the last slot serves code -1 (missing)
+    valid = np.zeros(n + 1, dtype=bool)
+    known[cw[cw >= 0]] = True
+    valid[cw[(cw >= 0) & ws["valid"].to_numpy(dtype=bool)]] = True
+    return known[co], valid[co]
 
 
 def _check_laborers(lraw: pd.DataFrame, tables: Tables, region: Region, out: _Collector, ws: pd.DataFrame,
-                    faults: list[tuple[int, int, str, str]] | None = None) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """人员: normalised rows, which are in error, and why (the first reason found per row)."""
-    lab, lab_err = _normalise_table(lraw, tables.laborers, region, out, faults)
+                    ws_codes: Codes, faults: list[tuple[int, int, str, str]] | None = None,
+                    pre: dict[str, V.Normalised] | None = None) -> tuple[pd.DataFrame, pd.Series, pd.Series, Codes]:
+    """人员: normalised rows, which are in error, why (the first reason found per row), the text codes."""
+    lab, lab_err, codes = _normalise_table(lraw, tables.laborers, region, out, faults, pre)
     reason = pd.Series(pd.NA, index=lab.index, dtype="object")
     reason[lab_err] = "人员表本行数据有误"
-    all_ws = set(ws["workshop_id"].dropna())
-    valid_ws = set(ws.loc[ws["valid"], "workshop_id"].dropna())
-    unknown = lab["workshop_id"].notna() & ~lab["workshop_id"].isin(all_ws)
+    lab_ws = _coded(codes, "workshop_id", len(lab))
+    known, valid = _workshop_state(ws, ws_codes, lab_ws)
+    unknown = pd.Series((lab_ws.codes >= 0) & ~known, index=lab.index)
     out.add(lraw, lab.index[unknown], key="workshop_id", code="ref.unknown_workshop", severity="error",
             message="车间编号在车间表中不存在,请核对编号或先在车间表中登记该车间")
     lab_err |= unknown
     reason[unknown] = "车间编号在车间表中不存在"
-    bad_ws = lab["workshop_id"].isin(all_ws) & ~lab["workshop_id"].isin(valid_ws)
+    bad_ws = pd.Series(known & ~valid, index=lab.index)
     reason[bad_ws & reason.isna()] = "所属车间在车间表中的数据有误"
     lab_err |= bad_ws  # DESIGN: a pair whose workshop row has an error is invalid_data too
-    _duplicates(lab, ["id_number", "workshop_id"], out, lraw, "人员(同一身份证号在同一车间登记了多次)", lab_err)
+    pair = pack_keys(_coded(codes, "id_number", len(lab)).codes, lab_ws.codes, len(lab_ws.uniques) + 1)
+    _duplicates(lab, ["id_number", "workshop_id"], out, lraw, "人员(同一身份证号在同一车间登记了多次)", lab_err, pair)
     reason[lab_err & reason.isna()] = "人员表本行数据有误"
     ends_early = lab["end"].notna() & lab["start"].notna() & (lab["end"] < lab["start"])
     out.add(lraw, lab.index[ends_early], key="end", code="date.end_before_start", severity="error",
             message="协议终止日期早于起始日期,请核对协议日期")
     reason[ends_early & reason.isna()] = "协议终止日期早于起始日期"
     lab_err |= ends_early
-    return lab, lab_err, reason
+    return lab, lab_err, reason, codes
+
+
+@dataclass
+class _Pairs:
+    """(ID, workshop) pairs of the laborer and wage rows, as integers."""
+
+    lk: np.ndarray  # int64 pair key per laborer row, -1 where a part is missing
+    key_ok: np.ndarray  # per wage row: ID and workshop both readable
+    first: np.ndarray  # laborer row (position) of each pair's first row, in order of lk
+    wpos: np.ndarray  # per wage row: its pair's index into `first`, -1 for a pair no laborer row has
+    codes: tuple[np.ndarray, np.ndarray, int]  # ID and workshop codes of the wage rows, number of workshop codes
+
+    def wage_keys(self, rows: np.ndarray) -> np.ndarray:
+        """The pair keys (as `lk`) of some wage rows (positions or a mask)."""
+        iw, ww, n_ws = self.codes
+        return pack_keys(iw[rows], ww[rows], n_ws + 1)
+
+
+def _pairs(lab_codes: Codes, wg_codes: Codes, n_lab: int, n_wg: int) -> _Pairs:
+    il, iw, n_id = shared_codes(*_coded(lab_codes, "id_number", n_lab), *_coded(wg_codes, "id_number", n_wg))
+    wl, ww, n_ws = shared_codes(*_coded(lab_codes, "workshop_id", n_lab), *_coded(wg_codes, "workshop_id", n_wg))
+    lk = pack_keys(il, wl, n_ws + 1)
+    first = np.flatnonzero((lk >= 0) & ~pd.Series(lk).duplicated().to_numpy())
+    pairs = _Pairs(lk, (iw >= 0) & (ww >= 0), first, np.full(n_wg, -1, dtype=np.intp), (iw, ww, n_ws))
+    if not len(first):
+        return pairs
+    # Most IDs have one pair: find a wage row's pair by its ID code and confirm the workshop,
+    # integer gathers instead of hashing millions of keys; IDs with several pairs are looked up.
+    fid, fws = il[first], wl[first]
+    count = np.bincount(fid, minlength=n_id)
+    slot = np.full(n_id + 1, -1, dtype=np.intp)  # the last slot serves code -1 (missing)
+    single = count[fid] == 1
+    slot[fid[single]] = np.flatnonzero(single)
+    p = slot[iw]
+    hit = p >= 0
+    hit[hit] = fws[p[hit]] == ww[hit]
+    pairs.wpos[hit] = p[hit]
+    several = np.flatnonzero(np.append(count > 1, False)[iw])
+    if len(several):
+        pairs.wpos[several] = pd.Index(lk[first]).get_indexer(pairs.wage_keys(several))
+    return pairs
 
 
 def _check_wages(raw: RawTables, tables: Tables, region: Region, out: _Collector, ws: pd.DataFrame,
-                 lab: pd.DataFrame, lab_err: pd.Series, reason: pd.Series
-                 ) -> tuple[pd.DataFrame, pd.Series, np.ndarray, np.ndarray]:
-    """工资: normalised rows, which are in error, and the pair keys of both tables.
+                 ws_codes: Codes, lab: pd.DataFrame, lab_codes: Codes, lab_err: pd.Series, reason: pd.Series,
+                 pre: dict[str, V.Normalised] | None = None) -> tuple[pd.DataFrame, pd.Series, _Pairs, Codes]:
+    """工资: normalised rows, which are in error, the pairs of both tables and the text codes.
 
     A wage row with an error for a known pair marks that pair invalid (`lab_err`, `reason` in place).
     """
     graw = raw.wages
-    wg, wg_err = _normalise_table(graw, tables.wages, region, out, _faults_of(raw, "wages"))
-    all_ws = set(ws["workshop_id"].dropna())
-    lk, wk = pair_keys(lab, wg)
-    lab_key = pd.Series(lk, index=lab.index)
-    wg_key = pd.Series(wk, index=wg.index)
-    known = np.unique(lk[lk >= 0])
-    key_ok = pd.Series(wk >= 0, index=wg.index)
-    ws_unknown = key_ok & ~wg["workshop_id"].isin(all_ws)
+    wg, wg_err, codes = _normalise_table(graw, tables.wages, region, out, _faults_of(raw, "wages"), pre)
+    pairs = _pairs(lab_codes, codes, len(lab), len(wg))
+    key_ok = pairs.key_ok
+    known_ws, _ = _workshop_state(ws, ws_codes, _coded(codes, "workshop_id", len(wg)))
+    ws_unknown = pd.Series(key_ok & ~known_ws, index=wg.index)
     out.add(graw, wg.index[ws_unknown], key="workshop_id", code="ref.unknown_workshop", severity="error",
             message="车间编号在车间表中不存在,请核对编号")
-    registered = pd.Series(np.isin(wk, known), index=wg.index)
+    registered = pd.Series(pairs.wpos >= 0, index=wg.index)
     not_registered = key_ok & ~ws_unknown & ~registered
     out.add(graw, wg.index[not_registered], key="id_number", code="ref.unknown_laborer", severity="error",
             message="该身份证号未在人员表中登记在此车间(或人员表中此人的数据有误),请先在人员表中登记或改正,并核对车间编号")
@@ -437,50 +573,62 @@ def _check_wages(raw: RawTables, tables: Tables, region: Region, out: _Collector
     # A wage row with an error for a known pair makes the pair's figures unreliable → invalid_data.
     tainted = wg_err & registered
     if tainted.any():
-        bad_pairs = wg_key[tainted]
+        bad_pairs = pairs.wage_keys(tainted.to_numpy())
         where = _locate(wg, raw.sheets, tainted)
-        first_where = where.groupby(bad_pairs.to_numpy()).first()
+        first_where = where.groupby(bad_pairs).first()
+        lab_key = pd.Series(pairs.lk, index=lab.index)
         hit = lab_key.isin(first_where.index)
         reason[hit & reason.isna()] = "工资数据有误(见" + lab_key[hit].map(first_where).fillna("") + ")"
         lab_err |= hit
-    return wg, wg_err, lk, wk
+    return wg, wg_err, pairs, codes
 
 
-def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame, wg: pd.DataFrame, lk: np.ndarray,
-                          wk: np.ndarray, good: pd.Series, key_ok: pd.Series) -> None:
-    """Warnings that need both tables: pay outside the agreement, name mismatch, several rows a month."""
-    lab_key = pd.Series(lk, index=lab.index)
-    wg_key = pd.Series(wk, index=wg.index)
-    ok_rows = (lk >= 0) & ~lab_key.duplicated().to_numpy()
-    pair_index = pd.Index(lk[ok_rows])
-    gkey = wg_key[good].to_numpy()
-    pos = pair_index.get_indexer(gkey)
-    hit_pair = pos >= 0
-    start_m = month_index_of(lab.loc[ok_rows, "start"]).to_numpy(dtype=float, na_value=np.nan)
-    end_m = month_index_of(lab.loc[ok_rows, "end"]).to_numpy(dtype=float, na_value=np.nan)
-    s_m = np.where(hit_pair, start_m[np.maximum(pos, 0)], np.nan)
-    e_m = np.where(hit_pair, end_m[np.maximum(pos, 0)], np.nan)
-    m = wg.loc[good, "month"].astype("float").to_numpy()
-    with np.errstate(invalid="ignore"):
-        outside = (m < s_m) | (~np.isnan(e_m) & (m > e_m))
-    outside_idx = wg.index[good.to_numpy()][outside & ~np.isnan(m) & ~np.isnan(s_m)]
-    out.add(graw, outside_idx, key="month", code="wage.outside_agreement", severity="warning",
+def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame, wg: pd.DataFrame, pairs: _Pairs,
+                          lab_codes: Codes, wg_codes: Codes, good: np.ndarray) -> None:
+    """Warnings that need both tables: pay outside the agreement, name mismatch, several rows a month.
+
+    Only error-free wage rows of a registered pair take part (`rows`, positions)."""
+    rows = np.flatnonzero(good & (pairs.wpos >= 0))
+    pos = pairs.wpos[rows]
+    firsts = lab.iloc[pairs.first]
+    start_m = month_index_of(firsts["start"]).to_numpy(dtype=float, na_value=np.nan)[pos]
+    end_m = month_index_of(firsts["end"]).to_numpy(dtype=float, na_value=np.nan)[pos]
+    m = wg["month"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    # a comparison with NaN (no month, no end) is False
+    outside = ((m < start_m) | (m > end_m)) & ~np.isnan(start_m)
+    out.add(graw, wg.index[rows[outside]], key="month", code="wage.outside_agreement", severity="warning",
             message="该月份不在劳务协议期内,这笔工资不计入奖补核算;如协议日期有误请更正人员表")
     if "name" in graw:
-        names_arr = lab.loc[ok_rows, "name"].astype(object).to_numpy()
-        nm = pd.Series(np.where(hit_pair, names_arr[np.maximum(pos, 0)], None), index=wg.index[good.to_numpy()])
-        wname = wg.loc[good, "name"]
-        mism = pd.Series(_differs(wname, nm.to_numpy()), index=wname.index)
-        out.add(graw, mism.index[mism.to_numpy()], key="name", code="name.mismatch", severity="warning",
-                message="姓名与人员表(" + nm[mism].astype(str) + ")不一致,请核对")
+        # The names compared as codes (one code space for both tables): no Python string per wage row.
+        own = _coded(lab_codes, "name", len(lab))
+        ln, wn, _ = shared_codes(own.codes, own.uniques, *_coded(wg_codes, "name", len(wg)))
+        lab_name = ln[pairs.first[pos]]
+        wage_name = wn[rows]
+        mism = np.flatnonzero((wage_name >= 0) & (lab_name >= 0) & (wage_name != lab_name))
+        shown = own.uniques[own.codes[pairs.first[pos[mism]]]]
+        at = wg.index[rows[mism]]
+        out.add(graw, at, key="name", code="name.mismatch", severity="warning",
+                message="姓名与人员表(" + pd.Series(shown, index=at, dtype=object).astype(str) + ")不一致,请核对")
     # Only rows that will be summed count as "several rows a month"; a rejected row is reported on its own.
-    summed = good & key_ok & wg["month"].notna()
-    # (pair, month) as one int64: month indexes stay below MONTH_STRIDE (dates are checked to 1950–2100)
-    month_key = pack_keys(wk, wg["month"].fillna(0).to_numpy(dtype=np.int64), MONTH_STRIDE)
-    month_key = np.where(summed.to_numpy(), month_key, -1 - np.arange(len(wk)))  # unsummed rows never collide
-    multi = pd.Series(pd.Series(month_key).duplicated(keep=False).to_numpy(), index=wg.index)
+    # (pair, month) as one int64, month indexes staying below MONTH_STRIDE (dates are checked to 1950–2100).
+    summed = ~np.isnan(m)
+    multi = rows[summed][repeated(_run_keys(pos[summed]) * MONTH_STRIDE + m[summed].astype(np.int64))]
     out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
             message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
+
+
+def _run_keys(pair: np.ndarray) -> np.ndarray:
+    """`pair` itself, or the number of its run when every pair's rows are one run of rows: equal
+    exactly where `pair` is equal, and ascending, so that the month keys built on it are sorted
+    already when the export lists each person's months in order (no sort of millions of keys)."""
+    if len(pair) == 0:
+        return pair
+    change = np.empty(len(pair), dtype=bool)
+    change[0] = True
+    np.not_equal(pair[1:], pair[:-1], out=change[1:])
+    runs = np.cumsum(change) - 1
+    distinct = np.count_nonzero(np.bincount(pair))
+    return runs if runs[-1] + 1 == distinct else pair
 
 
 def _categories_vs_poor(lab: pd.DataFrame, lraw: pd.DataFrame, out: _Collector) -> pd.Series:
@@ -501,56 +649,50 @@ def _categories_vs_poor(lab: pd.DataFrame, lraw: pd.DataFrame, out: _Collector) 
     derived = np.where(lab["poor"].fillna(False).astype(bool), DEFAULT_CATEGORY, "")
     lab["categories"] = lab["categories"].where(given, pd.Series(derived, index=lab.index)).astype(object)
     return conflict
-def _problem_names(problems: pd.DataFrame, sheets: list[SheetInfo], lab: pd.DataFrame, wg: pd.DataFrame) -> list:
+def _problem_rows(problems: pd.DataFrame, sheets: list[SheetInfo], frames: dict[str, pd.DataFrame]
+                  ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, pd.DataFrame]]]:
+    """The (sheet, row) key of each problem (-2 where it has none) and, per table, the keys and
+    rows of its rows that problems are on: a few rows found by binary search among millions."""
+    src_of = {(sh.file, sh.sheet): i for i, sh in enumerate(sheets)}
+    src = np.array([src_of.get(k, -1) for k in zip(problems["file"], problems["sheet"], strict=True)],
+                   dtype=np.int64)
+    pkey = pack_keys(src, problems["row"].astype("float").fillna(-1).to_numpy(dtype=np.int64), ROW_STRIDE)
+    pkey[pkey < 0] = -2  # a problem without sheet or row matches no data row (whose keys are ≥ 0)
+    found = {}
+    for table, frame in frames.items():
+        k = pack_keys(frame["_src"].to_numpy(dtype=np.int64), frame["_row"].to_numpy(dtype=np.int64), ROW_STRIDE)
+        at = rows_with_keys(k, pkey)
+        found[table] = (k[at], frame.iloc[at])
+    return pkey, found
+
+
+def _problem_names(pkey: np.ndarray, found: dict[str, tuple[np.ndarray, pd.DataFrame]]) -> list:
     """The 姓名 on each problem's row (laborer and wage rows), so that a township need not look up
     who row 24 is; None for workshop rows and rows without a name."""
-    if problems.empty:
+    if not len(pkey):
         return []
-    where = pd.DataFrame({"file": [sh.file for sh in sheets], "sheet": [sh.sheet for sh in sheets]})
-    parts = [f[["_src", "_row", "name"]] for f in (lab, wg) if "name" in f.columns]
+    parts = [pd.DataFrame({"k": k, "name": rows["name"].to_numpy(dtype=object)})
+             for table, (k, rows) in found.items() if table != "workshops" and "name" in rows.columns]
     if not parts:
-        return [None] * len(problems)
-    names = pd.concat(parts, ignore_index=True).dropna(subset=["name"])
-    names = names.join(where, on="_src").drop_duplicates(["file", "sheet", "_row"])
-    got = problems[["file", "sheet", "row"]].astype({"row": "float64"}).merge(
-        names.assign(row=names["_row"].astype("float64"))[["file", "sheet", "row", "name"]],
-        on=["file", "sheet", "row"], how="left")
-    return [None if pd.isna(v) else str(v) for v in got["name"].astype(object)]
+        return [None] * len(pkey)
+    names = pd.concat(parts).dropna(subset=["name"]).drop_duplicates("k").set_index("k")["name"]
+    got = pd.Series(pkey).map(names)
+    return [None if pd.isna(v) else str(v) for v in got.astype(object)]
 
 
-def _differs(a: pd.Series, b: np.ndarray) -> np.ndarray:
-    """a != b where both are present; compared in Arrow, so that millions of wage rows do not each
-    become a Python string (national-scale CSV, issue 13)."""
-    import pyarrow as pa
-    import pyarrow.compute as pac
-
-    try:
-        x, y = pa.array(a, type=pa.string(), from_pandas=True), pa.array(b, type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a cell that is not text: compare as objects
-        return (a.notna() & pd.Series(b, index=a.index).notna() & (a.astype(object) != b)).to_numpy()
-    return pac.fill_null(pac.not_equal(x, y), False).to_numpy(zero_copy_only=False)
-
-
-def _problem_counties(problems: pd.DataFrame, sheets: list[SheetInfo], ws: pd.DataFrame, lab: pd.DataFrame,
-                      wg: pd.DataFrame) -> np.ndarray:
+def _problem_counties(pkey: np.ndarray, ws: pd.DataFrame, found: dict[str, tuple[np.ndarray, pd.DataFrame]]
+                      ) -> np.ndarray:
     """The county (code) each problem row belongs to, by its workshop; None when unknown.
 
     Lets a county's roster carry only that county's data problems.
     """
-    if problems.empty:
+    if not len(pkey):
         return np.array([], dtype=object)
-    src_of = {(sh.file, sh.sheet): i for i, sh in enumerate(sheets)}
-    src = np.array([src_of.get(k, -1) for k in zip(problems["file"], problems["sheet"], strict=True)], dtype=np.int64)
-    pkey = pack_keys(src, problems["row"].astype("float").fillna(-1).to_numpy(dtype=np.int64), ROW_STRIDE)
-    pkey[pkey < 0] = -2  # a problem without sheet or row matches no data row (whose keys are ≥ 0)
     county_by_ws = ws.dropna(subset=["workshop_id"]).drop_duplicates("workshop_id").set_index("workshop_id")["county_code"]
     parts = []
-    for frame, own in ((ws, True), (lab, False), (wg, False)):
-        k = pack_keys(frame["_src"].to_numpy(dtype=np.int64), frame["_row"].to_numpy(dtype=np.int64), ROW_STRIDE)
-        hit = np.isin(k, pkey)
-        sub = frame.loc[hit]
-        code = sub["county_code"] if own else sub["workshop_id"].map(county_by_ws)
-        parts.append(pd.DataFrame({"k": k[hit], "c": code.to_numpy(dtype=object)}))
+    for table, (k, rows) in found.items():
+        code = rows["county_code"] if table == "workshops" else rows["workshop_id"].astype(object).map(county_by_ws)
+        parts.append(pd.DataFrame({"k": k, "c": code.to_numpy(dtype=object)}))
     table = pd.concat(parts).dropna(subset=["c"]).drop_duplicates("k").set_index("k")["c"]
     return pd.Series(pkey).map(table).astype(object).where(lambda x: x.notna(), None).to_numpy()
 
@@ -561,7 +703,7 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, sheets: list[SheetInfo], 
     the per-row 'has error' mask and the located problem records. `unique` lists (key columns,
     label) whose repeats are errors."""
     out = _Collector(sheets)
-    clean, has_error = _normalise_table(raw, spec, region, out)
+    clean, has_error, _ = _normalise_table(raw, spec, region, out)
     for keys, label in unique:
         _duplicates(clean, keys, out, raw, label, has_error)
     problems = concat_problems(out.frames)

@@ -7,9 +7,13 @@ are Chinese and carry no location — the validator adds file, sheet, row and co
 Empty cells give NA and no issue; `validate` reports missing required values.
 """
 
+from collections.abc import Sequence
+
+import pandas as pd
+
 from fupin_cli.values.dates import normalise_date, normalise_month
-from fupin_cli.values.ids import age_on, birth_dates, id_check_digit, normalise_id
-from fupin_cli.values.normaliser import ISSUE_COLUMNS, Normalised
+from fupin_cli.values.ids import age_on, birth_dates, id_check_digit, id_kernel, normalise_id
+from fupin_cli.values.normaliser import ISSUE_COLUMNS, STR_DTYPE, Coded, Normalised, map_unique_parts, take
 from fupin_cli.values.numbers import normalise_digits, normalise_int, normalise_money
 from fupin_cli.values.text import (
     credit_check_char,
@@ -18,11 +22,28 @@ from fupin_cli.values.text import (
     normalise_credit_code,
     normalise_enum,
     normalise_text,
+    text_kernel,
 )
+
+JOINT_TYPES = ("id", "text")  # column types `normalise_together` knows
+
+
+def normalise_together(kind: str, parts: list[pd.Series], categorical: Sequence[bool] = ()) -> list[Normalised]:
+    """The `kind` ("id" or "text") normaliser over several columns at once, with shared codes
+    (see `map_unique_parts`): each part's result is what its own normaliser would return (as a
+    Categorical for the parts flagged in `categorical`)."""
+    kernel = id_kernel() if kind == "id" else text_kernel if kind == "text" else None
+    if kernel is None:
+        raise ValueError(f"no joint normaliser for {kind!r}")
+    return map_unique_parts(parts, kernel, STR_DTYPE, categorical)
+
 
 __all__ = [
     "ISSUE_COLUMNS",
+    "JOINT_TYPES",
+    "Coded",
     "Normalised",
+    "STR_DTYPE",
     "age_on",
     "birth_dates",
     "credit_check_char",
@@ -38,4 +59,6 @@ __all__ = [
     "normalise_money",
     "normalise_month",
     "normalise_text",
+    "normalise_together",
+    "take",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -122,33 +123,57 @@ def _one_id(v: Any, today: date) -> tuple[str | None, Issue | None]:
     return _from_digits(t, today, reformatted=t != v)
 
 
+def _fixed_width(arr: Any, width: int) -> np.ndarray:
+    """The bytes of an Arrow string array whose values are all `width` ASCII characters, as rows."""
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    return data[offsets[0]:offsets[-1]].reshape(-1, width)
+
+
+def _good_birth(b: np.ndarray, today: date) -> np.ndarray:
+    """Rows of yyyymmdd digit bytes that name a real day from 1900-01-01 to `today` (vectorised)."""
+    d = b.astype(np.int64) - ord("0")
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 4] * 10 + d[:, 5]
+    day = d[:, 6] * 10 + d[:, 7]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)] + (leap & (month == 2))
+    ymd = year * 10000 + month * 100 + day
+    return (month >= 1) & (month <= 12) & (day >= 1) & (day <= days) & (year >= 1900) & \
+        (ymd <= today.year * 10000 + today.month * 100 + today.day)
+
+
 def _fast_valid(uniq: np.ndarray, today: date) -> np.ndarray:
     """Mask of distinct values that are already valid, canonical 18-character IDs (vectorised).
 
     Everything else goes through `_one_id`, which also writes the message of any failure.
     """
-    is_str = np.fromiter((type(v) is str and len(v) == 18 for v in uniq), dtype=bool, count=len(uniq))
-    cand = np.flatnonzero(is_str)
-    strs = uniq[cand].astype(str)
-    # Arrow's regex engine checks the shape of 100,000 IDs at once (same pattern as _CANONICAL).
-    ok_shape = pd.Series(strs, dtype="str").str.fullmatch(_CANONICAL.pattern).to_numpy(dtype=bool, na_value=False)
-    cand, strs = cand[ok_shape], strs[ok_shape]
+    import pyarrow as pa
+    import pyarrow.compute as pac
+
     valid = np.zeros(len(uniq), dtype=bool)
+    if pd.api.types.infer_dtype(uniq, skipna=False) == "string":  # a text column: no per-value type test
+        cand = np.arange(len(uniq))
+    else:
+        cand = np.flatnonzero(np.fromiter((type(v) is str and len(v) == 18 for v in uniq), dtype=bool,
+                                          count=len(uniq)))
     if len(cand) == 0:
         return valid
-    b = np.frombuffer(strs.astype("S18").tobytes(), dtype=np.uint8).reshape(-1, 18)
+    strs = pa.array(uniq[cand], type=pa.string())
+    # Arrow's regex engine checks the shape of 100,000 IDs at once (same pattern as _CANONICAL).
+    ok_shape = pac.match_substring_regex(strs, "^" + _CANONICAL.pattern + "$").to_numpy(zero_copy_only=False)
+    cand = cand[ok_shape]
+    if len(cand) == 0:
+        return valid
+    b = _fixed_width(strs.filter(pa.array(ok_shape)), 18)
     digits = b[:, :17].astype(np.int64) - ord("0")
     expect = _CHECK_BYTES[(digits @ _WEIGHTS) % 11]
-    born = pd.to_datetime(pd.Series(strs).str.slice(6, 14), format="%Y%m%d", errors="coerce")
-    good_birth = (
-        born.notna() & (born >= pd.Timestamp(1900, 1, 1)) & (born <= pd.Timestamp(today))
-    ).to_numpy()
-    valid[cand] = (b[:, 17] == expect) & good_birth
+    valid[cand] = (b[:, 17] == expect) & _good_birth(b[:, 6:14], today)
     return valid
 
 
-def normalise_id(s: pd.Series, *, today: date | None = None) -> Normalised:
-    """ID numbers → 18-character text (SPEC §3.4); 15-digit numbers converted with a warning."""
+def id_kernel(today: date | None = None) -> Callable[[np.ndarray], Kernel]:
+    """The ID normaliser over distinct values (see `normalise_id`)."""
     today = today or date.today()
 
     def kernel(uniq: np.ndarray) -> Kernel:
@@ -163,7 +188,12 @@ def normalise_id(s: pd.Series, *, today: date | None = None) -> Normalised:
                 issues[int(i)] = issue
         return Kernel(out, issues)
 
-    return map_unique(s, kernel, STR_DTYPE)
+    return kernel
+
+
+def normalise_id(s: pd.Series, *, today: date | None = None) -> Normalised:
+    """ID numbers → 18-character text (SPEC §3.4); 15-digit numbers converted with a warning."""
+    return map_unique(s, id_kernel(today), STR_DTYPE)
 
 
 def birth_dates(ids: pd.Series) -> pd.Series:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -25,9 +25,21 @@ except TypeError:  # pragma: no cover - pandas < 2.3
     STR_DTYPE = object
 
 
+class Coded(NamedTuple):
+    """A text column as integer codes: row i holds `uniques[codes[i]]`, or NA where `codes[i]` is -1.
+
+    What `map_unique` already knows after factorising a column; validation matches keys, finds
+    repeats and compares names on these integers instead of on millions of strings.
+    """
+
+    codes: np.ndarray  # int32 (or intp), one per row
+    uniques: np.ndarray  # object array of distinct str values, no NA
+
+
 class Normalised(NamedTuple):
     values: pd.Series  # same index as the input; NA where empty or invalid
     issues: pd.DataFrame  # ISSUE_COLUMNS; idx = index label in the input series
+    coded: Coded | None = None  # the values as codes (text normalisers only)
 
 
 class Issue(NamedTuple):
@@ -107,12 +119,44 @@ def elementwise(fn: Callable[[Any], tuple[Any, Issue | None]]) -> Callable[[np.n
     return kernel
 
 
+def _arrow_text(s: pd.Series) -> Any:
+    """The Arrow chunks of a text column held by Arrow (pandas' "str" dtype), else None."""
+    dtype = s.dtype
+    if not (isinstance(dtype, pd.StringDtype) and str(dtype.storage).startswith("pyarrow")):
+        return None
+    import pyarrow as pa
+
+    col = s.array.__arrow_array__()
+    return col if isinstance(col, pa.ChunkedArray) else pa.chunked_array([col])
+
+
+def _encode(col: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Arrow's dictionary encoding of a text column: int32 codes (-1 = missing), distinct values.
+
+    Chunks (columns of several files) share one dictionary: Arrow encodes a chunked array with one
+    table of values, so each chunk's dictionary is a prefix of the last one."""
+    import pyarrow.compute as pac
+
+    enc = col.dictionary_encode()
+    if enc.num_chunks == 0:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=object)
+    last = enc.chunk(enc.num_chunks - 1).dictionary
+    if any(not c.dictionary.equals(last[:len(c.dictionary)]) for c in enc.chunks[:-1]):
+        enc = enc.unify_dictionaries()
+        last = enc.chunk(0).dictionary
+    codes = np.concatenate([pac.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in enc.chunks])
+    return codes.astype(np.int32, copy=False), last.to_numpy(zero_copy_only=False).astype(object, copy=False)
+
+
 def _factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes per row (-1 = missing) and the distinct values as an object array.
 
     pandas hashes True == 1 == 1.0, so in object columns bools are split off again: a cell `True`
     in a money column must not borrow the meaning of a cell `1`.
     """
+    text = _arrow_text(s)
+    if text is not None:
+        return _encode(text)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     uniq = np.asarray(uniques, dtype=object)
     if s.dtype != object or len(uniq) == 0:
@@ -161,11 +205,30 @@ def empty_issues() -> pd.DataFrame:
 
 
 def take(values: Any, codes: np.ndarray, dtype: Any, index: pd.Index, name: Any) -> pd.Series:
+    """Per row, the value of its code (-1 → missing), as a Series of `dtype`."""
     arr = (
         pd.array(values, dtype=dtype) if not isinstance(values, pd.api.extensions.ExtensionArray) else values
     )
-    out = arr.take(codes, allow_fill=True)
+    out = _gather(arr, codes)
+    if out is None:
+        out = arr.take(codes, allow_fill=True)
     return pd.Series(out, index=index, name=name, copy=False)
+
+
+def _gather(arr: Any, codes: np.ndarray) -> Any:
+    """`arr.take(codes, allow_fill=True)` for numpy-backed values as one plain numpy gather (the
+    missing value appended as the last slot, which code -1 picks); None for other arrays."""
+    if isinstance(arr, (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)):
+        kind = arr.dtype.numpy_dtype
+        data = np.append(arr.to_numpy(dtype=kind, na_value=np.zeros(1, kind)[0]), np.zeros(1, kind))
+        mask = np.append(arr.isna(), True)
+        return type(arr)(data[codes], mask[codes])
+    if isinstance(arr, (pd.arrays.NumpyExtensionArray, pd.arrays.DatetimeArray)) and arr.dtype.kind in "fM":
+        ndarray = arr.to_numpy()
+        missing = np.array([np.nan if arr.dtype.kind == "f" else np.datetime64("NaT")], dtype=ndarray.dtype)
+        gathered = np.append(ndarray, missing)[codes]
+        return pd.array(gathered, dtype=arr.dtype) if arr.dtype.kind == "M" else gathered
+    return None
 
 
 def issues_by_row(index: pd.Index, per_row: np.ndarray, table: list[Issue]) -> pd.DataFrame:
@@ -197,9 +260,48 @@ def issues_frame(index: pd.Index, codes: np.ndarray, issues: dict[int, Issue]) -
     return issues_by_row(index, which[codes], list(issues.values()))
 
 
+def recode(values: Any, codes: np.ndarray) -> Coded:
+    """Codes of the distinct results when `values[k]` is the (text or None) result for raw code k:
+    several raw spellings may normalise to one value, which must get one code."""
+    u_codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    lookup = np.append(u_codes, -1).astype(np.int32)  # the last slot serves raw code -1 (missing)
+    return Coded(lookup[codes], np.asarray(uniques, dtype=object))
+
+
 def map_unique(s: pd.Series, kernel: Callable[[np.ndarray], Kernel], dtype: Any) -> Normalised:
-    """Run `kernel` over the distinct non-missing values of `s` and map results back to all rows."""
-    codes, uniq = _factorize(s)
+    """Run `kernel` over the distinct non-missing values of `s` and map results back to all rows.
+
+    Text results also come back as codes (`Normalised.coded`)."""
+    return map_unique_parts([s], kernel, dtype)[0]
+
+
+def map_unique_parts(parts: list[pd.Series], kernel: Callable[[np.ndarray], Kernel], dtype: Any,
+                     categorical: Sequence[bool] = ()) -> list[Normalised]:
+    """`map_unique` over several columns at once (the same key in several tables): their cells are
+    factorised together, so the kernel sees each distinct value once and the text results of all
+    parts share one `Coded.uniques` (codes comparable across tables without matching strings).
+
+    Parts should share a dtype: Arrow text columns are joined without copying their cells. Text
+    parts flagged in `categorical` get their values as a pandas Categorical over the codes (the same
+    values, without building a string per row)."""
+    joined = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    codes, uniq = _factorize(joined)
     res = kernel(uniq)
-    values = take(res.values, codes, dtype, s.index, s.name)
-    return Normalised(values, issues_frame(s.index, codes, res.issues))
+    coded = recode(res.values, codes) if dtype is STR_DTYPE else None
+    out: list[Normalised] = []
+    at = 0
+    for i, s in enumerate(parts):
+        mine = codes[at:at + len(s)]
+        issues = issues_frame(s.index, mine, res.issues)
+        if coded is None:
+            out.append(Normalised(take(res.values, mine, dtype, s.index, s.name), issues))
+        else:
+            part = Coded(coded.codes[at:at + len(s)], coded.uniques)
+            if i < len(categorical) and categorical[i]:
+                cat = pd.Categorical.from_codes(part.codes, categories=pd.Index(part.uniques, dtype=object))
+                values = pd.Series(cat, index=s.index, name=s.name, copy=False)
+            else:
+                values = take(part.uniques, part.codes, dtype, s.index, s.name)
+            out.append(Normalised(values, issues, part))
+        at += len(s)
+    return out

@@ -65,7 +65,8 @@ def _text(v: Any) -> str | None:
 _text_kernel = elementwise(lambda v: (_text(v), None))
 
 
-def _text_or_fast(uniq: np.ndarray) -> Kernel:
+def text_kernel(uniq: np.ndarray) -> Kernel:
+    """The text normaliser over distinct values (see `normalise_text`)."""
     # A text-only column (the usual case, 100,000 names) needs only the trim: skip the type checks.
     if all(type(v) is str for v in uniq):
         return Kernel(np.array([strip_edges(v) or None for v in uniq], dtype=object), {})
@@ -74,7 +75,7 @@ def _text_or_fast(uniq: np.ndarray) -> Kernel:
 
 def normalise_text(s: pd.Series) -> Normalised:
     """Free text → trimmed str (spaces, full-width spaces, line breaks at the ends removed); NA if empty."""
-    return map_unique(s, _text_or_fast, STR_DTYPE)
+    return map_unique(s, text_kernel, STR_DTYPE)
 
 
 def credit_check_char(first17: str) -> str:
