@@ -9,7 +9,8 @@ National exports run to millions of rows; `csv.reader` plus one Python string pe
   header detection, title rows and 序号/合计 handling see the same cells. Parsing also gives the
   byte offset where each of those rows starts;
 - once the header is known, pyarrow reads only the needed columns from the first data row's
-  offset, every column as a string (Arrow buffers, never one Python object per cell).
+  offset, every column as a string (Arrow buffers, never one Python object per cell; large_string,
+  the type pandas' "str" columns hold, and "" read as empty in the same pass).
 
 Anything pyarrow cannot read the same way (rows of another width, a field larger than a block,
 bytes that are not valid in the sniffed encoding, …) makes `load` return None, and the caller
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fupin_cli.sources.arrow_body import FastColumns, _strings
+from fupin_cli.sources.arrow_body import FastColumns
 
 HEAD_BYTES = 1 << 20  # enough for the head rows of any sane export
 BLOCK_BYTES = 8 << 20  # pyarrow block; a single row longer than this → exact reader
@@ -139,7 +140,7 @@ class CsvBody:
         if offset is None or any(j >= self.width for j in wanted):
             return None
         if offset >= self.size:
-            return FastColumns({j: _strings(pa.array([], pa.string()), j in objects)[0] for j in wanted}, 0)
+            return FastColumns({j: text_cells(pa.array([], pa.large_string()), j in objects)[0] for j in wanted}, 0)
         names = [f"c{j}" for j in range(self.width)]
         try:
             with open(self.path, "rb") as fh:
@@ -150,16 +151,29 @@ class CsvBody:
                                                   block_size=BLOCK_BYTES),
                     parse_options=pcsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True,
                                                     ignore_empty_lines=False),
+                    # large_string is what pandas' "str" columns hold (no cast); "" (quoted or not) is
+                    # read as empty right away, as the calamine read shows it
                     convert_options=pcsv.ConvertOptions(
-                        column_types={names[j]: pa.string() for j in wanted},
+                        column_types={names[j]: pa.large_string() for j in wanted},
                         include_columns=[names[j] for j in wanted],
-                        strings_can_be_null=False, quoted_strings_can_be_null=False))
+                        strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""]))
         except Exception as exc:  # another width, invalid bytes, a huge row, …: the exact reader decides
             self.error = str(exc)
             return None
         cells: dict[int, Any] = {}
         texts: dict[int, Any] = {}
         for j in wanted:
+            # one chunk: Arrow's dictionary encoding and takes are several times slower over many
             col = table.column(names[j]).combine_chunks()
-            cells[j], texts[j] = _strings(col, j in objects)
+            cells[j], texts[j] = text_cells(col, j in objects)
         return FastColumns(cells, table.num_rows, texts)
+
+
+def text_cells(col: Any, objects: bool) -> tuple[Any, Any]:
+    """Like arrow_body._strings for a (large_string) column whose empty cells are null already."""
+    import pandas as pd
+
+    if objects:
+        arr = col.to_numpy(zero_copy_only=False)
+        return (arr if arr.dtype == object else arr.astype(object)), col
+    return pd.array(col, dtype="str"), col

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from fupin_cli.errors import InputError
-from fupin_cli.sources.arrow_body import FastColumns, _strings
+from fupin_cli.sources.arrow_body import FastColumns
+from fupin_cli.sources.csv_columns import text_cells
 from fupin_cli.sources.workbook import HEAD_ROWS, SheetGrid
 
 
@@ -48,7 +49,7 @@ def _column(col: Any, name: str, display: str, native_dates: bool, objects: bool
     if pa.types.is_dictionary(t):
         col, t = col.dictionary_decode(), t.value_type
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        return _strings(col.cast(pa.string()), objects)
+        return _texts(col, objects)
     if pa.types.is_null(t):
         return np.full(len(col), None, dtype=object), None
     if pa.types.is_floating(t):
@@ -62,11 +63,21 @@ def _column(col: Any, name: str, display: str, native_dates: bool, objects: bool
         return (arr if native_dates else _date_objects(arr)), None
     if pa.types.is_integer(t) or pa.types.is_decimal(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
         try:
-            return _strings(col.cast(pa.string()), objects)
+            return _texts(col.cast(pa.string()), objects)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
     raise InputError(f"文件“{display}”的列“{name}”是不支持的数据类型({t}),请导出为文本、数字或日期后再试。",
                      code="input.unsupported_type")
+
+
+def _texts(col: Any, objects: bool) -> tuple[Any, Any]:
+    """Text cells, "" as empty (as arrow_body._strings), held as large_string: the type pandas'
+    "str" columns hold, so that making the column costs no second copy."""
+    import pyarrow as pa
+    import pyarrow.compute as pac
+
+    col = col.cast(pa.large_string())
+    return text_cells(pac.if_else(pac.equal(col, ""), pa.scalar(None, pa.large_string()), col), objects)
 
 
 def _date_objects(arr: np.ndarray) -> np.ndarray:
