@@ -26,8 +26,9 @@ def load_dataset(paths: Sequence[str | Path], *, region: Region, progress: Progr
 
 
 def _read_and_validate(paths: Sequence[str | Path], region: Region, progress: Progress | None) -> Dataset:
+    # validation consumes the raw frames (frees each once it is done with it): memory at national scale
     if progress is None:
-        return validate(read_sources(list(paths), store=cache.file_parts()), region)
+        return validate(read_sources(list(paths), store=cache.file_parts()), region, consume=True)
 
     def reading(label: str, done: int, total: int) -> None:
         progress(f"读取 {label}", done - 1, total)  # sources reports a sheet as it starts reading it
@@ -35,7 +36,7 @@ def _read_and_validate(paths: Sequence[str | Path], region: Region, progress: Pr
     raw = read_sources(list(paths), progress=reading, store=cache.file_parts())
     n = len(raw.sheets)
     progress("检查数据", n, n)
-    return validate(raw, region)
+    return validate(raw, region, consume=True)
 
 
 def default_month(ds: Dataset, today: date | None = None) -> int:

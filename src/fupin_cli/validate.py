@@ -376,8 +376,11 @@ def _coded(codes: Codes, key: str, n: int) -> V.Coded:
     return codes.get(key) or V.Coded(np.full(n, -1, dtype=np.intp), np.array([], dtype=object))
 
 
-def validate(raw: RawTables, region: Region) -> Dataset:
-    """Normalise, check every cell and every cross-table rule; never raises for data problems."""
+def validate(raw: RawTables, region: Region, *, consume: bool = False) -> Dataset:
+    """Normalise, check every cell and every cross-table rule; never raises for data problems.
+
+    With `consume`, the raw tables' frames are let go (set to None in `raw`) as soon as they are no
+    longer needed: at national scale the raw wage frame is the size of the Dataset's."""
     tables = load_tables()
     _require_tables(raw, tables)
     out = _Collector(raw.sheets)
@@ -391,8 +394,12 @@ def validate(raw: RawTables, region: Region) -> Dataset:
     good = ~wg_err.to_numpy()
     _cross_table_warnings(raw.wages, out, lab, wg, pairs, lab_codes, wg_codes, good)
     _hidden_rows(raw, out)
+    if consume:
+        raw.wages = raw.workshops = None
 
     conflict = _categories_vs_poor(lab, raw.laborers, out)
+    if consume:
+        raw.laborers = None
     reason[conflict & reason.isna()] = "人员类别与“是否建档立卡贫困劳动力”不一致"
     lab_err |= conflict
     lab["valid"] = ~lab_err

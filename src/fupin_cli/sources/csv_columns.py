@@ -143,7 +143,7 @@ class CsvBody:
             return FastColumns({j: text_cells(pa.array([], pa.large_string()), j in objects)[0] for j in wanted}, 0)
         names = [f"c{j}" for j in range(self.width)]
         try:
-            with open(self.path, "rb") as fh:
+            with pa.OSFile(str(self.path), "r") as fh:  # Arrow reads the bytes into its own pool
                 fh.seek(offset)
                 table = pcsv.read_csv(
                     fh,
@@ -160,13 +160,18 @@ class CsvBody:
         except Exception as exc:  # another width, invalid bytes, a huge row, …: the exact reader decides
             self.error = str(exc)
             return None
+        nrows = table.num_rows
+        chunked = {j: table.column(names[j]) for j in wanted}
+        del table
         cells: dict[int, Any] = {}
         texts: dict[int, Any] = {}
         for j in wanted:
-            # one chunk: Arrow's dictionary encoding and takes are several times slower over many
-            col = table.column(names[j]).combine_chunks()
+            # one chunk: Arrow's dictionary encoding and takes are several times slower over many;
+            # the chunks of a column are let go once copied (peak: the data plus one column)
+            col = chunked.pop(j).combine_chunks()
             cells[j], texts[j] = text_cells(col, j in objects)
-        return FastColumns(cells, table.num_rows, texts)
+        pa.default_memory_pool().release_unused()
+        return FastColumns(cells, nrows, texts)
 
 
 def text_cells(col: Any, objects: bool) -> tuple[Any, Any]:
