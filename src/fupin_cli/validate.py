@@ -22,6 +22,7 @@ from fupin_cli.dataset import (
     Dataset,
     RawTables,
     SheetInfo,
+    note_codes,
     pack_keys,
     repeated,
     rows_with_keys,
@@ -413,13 +414,14 @@ def validate(raw: RawTables, region: Region, *, consume: bool = False) -> Datase
     problems["county_code"] = _problem_counties(pkey, ws, found)
     problems["name"] = _problem_names(pkey, found)
     # Rows whose laborer key is unreadable cannot form a pair; they live on in `problems` only.
-    lab = lab.loc[lab["id_number"].notna() & lab["workshop_id"].notna()]
+    lab_kept = (lab["id_number"].notna() & lab["workshop_id"].notna()).to_numpy()
+    lab = lab.loc[lab_kept]
 
     keep = good & pairs.key_ok & wg["month"].notna().to_numpy() & wg["pay"].notna().to_numpy()
     wages = _kept_wages(wg, wg_codes, keep)
 
     ws = ws.loc[ws["workshop_id"].notna()]
-    return Dataset(
+    ds = Dataset(
         workshops=ws.reset_index(drop=True),
         laborers=lab.reset_index(drop=True),
         wages=wages,
@@ -428,6 +430,12 @@ def validate(raw: RawTables, region: Region, *, consume: bool = False) -> Datase
         files=raw.files,
         notes=list(raw.notes),
     )
+    for key in ("id_number", "workshop_id"):  # for pair_keys on the Dataset's frames (rules)
+        if key in lab_codes:
+            note_codes(ds.laborers[key], lab_codes[key].codes[lab_kept], lab_codes[key].uniques)
+        if key in wg_codes:
+            note_codes(ds.wages[key], wg_codes[key].codes[keep], wg_codes[key].uniques)
+    return ds
 
 
 def _kept_wages(wg: pd.DataFrame, codes: Codes, keep: np.ndarray) -> pd.DataFrame:
