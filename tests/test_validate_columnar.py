@@ -197,3 +197,12 @@ def test_normalise_together_is_each_normaliser() -> None:
         shown = [got.coded.uniques[c] if c >= 0 else None for c in got.coded.codes]
         assert shown == [None if pd.isna(v) else v for v in alone.values]
     assert together[0].coded.uniques is together[1].coded.uniques
+
+
+def test_blocks_of_wage_rows(csv_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cross-table checks run over blocks of wage rows: any block size gives the same result."""
+    import fupin_cli.validate as validation
+
+    whole = validate(read_sources([csv_folder]), load_region())
+    monkeypatch.setattr(validation, "BLOCK", 4)
+    _same(whole, validate(read_sources([csv_folder]), load_region()))

@@ -219,6 +219,7 @@ Codes = dict[str, V.Coded]  # column key → its text values as codes (see value
 def _normalise_table(
     raw: pd.DataFrame, spec: TableSpec, region: Region, out: _Collector,
     faults: list[tuple[int, int, str, str]] | None = None, pre: dict[str, V.Normalised] | None = None,
+    consume: bool = False,
 ) -> tuple[pd.DataFrame, pd.Series, Codes]:
     """Normalise every known column; return the clean frame and a per-row 'has error' mask.
 
@@ -227,7 +228,9 @@ def _normalise_table(
     rule does not read (`rule = false`) are warnings that never set the mask: the clean frame's
     `check_note` says, per row, which of those columns to verify before paying (SPEC §5.1).
     `pre` holds columns already normalised together with other tables' (`_normalise_shared`); the
-    returned codes are those of the text columns."""
+    returned codes are those of the text columns. With `consume`, each Arrow text column of `raw` is
+    replaced by a Categorical over the codes it was factorised into: the same cells (problem records
+    still show them) in a fraction of the memory."""
     clean: dict[str, pd.Series] = {}  # one frame built at the end: inserting columns one by one copies
     codes: Codes = {}
     has_error = pd.Series(False, index=raw.index)
@@ -276,6 +279,9 @@ def _normalise_table(
                 out.add(raw, missing, key=col.key, code="required.missing", severity="error",
                         message=f"必填项“{col.header}”为空,请补填")
             has_error.loc[missing] = True
+        if consume and res.raw is not None:
+            cells = pd.Categorical.from_codes(res.raw.codes, categories=pd.Index(res.raw.uniques, dtype=object))
+            raw[col.key] = pd.Series(cells, index=raw.index, name=col.key, copy=False)
     clean["check_note"] = notes
     clean["_src"] = pd.Series(raw["_src"].to_numpy(), index=raw.index, copy=False)
     clean["_row"] = pd.Series(raw["_row"].to_numpy(), index=raw.index, copy=False)
@@ -389,9 +395,9 @@ def validate(raw: RawTables, region: Region, *, consume: bool = False) -> Datase
     ws, ws_codes = _check_workshops(raw.workshops, tables, region, out, _faults_of(raw, "workshops"),
                                     pre["workshops"])
     lab, lab_err, reason, lab_codes = _check_laborers(raw.laborers, tables, region, out, ws, ws_codes,
-                                                      _faults_of(raw, "laborers"), pre["laborers"])
+                                                      _faults_of(raw, "laborers"), pre["laborers"], consume)
     wg, wg_err, pairs, wg_codes = _check_wages(raw, tables, region, out, ws, ws_codes, lab, lab_codes, lab_err,
-                                               reason, pre["wages"])
+                                               reason, pre["wages"], consume)
     good = ~wg_err.to_numpy()
     _cross_table_warnings(raw.wages, out, lab, wg, pairs, lab_codes, wg_codes, good)
     _hidden_rows(raw, out)
@@ -497,9 +503,10 @@ def _workshop_state(ws: pd.DataFrame, ws_codes: Codes, other: V.Coded) -> tuple[
 
 def _check_laborers(lraw: pd.DataFrame, tables: Tables, region: Region, out: _Collector, ws: pd.DataFrame,
                     ws_codes: Codes, faults: list[tuple[int, int, str, str]] | None = None,
-                    pre: dict[str, V.Normalised] | None = None) -> tuple[pd.DataFrame, pd.Series, pd.Series, Codes]:
+                    pre: dict[str, V.Normalised] | None = None, consume: bool = False
+                    ) -> tuple[pd.DataFrame, pd.Series, pd.Series, Codes]:
     """人员: normalised rows, which are in error, why (the first reason found per row), the text codes."""
-    lab, lab_err, codes = _normalise_table(lraw, tables.laborers, region, out, faults, pre)
+    lab, lab_err, codes = _normalise_table(lraw, tables.laborers, region, out, faults, pre, consume)
     reason = pd.Series(pd.NA, index=lab.index, dtype="object")
     reason[lab_err] = "人员表本行数据有误"
     lab_ws = _coded(codes, "workshop_id", len(lab))
@@ -544,35 +551,36 @@ def _pairs(lab_codes: Codes, wg_codes: Codes, n_lab: int, n_wg: int) -> _Pairs:
     wl, ww, n_ws = shared_codes(*_coded(lab_codes, "workshop_id", n_lab), *_coded(wg_codes, "workshop_id", n_wg))
     lk = pack_keys(il, wl, n_ws + 1)
     first = np.flatnonzero((lk >= 0) & ~pd.Series(lk).duplicated().to_numpy())
-    pairs = _Pairs(lk, (iw >= 0) & (ww >= 0), first, np.full(n_wg, -1, dtype=np.intp), (iw, ww, n_ws))
     if not len(first):
-        return pairs
+        return _Pairs(lk, (iw >= 0) & (ww >= 0), first, np.full(n_wg, -1, dtype=np.int32), (iw, ww, n_ws))
     # Most IDs have one pair: find a wage row's pair by its ID code and confirm the workshop,
     # integer gathers instead of hashing millions of keys; IDs with several pairs are looked up.
-    fid, fws = il[first], wl[first]
+    fid = il[first]
     count = np.bincount(fid, minlength=n_id)
-    slot = np.full(n_id + 1, -1, dtype=np.intp)  # the last slot serves code -1 (missing)
+    slot = np.full(n_id + 1, -1, dtype=np.int32)  # the last slot serves code -1 (missing)
     single = count[fid] == 1
     slot[fid[single]] = np.flatnonzero(single)
+    ws_of = np.append(wl[first], -2).astype(np.int32)  # slot -1 picks -2: equal to no workshop code
     p = slot[iw]
-    hit = p >= 0
-    hit[hit] = fws[p[hit]] == ww[hit]
-    pairs.wpos[hit] = p[hit]
+    wpos = np.where(ws_of[p] == ww, p, np.int32(-1))
+    del p
     several = np.flatnonzero(np.append(count > 1, False)[iw])
+    pairs = _Pairs(lk, (iw >= 0) & (ww >= 0), first, wpos, (iw, ww, n_ws))
     if len(several):
-        pairs.wpos[several] = pd.Index(lk[first]).get_indexer(pairs.wage_keys(several))
+        wpos[several] = pd.Index(lk[first]).get_indexer(pairs.wage_keys(several))
     return pairs
 
 
 def _check_wages(raw: RawTables, tables: Tables, region: Region, out: _Collector, ws: pd.DataFrame,
                  ws_codes: Codes, lab: pd.DataFrame, lab_codes: Codes, lab_err: pd.Series, reason: pd.Series,
-                 pre: dict[str, V.Normalised] | None = None) -> tuple[pd.DataFrame, pd.Series, _Pairs, Codes]:
+                 pre: dict[str, V.Normalised] | None = None, consume: bool = False
+                 ) -> tuple[pd.DataFrame, pd.Series, _Pairs, Codes]:
     """工资: normalised rows, which are in error, the pairs of both tables and the text codes.
 
     A wage row with an error for a known pair marks that pair invalid (`lab_err`, `reason` in place).
     """
     graw = raw.wages
-    wg, wg_err, codes = _normalise_table(graw, tables.wages, region, out, _faults_of(raw, "wages"), pre)
+    wg, wg_err, codes = _normalise_table(graw, tables.wages, region, out, _faults_of(raw, "wages"), pre, consume)
     pairs = _pairs(lab_codes, codes, len(lab), len(wg))
     key_ok = pairs.key_ok
     known_ws, _ = _workshop_state(ws, ws_codes, _coded(codes, "workshop_id", len(wg)))
@@ -598,37 +606,56 @@ def _check_wages(raw: RawTables, tables: Tables, region: Region, out: _Collector
     return wg, wg_err, pairs, codes
 
 
+BLOCK = 1 << 20  # wage rows compared at a time: the per-row temporaries stay small at 10,000,000 rows
+
+
 def _cross_table_warnings(graw: pd.DataFrame, out: _Collector, lab: pd.DataFrame, wg: pd.DataFrame, pairs: _Pairs,
                           lab_codes: Codes, wg_codes: Codes, good: np.ndarray) -> None:
     """Warnings that need both tables: pay outside the agreement, name mismatch, several rows a month.
 
-    Only error-free wage rows of a registered pair take part (`rows`, positions)."""
-    rows = np.flatnonzero(good & (pairs.wpos >= 0))
-    pos = pairs.wpos[rows]
+    Only error-free wage rows of a registered pair take part; each is compared with its pair's
+    first laborer row, looked up in per-pair arrays."""
     firsts = lab.iloc[pairs.first]
-    start_m = month_index_of(firsts["start"]).to_numpy(dtype=float, na_value=np.nan)[pos]
-    end_m = month_index_of(firsts["end"]).to_numpy(dtype=float, na_value=np.nan)[pos]
-    m = wg["month"].to_numpy(dtype=float, na_value=np.nan)[rows]
-    # a comparison with NaN (no month, no end) is False
-    outside = ((m < start_m) | (m > end_m)) & ~np.isnan(start_m)
-    out.add(graw, wg.index[rows[outside]], key="month", code="wage.outside_agreement", severity="warning",
-            message="该月份不在劳务协议期内,这笔工资不计入奖补核算;如协议日期有误请更正人员表")
-    if "name" in graw:
+    start_p = month_index_of(firsts["start"]).to_numpy(dtype=float, na_value=np.nan)
+    end_p = month_index_of(firsts["end"]).to_numpy(dtype=float, na_value=np.nan)
+    names = "name" in graw
+    if names:
         # The names compared as codes (one code space for both tables): no Python string per wage row.
         own = _coded(lab_codes, "name", len(lab))
         ln, wn, _ = shared_codes(own.codes, own.uniques, *_coded(wg_codes, "name", len(wg)))
-        lab_name = ln[pairs.first[pos]]
-        wage_name = wn[rows]
-        mism = np.flatnonzero((wage_name >= 0) & (lab_name >= 0) & (wage_name != lab_name))
-        shown = own.uniques[own.codes[pairs.first[pos[mism]]]]
-        at = wg.index[rows[mism]]
+        name_p = ln[pairs.first]
+    month = wg["month"].array
+    outside, mism, summed, summed_pos, summed_month = [], [], [], [], []
+    for b0 in range(0, len(wg), BLOCK):
+        rows = b0 + np.flatnonzero(good[b0:b0 + BLOCK] & (pairs.wpos[b0:b0 + BLOCK] >= 0))
+        pos = pairs.wpos[rows]
+        m = month[rows].to_numpy(dtype=float, na_value=np.nan)
+        start = start_p[pos]
+        # a comparison with NaN (no month, no end) is False
+        outside.append(rows[((m < start) | (m > end_p[pos])) & ~np.isnan(start)])
+        if names:
+            w, lname = wn[rows], name_p[pos]
+            mism.append(rows[(w >= 0) & (lname >= 0) & (w != lname)])
+        has = ~np.isnan(m)
+        summed.append(rows[has])
+        summed_pos.append(pos[has])
+        summed_month.append(m[has].astype(np.int64))
+    at = wg.index[np.concatenate(outside)] if outside else wg.index[:0]
+    out.add(graw, at, key="month", code="wage.outside_agreement", severity="warning",
+            message="该月份不在劳务协议期内,这笔工资不计入奖补核算;如协议日期有误请更正人员表")
+    if names and mism:
+        rows = np.concatenate(mism)
+        shown = own.uniques[own.codes[pairs.first[pairs.wpos[rows]]]]
+        at = wg.index[rows]
         out.add(graw, at, key="name", code="name.mismatch", severity="warning",
                 message="姓名与人员表(" + pd.Series(shown, index=at, dtype=object).astype(str) + ")不一致,请核对")
+    if not summed:
+        return
     # Only rows that will be summed count as "several rows a month"; a rejected row is reported on its own.
     # (pair, month) as one int64, month indexes staying below MONTH_STRIDE (dates are checked to 1950–2100).
-    summed = ~np.isnan(m)
-    multi = rows[summed][repeated(_run_keys(pos[summed]) * MONTH_STRIDE + m[summed].astype(np.int64))]
-    out.add(graw, wg.index[multi], key="month", code="wage.multiple_rows", severity="warning",
+    rows = np.concatenate(summed)
+    key = _run_keys(np.concatenate(summed_pos)) * MONTH_STRIDE + np.concatenate(summed_month)
+    out.add(graw, wg.index[rows[repeated(key)]], key="month", code="wage.multiple_rows", severity="warning",
             message="同一人同一车间同一月份有多行工资,核算时按合计计算;如为重复录入请删除")
 
 

@@ -40,6 +40,7 @@ class Normalised(NamedTuple):
     values: pd.Series  # same index as the input; NA where empty or invalid
     issues: pd.DataFrame  # ISSUE_COLUMNS; idx = index label in the input series
     coded: Coded | None = None  # the values as codes (text normalisers only)
+    raw: Coded | None = None  # the input cells as codes, when they were Arrow text (see map_unique_parts)
 
 
 class Issue(NamedTuple):
@@ -285,7 +286,9 @@ def map_unique_parts(parts: list[pd.Series], kernel: Callable[[np.ndarray], Kern
     parts flagged in `categorical` get their values as a pandas Categorical over the codes (the same
     values, without building a string per row)."""
     joined = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    text = _arrow_text(joined) is not None
     codes, uniq = _factorize(joined)
+    del joined
     res = kernel(uniq)
     coded = recode(res.values, codes) if dtype is STR_DTYPE else None
     out: list[Normalised] = []
@@ -293,8 +296,9 @@ def map_unique_parts(parts: list[pd.Series], kernel: Callable[[np.ndarray], Kern
     for i, s in enumerate(parts):
         mine = codes[at:at + len(s)]
         issues = issues_frame(s.index, mine, res.issues)
+        raw = Coded(mine, uniq) if text else None  # Arrow text: its cells are these codes
         if coded is None:
-            out.append(Normalised(take(res.values, mine, dtype, s.index, s.name), issues))
+            out.append(Normalised(take(res.values, mine, dtype, s.index, s.name), issues, None, raw))
         else:
             part = Coded(coded.codes[at:at + len(s)], coded.uniques)
             if i < len(categorical) and categorical[i]:
@@ -302,6 +306,6 @@ def map_unique_parts(parts: list[pd.Series], kernel: Callable[[np.ndarray], Kern
                 values = pd.Series(cat, index=s.index, name=s.name, copy=False)
             else:
                 values = take(part.uniques, part.codes, dtype, s.index, s.name)
-            out.append(Normalised(values, issues, part))
+            out.append(Normalised(values, issues, part, raw))
         at += len(s)
     return out
