@@ -126,7 +126,9 @@ def _hidden_rows(raw: RawTables, out: _Collector) -> None:
 def _arr(v: str | pd.Series, index: pd.Index) -> np.ndarray:
     if isinstance(v, pd.Series):
         return v.reindex(index).to_numpy(dtype=object) if not v.index.equals(index) else v.to_numpy(dtype=object)
-    return np.full(len(index), v, dtype=object)
+    a = np.empty(len(index), dtype=object)
+    a.fill(v)  # one shared str: np.full would make a new one per row
+    return a
 
 
 def _show(v: object) -> str:
