@@ -1,15 +1,14 @@
 """Chinese reasons, with figures, for each status of SPEC §4.2 item 6.
 
 One string per pair, read from the `rules.Evaluation` that `rules.evaluate` built (no
-re-evaluation). The figures are turned into plain lists once (`_Facts`), then each status has its
-own builder, called per pair: a hundred thousand pairs take a fraction of a second.
+re-evaluation). Per status, the figures its builder reads become plain lists (`_Facts`), and the builder is
+called per pair: a hundred thousand pairs take a fraction of a second.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -79,93 +78,80 @@ def _dup_sources(ev: Evaluation, persons: list, data_status: list) -> dict[str, 
     return out
 
 
-@dataclass(frozen=True)
+def _take(values: Any, rows: np.ndarray) -> list:
+    """The Python values of `values` (array, Series or list) at positions `rows`, as `tolist()` gives them."""
+    if isinstance(values, pd.Series):
+        return values.iloc[rows].tolist()
+    if isinstance(values, np.ndarray):
+        return values[rows].tolist()
+    return [values[i] for i in rows.tolist()]
+
+
+# Each per-pair figure the builders read: where it comes from in the Evaluation.
+_SOURCES: dict[str, Callable[[Evaluation], Any]] = {
+    "ids": lambda ev: ev.decisions["id_number"], "wss": lambda ev: ev.decisions["workshop_id"],
+    "cts": lambda ev: ev.decisions["contract_type"], "months": lambda ev: ev.decisions["months"],
+    "wages": lambda ev: ev.decisions["wages"], "amount": lambda ev: ev.decisions["amount"],
+    "full": lambda ev: ev.full_amount, "capped": lambda ev: ev.capped,
+    "cap": lambda ev: ev.params.cap_per_workshop, "Q": lambda ev: ev.windows.qualified,
+    "P": lambda ev: ev.payable, "C": lambda ev: ev.workshop.certified, "Wd": lambda ev: ev.workshop.withdrawn,
+    "S": lambda ev: ev.windows.start, "E": lambda ev: ev.windows.end, "has_end": lambda ev: ev.windows.has_end,
+    "wlast": lambda ev: ev.windows.last, "wm": lambda ev: ev.windows.length, "rolling": lambda ev: ev.windows.rolling,
+    "win_lo": lambda ev: ev.windows.low, "need_m": lambda ev: ev.params.min_months,
+    "need_w": lambda ev: ev.params.min_wages, "valid": lambda ev: ev.valid, "ws_found": lambda ev: ev.workshop.found,
+    "inv_reason": lambda ev: ev.invalid_reason, "age": lambda ev: ev.age, "min_age": lambda ev: ev.params.min_age,
+    "max_age": lambda ev: ev.params.max_age, "vf": lambda ev: ev.params.valid_from,
+    "vt": lambda ev: ev.params.valid_to, "ct_pos": lambda ev: ev.params.contract_pos,
+    "persons": lambda ev: _persons(ev), "categories": lambda ev: _category_names(ev),
+    "floor": lambda ev: ev.policy.lookup("min_monthly_wage", ev.params.read_at),
+    "P0": lambda ev: ev.payable if ev.payable_before_gate is None else ev.payable_before_gate,
+    "male": lambda ev: ev.params.male, "calendar": lambda ev: ev.windows.calendar,
+    "period": lambda ev: ev.windows.period, "first": lambda ev: ev.windows.first,
+}
+
+
 class _Facts:
-    """The evaluation's figures as plain lists (fast per-row access), by pair position."""
+    """The evaluation's figures for the pairs at positions `rows` (one status), as plain lists indexed
+    0..len(rows)-1. A list is made on first use, for these rows only: forty lists over every pair
+    held about 1 GB at 1,000,000 laborers, and most statuses read a handful of them."""
 
-    M: int
-    status: list
-    data_status: list  # what today's data alone says; differs from `status` only for pairs the ledger paid
-    ids: list
-    wss: list
-    cts: list
-    starts: pd.Series  # read per age row only: turning 100,000 timestamps into objects is slow
-    months: list
-    wages: list
-    amount: list
-    full: list
-    capped: list
-    cap: list
-    Q: list
-    P: list
-    C: list
-    Wd: list
-    S: list
-    E: list
-    has_end: list
-    wlast: list
-    wm: list
-    rolling: list
-    win_lo: list
-    need_m: list
-    need_w: list
-    valid: list
-    ws_found: list
-    inv_reason: list
-    age: list
-    min_age: list
-    max_age: list
-    vf: list
-    vt: list
-    ct_pos: list
-    types: list[str]
-    dup: dict[str, str]
-    paid_info: dict
-    persons: list  # once-per-person key (ID, or ID and period under yearly recurrence)
-    terms: Any  # policy.terms
-    categories: list  # per pair, the categories counted at the decision month (joined)
-    floor: list  # min_monthly_wage at the decision month (NaN: none)
-    gate_count: list
-    gate_need: list
-    P0: list
-    male: list
-    calendar: list
-    period: list
-    first: list
-    sex_limits: bool  # max_age differs by sex
+    def __init__(self, ev: Evaluation, rows: np.ndarray, data_status: list) -> None:
+        self._ev, self._rows = ev, rows
+        self.M = ev.month
+        self.data_status = [data_status[i] for i in rows.tolist()]  # what today's data alone says
+        self.terms = ev.policy.terms
+        self.sex_limits = ev.policy.uses("max_age")  # max_age differs by sex
+        self.types = ["、".join(v.value) for v in ev.params.contract_values]
+        self._all_status = data_status
+
+    def __getattr__(self, name: str) -> Any:  # only for names not yet set: make the list once
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = self._make(name)
+        setattr(self, name, value)
+        return value
+
+    def _make(self, name: str) -> Any:
+        ev, rows = self._ev, self._rows
+        if name == "starts":  # read per age row only: turning timestamps into objects is slow
+            return ev.decisions["start"].iloc[rows]
+        if name in ("gate_count", "gate_need"):
+            g = ev.gate
+            return [] if g is None else _take(g.count_at_m if name == "gate_count" else g.need_at_m, rows)
+        if name == "dup":
+            return _dup_sources(ev, _persons(ev), self._all_status) if "duplicate" in self._all_status else {}
+        if name == "paid_info":
+            return _paid_info(ev)
+        if name not in _SOURCES:
+            raise AttributeError(name)
+        return _take(_SOURCES[name](ev), rows)
 
 
-def _facts(ev: Evaluation) -> _Facts:
-    d, w, prm = ev.decisions, ev.windows, ev.params
-    status = d["status"].tolist()
-    data_status = d["data_status"].tolist() if "data_status" in d else status
-    persons = _persons(ev)
-    paid_info: dict = {}
-    if "paid" in status:
-        for r in ev.once.paid.itertuples(index=False):
-            paid_info.setdefault((r.id_number, r.workshop_id), r)
-    return _Facts(
-        M=ev.month, status=status, data_status=data_status, ids=d["id_number"].tolist(), wss=d["workshop_id"].tolist(),
-        cts=d["contract_type"].tolist(), starts=d["start"], months=d["months"].tolist(),
-        wages=d["wages"].tolist(), amount=d["amount"].tolist(), full=ev.full_amount.tolist(),
-        capped=ev.capped.tolist(), cap=prm.cap_per_workshop.tolist(), Q=w.qualified.tolist(),
-        P=ev.payable.tolist(), C=ev.workshop.certified.tolist(), Wd=ev.workshop.withdrawn.tolist(),
-        S=w.start.tolist(), E=w.end.tolist(), has_end=w.has_end.tolist(), wlast=w.last.tolist(),
-        wm=w.length.tolist(), rolling=w.rolling.tolist(), win_lo=w.low.tolist(),
-        need_m=prm.min_months.tolist(), need_w=prm.min_wages.tolist(), valid=ev.valid.tolist(),
-        ws_found=ev.workshop.found.tolist(), inv_reason=list(ev.invalid_reason), age=ev.age.tolist(),
-        min_age=prm.min_age.tolist(), max_age=prm.max_age.tolist(), vf=prm.valid_from.tolist(),
-        vt=prm.valid_to.tolist(), ct_pos=prm.contract_pos.tolist(),
-        types=["、".join(v.value) for v in prm.contract_values],
-        dup=_dup_sources(ev, persons, data_status) if "duplicate" in data_status else {}, paid_info=paid_info,
-        persons=persons, terms=ev.policy.terms, categories=_category_names(ev),
-        floor=ev.policy.lookup("min_monthly_wage", prm.read_at).tolist(),
-        gate_count=[] if ev.gate is None else ev.gate.count_at_m.tolist(),
-        gate_need=[] if ev.gate is None else ev.gate.need_at_m.tolist(),
-        P0=(ev.payable if ev.payable_before_gate is None else ev.payable_before_gate).tolist(),
-        male=prm.male.tolist(), sex_limits=ev.policy.uses("max_age"), calendar=w.calendar.tolist(),
-        period=w.period.tolist(), first=w.first.tolist(),
-    )
+def _paid_info(ev: Evaluation) -> dict:
+    out: dict = {}
+    for r in ev.once.paid.itertuples(index=False):
+        out.setdefault((r.id_number, r.workshop_id), r)
+    return out
 
 
 def _persons(ev: Evaluation) -> list:
@@ -304,28 +290,35 @@ _BUILDERS: dict[str, Callable[[_Facts, int], str]] = {
 
 def build_reasons(ev: Evaluation) -> list[str]:
     """The reason of every pair of `ev`, in the order of its decisions frame."""
-    f = _facts(ev)
-    out = _by_status(f)
+    d = ev.decisions
+    status = d["status"].tolist()
+    data_status = d["data_status"].tolist() if "data_status" in d else status
+    out = _by_status(ev, data_status)
     # SPEC §4.2 item 5: `paid` by the ledger comes first; what the data alone says follows (audit list).
-    return [f"{_paid(f, i)};按现有数据:{text}" if s == "paid" and ds != "paid" else text
-            for i, (s, ds, text) in enumerate(zip(f.status, f.data_status, out, strict=True))]
+    ledger_paid = np.array([i for i, (s, ds) in enumerate(zip(status, data_status, strict=True))
+                            if s == "paid" and ds != "paid"], dtype=np.int64)
+    if len(ledger_paid):
+        f = _Facts(ev, ledger_paid, data_status)
+        for j, i in enumerate(ledger_paid.tolist()):
+            out[i] = f"{_paid(f, j)};按现有数据:{out[i]}"
+    return out
 
 
-def _by_status(f: _Facts) -> list[str]:
+def _by_status(ev: Evaluation, data_status: list) -> list[str]:
     """Each pair's reason from its status's builder, one status at a time; `not_poor` (most pairs on
     real data) says the same for every pair of a category, so its text is made once per category."""
-    codes, statuses = pd.factorize(pd.Series(f.data_status, dtype=object))
+    codes, statuses = pd.factorize(pd.Series(data_status, dtype=object))
     out: list = [None] * len(codes)
     for k, s in enumerate(statuses):
-        rows = np.flatnonzero(codes == k).tolist()
+        rows = np.flatnonzero(codes == k)
+        f = _Facts(ev, rows, data_status)
         if s == "not_poor":
             by_category: dict[str, str] = {}
-            for i in rows:
-                c = f.categories[i]
+            for j, (i, c) in enumerate(zip(rows.tolist(), f.categories, strict=True)):
                 text = by_category.get(c)
-                out[i] = text if text is not None else by_category.setdefault(c, _not_poor(f, i))
+                out[i] = text if text is not None else by_category.setdefault(c, _not_poor(f, j))
         else:
             build = _BUILDERS[s]
-            for i in rows:
-                out[i] = build(f, i)
+            for j, i in enumerate(rows.tolist()):
+                out[i] = build(f, j)
     return out
