@@ -5,10 +5,8 @@ See docs/DESIGN.md for the columns of each frame.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,6 +114,21 @@ def index_of(values: np.ndarray, among: np.ndarray) -> np.ndarray:
     return pd.Index(among, dtype=object).get_indexer(np.asarray(values, dtype=object))
 
 
+def isin(s: pd.Series, values: pd.Series) -> pd.Series:
+    """`s.isin(values)` as a boolean Series; two Arrow text columns are matched by Arrow itself (pandas
+    first turns every value into a Python object: ~0.1 s for 20,000 IDs against 100,000)."""
+    if _arrow_text(s) and s.dtype == values.dtype:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        value_set = pa.chunked_array(values.array._pa_array).combine_chunks()
+        if not len(value_set):
+            return pd.Series(False, index=s.index)
+        hit = pc.is_in(s.array._pa_array, value_set=value_set.cast(s.array._pa_array.type))
+        return pd.Series(np.array(hit, dtype=np.bool_), index=s.index)
+    return s.isin(values)
+
+
 def shared_codes(ca: np.ndarray, ua: np.ndarray, cb: np.ndarray, ub: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, int]:
     """Codes of two factorised columns (codes into distinct values `ua`, `ub`; -1 = missing) in one
@@ -128,33 +141,34 @@ def shared_codes(ca: np.ndarray, ua: np.ndarray, cb: np.ndarray, ub: np.ndarray
     return ca, np.append(to_a, -1)[cb], len(ua) + len(only_b)
 
 
-# Codes validation already computed for the Dataset's key columns, by id() of the column's array:
-# (weak reference to the array, its Arrow data when noted, codes, distinct values). `pair_keys` on
-# the Dataset's own frames then factorises nothing (5,000,000 wage IDs cost about half a second).
-_NOTED: dict[int, tuple[Any, Any, np.ndarray, np.ndarray]] = {}
-
-
-def note_codes(s: pd.Series, codes: np.ndarray, uniques: np.ndarray) -> None:
-    """Remember `codes` (into `uniques`, -1 = missing) as the factorisation of column `s`.
-
-    Only for Arrow-backed columns, whose data are replaced (never changed in place) when a cell is
-    set: a column changed since is factorised again. Forgotten when the column's array goes."""
-    arr = s.array
-    data = getattr(arr, "__arrow_array__", None)
-    if data is None:
-        return
-    key = id(arr)
-    _NOTED[key] = (weakref.ref(arr, lambda _, k=key: _NOTED.pop(k, None)), data(), codes, uniques)
-
-
 def _codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    arr = s.array
-    noted = _NOTED.get(id(arr))
-    if noted is not None and noted[0]() is arr and noted[1] is arr.__arrow_array__():
-        return noted[2], noted[3]
     from fupin_cli.values.normaliser import _factorize
 
-    return _factorize(s)  # Arrow text: Arrow's dictionary encoding
+    return _factorize(s)
+
+
+def _arrow_text(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"
+
+
+def _joint_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """Codes of two Arrow text columns, dictionary-encoded together: equal texts share a code, and
+    the distinct values never become Python objects (5 M wage rows: about 4× faster than apart)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pa.large_string()
+    both = pa.chunked_array([*a.array._pa_array.cast(t).chunks, *b.array._pa_array.cast(t).chunks], type=t)
+    enc = pc.dictionary_encode(both).combine_chunks()  # a missing text stays null: code -1
+    c = enc.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
+    return c[:len(a)], c[len(a):], len(enc.dictionary)
+
+
+def _shared(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """`a` and `b` in one code space: Arrow text encoded together, else each factorised and mapped."""
+    if _arrow_text(a) and _arrow_text(b):
+        return _joint_codes(a, b)
+    return shared_codes(*_codes(a), *_codes(b))
 
 
 def pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -162,8 +176,8 @@ def pair_keys(lab: pd.DataFrame, wg: pd.DataFrame) -> tuple[np.ndarray, np.ndarr
 
     Integer keys instead of concatenated strings: a million wage rows are matched in milliseconds.
     """
-    il, iw, _ = shared_codes(*_codes(lab["id_number"]), *_codes(wg["id_number"]))
-    wl, ww, n_ws = shared_codes(*_codes(lab["workshop_id"]), *_codes(wg["workshop_id"]))
+    il, iw, _ = _shared(lab["id_number"], wg["id_number"])
+    wl, ww, n_ws = _shared(lab["workshop_id"], wg["workshop_id"])
     return pack_keys(il, wl, n_ws + 1), pack_keys(iw, ww, n_ws + 1)
 
 

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
+from fupin_cli.dataset import isin, pair_keys
 from fupin_cli.policy import Terms
 from fupin_cli.region import Region
 from fupin_cli.status import HELD_LABEL, HELD_REASON, NOT_RECORDED_LABEL, STATUS_LABELS, STATUS_ORDER
@@ -53,18 +52,6 @@ class Roster:
     @property
     def amount(self) -> float:
         return float(self.rows["amount"].sum()) if len(self.rows) else 0.0
-
-
-def isin(s: pd.Series, values: pd.Series) -> pd.Series:
-    """`s.isin(values)` as a boolean Series; two Arrow text columns are matched by Arrow itself (pandas
-    first turns every value into a Python object: ~0.1 s for 20,000 IDs against 100,000)."""
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype == values.dtype and s.dtype.storage == "pyarrow":
-        value_set = pa.chunked_array(values.array._pa_array).combine_chunks()
-        if not len(value_set):
-            return pd.Series(False, index=s.index)
-        hit = pc.is_in(s.array._pa_array, value_set=value_set.cast(s.array._pa_array.type))
-        return pd.Series(np.array(hit, dtype=np.bool_), index=s.index)
-    return s.isin(values)
 
 
 def workshop_notes(decisions: pd.DataFrame) -> pd.Series:
@@ -202,12 +189,10 @@ def _per_county(pay: pd.DataFrame, codes: list[str], names: dict[str, str]) -> p
 def _pairs_in(d: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     """Which (ID, workshop) pairs of `d` are among those of `rows`: by integer pair keys when no part
     is missing (a missing part is matched as MultiIndex.isin matches it, so that case keeps it)."""
-    from fupin_cli.rules.windows import text_pair_keys
-
     cols = ["id_number", "workshop_id"]
     if d[cols].isna().any().any() or rows[cols].isna().any().any():
         return pd.MultiIndex.from_frame(d[cols]).isin(pd.MultiIndex.from_frame(rows[cols]))
-    dk, rk = text_pair_keys(d, rows)
+    dk, rk = pair_keys(d, rows)
     return np.isin(dk, rk)
 
 

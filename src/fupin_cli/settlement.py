@@ -18,7 +18,7 @@ import pandas as pd
 from fupin_cli import __version__
 from fupin_cli.cache_decisions import cached_decisions
 from fupin_cli.clock import local_text
-from fupin_cli.dataset import Dataset
+from fupin_cli.dataset import Dataset, isin
 from fupin_cli.destinations import check_outputs
 from fupin_cli.errors import FupinError
 from fupin_cli.ledger import Ledger
@@ -27,7 +27,7 @@ from fupin_cli.loading import Progress, default_month, load_dataset
 from fupin_cli.months import format_month, format_month_cn, month_of
 from fupin_cli.policy import Policy, load_policy
 from fupin_cli.region import Region, load_region
-from fupin_cli.roster import ROW_COLUMNS, Roster, assemble_roster, build_roster, isin, scope
+from fupin_cli.roster import ROW_COLUMNS, Roster, assemble_roster, build_roster, scope
 from fupin_cli.rules import evaluate
 from fupin_cli.status import STATUS_LABELS
 

@@ -22,7 +22,6 @@ from fupin_cli.dataset import (
     Dataset,
     RawTables,
     SheetInfo,
-    note_codes,
     pack_keys,
     repeated,
     rows_with_keys,
@@ -438,11 +437,6 @@ def validate(raw: RawTables, region: Region, *, consume: bool = False) -> Datase
         files=raw.files,
         notes=list(raw.notes),
     )
-    for key in ("id_number", "workshop_id"):  # for pair_keys on the Dataset's frames (rules)
-        if key in lab_codes:
-            note_codes(ds.laborers[key], lab_codes[key].codes[lab_kept], lab_codes[key].uniques)
-        if key in wg_codes:
-            note_codes(ds.wages[key], wg_codes[key].codes[keep], wg_codes[key].uniques)
     return ds
 
 

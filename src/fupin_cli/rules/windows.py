@@ -10,10 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from fupin_cli.dataset import pack_keys, pair_keys
+from fupin_cli.dataset import pair_keys
 from fupin_cli.months import month_index_of
 from fupin_cli.policy import Policy
 
@@ -88,7 +86,7 @@ def wage_rows_of_pairs(lab: pd.DataFrame, wages: pd.DataFrame | None
     empty = np.empty(0, np.int64)
     if wages is None or len(wages) == 0 or len(lab) == 0:
         return empty, empty, empty, empty
-    lk, wk = text_pair_keys(lab, wages)
+    lk, wk = pair_keys(lab, wages)
     month = pd.to_numeric(wages["month"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     pay = pd.to_numeric(wages["pay"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     cents = np.rint(np.nan_to_num(pay) * 100).astype(np.int64)  # exact sums: 5999.99 never becomes 6000
@@ -105,25 +103,6 @@ def wage_rows_of_pairs(lab: pd.DataFrame, wages: pd.DataFrame | None
     mo = month[w_row]
     keep = ~np.isnan(mo)
     return pid[keep], mo[keep].astype(np.int64), w_row[keep], cents
-
-
-def text_pair_keys(lab: pd.DataFrame, wages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """`dataset.pair_keys`, by Arrow's hashing when the four key columns are Arrow texts: each part is
-    dictionary-encoded over both tables at once, so equal texts share a code (5 M wage rows: ~4× faster)."""
-    cols = [lab["id_number"], wages["id_number"], lab["workshop_id"], wages["workshop_id"]]
-    if not all(isinstance(c.dtype, pd.StringDtype) and c.dtype.storage == "pyarrow" for c in cols):
-        return pair_keys(lab, wages)
-
-    def codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
-        t = pa.large_string()
-        both = pa.chunked_array([*a.array._pa_array.cast(t).chunks, *b.array._pa_array.cast(t).chunks], type=t)
-        enc = pc.dictionary_encode(both).combine_chunks()  # a missing text stays null: code -1
-        c = enc.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
-        return c[:len(a)], c[len(a):], len(enc.dictionary)
-
-    il, iw, _ = codes(cols[0], cols[1])
-    wl, ww, n_ws = codes(cols[2], cols[3])
-    return pack_keys(il, wl, n_ws + 1), pack_keys(iw, ww, n_ws + 1)
 
 
 def sum_per_month(pid: np.ndarray, mo: np.ndarray, cents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
